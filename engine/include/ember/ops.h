@@ -1,0 +1,119 @@
+// The maths of the engine as free functions. Each checks its arguments, computes its
+// result through the backend's kernels and records itself for autograd.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ember/tensor.h"
+
+namespace ember {
+
+// ---- element-wise, with NumPy broadcasting ---------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& base, const Tensor& exponent);
+Tensor pow(const Tensor& base, float exponent);
+Tensor pow(float base, const Tensor& exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+Tensor operator+(const Tensor& a, float b);
+Tensor operator-(const Tensor& a, float b);
+Tensor operator*(const Tensor& a, float b);
+Tensor operator/(const Tensor& a, float b);
+Tensor operator+(float a, const Tensor& b);
+Tensor operator-(float a, const Tensor& b);
+Tensor operator*(float a, const Tensor& b);
+Tensor operator/(float a, const Tensor& b);
+
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor clamp(const Tensor& x, float min, float max);
+
+// Comparisons give 1.0 where true and 0.0 where false; they are not differentiable.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, float b);
+Tensor operator!=(const Tensor& a, float b);
+Tensor operator<(const Tensor& a, float b);
+Tensor operator<=(const Tensor& a, float b);
+Tensor operator>(const Tensor& a, float b);
+Tensor operator>=(const Tensor& a, float b);
+
+// condition != 0 ? x : y, broadcasting all three.
+Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
+Tensor where(const Tensor& condition, const Tensor& x, float y);
+// x with value wherever mask != 0 (the mask broadcasts to x's shape).
+Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
+
+// ---- reductions ----------------------------------------------------------------
+// Without a dim they reduce every element to a scalar; with one, that dim goes away
+// unless keepdim keeps it as size 1.
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, int64_t dim, bool keepdim = false);
+// Variance; unbiased divides by n - 1 (PyTorch's default), otherwise by n.
+Tensor var(const Tensor& x, bool unbiased = true);
+Tensor var(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
+// Makes var(x, 0) mean dim 0, not "unbiased = false".
+inline Tensor var(const Tensor& x, int dim, bool unbiased = true, bool keepdim = false) {
+  return var(x, static_cast<int64_t>(dim), unbiased, keepdim);
+}
+// Index of the largest (smallest) element, as a float; ties give the first.
+Tensor argmax(const Tensor& x);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+// Sums a gradient of a broadcast result back to the shape the input had.
+Tensor sum_to_shape(const Tensor& x, const Shape& shape);
+
+// ---- linear algebra ------------------------------------------------------------
+// torch.matmul: 1-D x 1-D is a dot product; 2-D x 2-D a matrix product; with more dims
+// the leading (batch) dims broadcast: (B,T,C)@(C,D) -> (B,T,D), (B,T,C)@(B,C,T) -> (B,T,T).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// Sums products over the last `dims` dims of a and the first `dims` of b.
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims);
+// Sums products over the listed dims of a and of b, paired in order.
+Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& dims_a,
+                 const std::vector<int64_t>& dims_b);
+Tensor dot(const Tensor& a, const Tensor& b);  // two 1-D tensors of equal length
+
+// ---- softmax -------------------------------------------------------------------
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- joining and indexing -------------------------------------------------------
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// Rows of x (along dim 0) at the given indices: (N, ...) and (K,) -> (K, ...).
+Tensor index_select(const Tensor& x, const Tensor& indices);
+
+}  // namespace ember

@@ -1,0 +1,139 @@
+// The backward pass: topological order, then gradients from the loss to the leaves.
+#include "ember/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ember/creation.h"
+#include "ember/ops.h"
+#include "tensor_internal.h"
+
+namespace ember {
+namespace {
+thread_local bool grad_mode_enabled = true;
+
+// Leaves keep their gradient across backward calls and add new ones to it.
+void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
+  TensorImpl& impl = *leaf.impl();
+  if (!impl.grad) {
+    // Store a private copy: grad may alias a tensor that another input also received.
+    impl.grad = grad.clone().impl();
+  } else {
+    Tensor existing(impl.grad);
+    existing += grad;
+  }
+}
+
+// Nodes reachable from root, each after every node that feeds gradient into it
+// (so running them in this order goes from the loss back to the leaves).
+// Shared pointers keep every node alive until the pass ends, even while the graph is
+// being released.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> postorder;
+  std::unordered_set<Node*> visited{root.get()};
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    std::shared_ptr<Node> node = stack.back().first;
+    size_t next_input = stack.back().second++;
+    if (next_input < node->inputs.size()) {
+      const Tensor& input = node->inputs[next_input];
+      if (!input.defined()) continue;
+      const std::shared_ptr<Node>& child = input.impl()->grad_fn;
+      if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
+    } else {
+      postorder.push_back(std::move(node));
+      stack.pop_back();
+    }
+  }
+  return std::vector<std::shared_ptr<Node>>(postorder.rbegin(), postorder.rend());
+}
+
+}  // namespace
+
+bool grad_enabled() { return grad_mode_enabled; }
+void set_grad_enabled(bool enabled) { grad_mode_enabled = enabled; }
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  for (const Tensor& input : inputs) {
+    if (input.defined() && input.impl()->requires_grad) return true;
+  }
+  return false;
+}
+
+Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
+                 Node::BackwardFunction backward) {
+  if (!grad_mode_enabled || !any_requires_grad(inputs)) return output;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  node->output_shape = output.shape();
+  output.impl()->grad_fn = std::move(node);
+  output.impl()->requires_grad = true;
+  return output;
+}
+
+void run_backward(const Tensor& root, const Tensor& gradient) {
+  check(root.requires_grad(),
+        "backward: this tensor does not require grad, so there is nothing to differentiate; "
+        "did you forget set_requires_grad() on the parameters, or compute it under NoGradGuard?");
+  Tensor root_grad;
+  if (gradient.defined()) {
+    check(gradient.shape() == root.shape(),
+          "backward: the gradient has shape {} but the tensor has shape {}",
+          shape_str(gradient.shape()), shape_str(root.shape()));
+    check_same_device(root, gradient, "backward");
+    root_grad = gradient;
+  } else {
+    check(root.numel() == 1,
+          "backward: a gradient can be created implicitly only for a tensor with one element, "
+          "but this one has shape {}; reduce it first (sum(), mean()) or pass backward(gradient)",
+          shape_str(root.shape()));
+    root_grad = ones_like(root);
+  }
+
+  NoGradGuard no_grad;  // backward closures build no graph of their own
+  if (root.is_leaf()) {
+    accumulate_into_leaf(root, root_grad);
+    return;
+  }
+  std::shared_ptr<Node> root_node = root.impl()->grad_fn;
+  check(static_cast<bool>(root_node->backward),
+        "backward: the graph behind this tensor was already used by an earlier backward() and "
+        "has been freed; compute the loss again before calling backward() a second time");
+  std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
+
+  std::unordered_map<Node*, Tensor> pending{{root_node.get(), root_grad}};
+  for (const std::shared_ptr<Node>& node : order) {
+    auto found = pending.find(node.get());
+    if (found == pending.end()) continue;  // no gradient flows through this node
+    Tensor grad_output = std::move(found->second);
+    pending.erase(found);
+    check(static_cast<bool>(node->backward),
+          "backward: part of this graph ({}) was already freed by an earlier backward(); "
+          "compute it again",
+          node->name);
+    std::vector<Tensor> input_grads = node->backward(grad_output);
+    for (size_t i = 0; i < node->inputs.size() && i < input_grads.size(); ++i) {
+      const Tensor& input = node->inputs[i];
+      const Tensor& grad = input_grads[i];
+      if (!grad.defined() || !input.defined() || !input.requires_grad()) continue;
+      check(grad.shape() == input.shape(),
+            "backward: internal error in '{}': gradient of shape {} for an input of shape {}",
+            node->name, shape_str(grad.shape()), shape_str(input.shape()));
+      if (Node* producer = input.impl()->grad_fn.get()) {
+        Tensor& slot = pending[producer];
+        slot = slot.defined() ? slot + grad : grad;
+      } else {
+        accumulate_into_leaf(input, grad);
+      }
+    }
+  }
+  // Release the graph: closures hold intermediate tensors that can be large.
+  for (const std::shared_ptr<Node>& node : order) {
+    node->backward = nullptr;
+    node->inputs.clear();
+  }
+}
+
+}  // namespace ember

@@ -1,0 +1,298 @@
+// Element-wise ops with NumPy broadcasting, and their gradients.
+//
+// A gradient of a broadcast input is summed back to the input's shape (sum_to_shape):
+// if b (3,) was added to every row of a (2, 3), each b[j] influenced two outputs, so its
+// gradient is the sum of the two.
+#include <cmath>
+
+#include "ember/autograd.h"
+#include "ember/creation.h"
+#include "ember/ops.h"
+#include "tensor_internal.h"
+
+namespace ember {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+Tensor unary_kernel(UnaryOp op, const Tensor& x, const char* name, float a = 0.0f, float b = 0.0f) {
+  check_defined(x, name);
+  Tensor input = x.contiguous();
+  Tensor out = empty_tensor(x.shape(), x.device());
+  backend_of(x).unary(op, input.data_ptr(), out.data_ptr(), out.numel(), a, b);
+  return out;
+}
+
+Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+  check_defined(a, name);
+  check_defined(b, name);
+  check_same_device(a, b, name);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor out = empty_tensor(shape, a.device());
+  backend_of(a).binary(op, storage_data(a), broadcast_layout(a, shape), storage_data(b),
+                       broadcast_layout(b, shape), out.data_ptr(), layout_of(out));
+  return out;
+}
+
+// Records an op of one input whose gradient is grad * local_derivative().
+template <typename Derivative>
+Tensor record_unary(const char* name, const Tensor& x, Tensor out, Derivative derivative) {
+  return record_op(name, {x}, std::move(out),
+                   [derivative](const Tensor& grad) { return Grads{grad * derivative()}; });
+}
+
+Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, value, like.device()); }
+
+}  // namespace
+
+// ---- tensor with tensor ----------------------------------------------------------------
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
+  Shape shape_a = a.shape(), shape_b = b.shape();
+  return record_op("add", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, shape_a), sum_to_shape(grad, shape_b)};
+  });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Sub, a, b, "sub");
+  Shape shape_a = a.shape(), shape_b = b.shape();
+  return record_op("sub", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, shape_a), sum_to_shape(-grad, shape_b)};
+  });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
+  if (!any_requires_grad({a, b})) return out;
+  Tensor a_value = a.detach(), b_value = b.detach();
+  return record_op("mul", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+    return Grads{sum_to_shape(grad * b_value, a_value.shape()),
+                 sum_to_shape(grad * a_value, b_value.shape())};
+  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Div, a, b, "div");
+  if (!any_requires_grad({a, b})) return out;
+  Tensor a_value = a.detach(), b_value = b.detach();
+  return record_op("div", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+    // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
+    return Grads{sum_to_shape(grad / b_value, a_value.shape()),
+                 sum_to_shape(-grad * a_value / (b_value * b_value), b_value.shape())};
+  });
+}
+
+Tensor pow(const Tensor& base, const Tensor& exponent) {
+  Tensor out = binary_kernel(BinaryOp::Pow, base, exponent, "pow");
+  if (!any_requires_grad({base, exponent})) return out;
+  Tensor base_value = base.detach(), exponent_value = exponent.detach(), out_value = out.detach();
+  return record_op("pow", {base, exponent}, out, [=](const Tensor& grad) {
+    // d(b^e)/db = e * b^(e-1); d(b^e)/de = b^e * ln(b)
+    Tensor grad_base = grad * exponent_value * pow(base_value, exponent_value - 1.0f);
+    Grads grads{sum_to_shape(grad_base, base_value.shape()), Tensor()};
+    if (exponent.requires_grad()) {
+      grads[1] = sum_to_shape(grad * out_value * log(base_value), exponent_value.shape());
+    }
+    return grads;
+  });
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Maximum, a, b, "maximum");
+  if (!any_requires_grad({a, b})) return out;
+  Tensor a_value = a.detach(), b_value = b.detach();
+  return record_op("maximum", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+    // The larger input takes the gradient; a tie shares it equally (as PyTorch).
+    Tensor share_a = gt(a_value, b_value) + eq(a_value, b_value) * 0.5f;
+    return Grads{sum_to_shape(grad * share_a, a_value.shape()),
+                 sum_to_shape(grad * (1.0f - share_a), b_value.shape())};
+  });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(BinaryOp::Minimum, a, b, "minimum");
+  if (!any_requires_grad({a, b})) return out;
+  Tensor a_value = a.detach(), b_value = b.detach();
+  return record_op("minimum", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+    Tensor share_a = lt(a_value, b_value) + eq(a_value, b_value) * 0.5f;
+    return Grads{sum_to_shape(grad * share_a, a_value.shape()),
+                 sum_to_shape(grad * (1.0f - share_a), b_value.shape())};
+  });
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& a) { return neg(a); }
+
+// ---- tensor with scalar ------------------------------------------------------------------
+
+Tensor operator+(const Tensor& a, float b) {
+  Tensor out = unary_kernel(UnaryOp::AddScalar, a, "add", b);
+  return record_op("add", {a}, out, [](const Tensor& grad) { return Grads{grad}; });
+}
+Tensor operator-(const Tensor& a, float b) { return a + (-b); }
+Tensor operator*(const Tensor& a, float b) {
+  Tensor out = unary_kernel(UnaryOp::MulScalar, a, "mul", b);
+  return record_op("mul", {a}, out, [b](const Tensor& grad) { return Grads{grad * b}; });
+}
+Tensor operator/(const Tensor& a, float b) { return a * (1.0f / b); }
+Tensor operator+(float a, const Tensor& b) { return b + a; }
+Tensor operator*(float a, const Tensor& b) { return b * a; }
+Tensor operator-(float a, const Tensor& b) {
+  Tensor out = unary_kernel(UnaryOp::RsubScalar, b, "sub", a);
+  return record_op("sub", {b}, out, [](const Tensor& grad) { return Grads{-grad}; });
+}
+Tensor operator/(float a, const Tensor& b) {
+  Tensor out = unary_kernel(UnaryOp::RdivScalar, b, "div", a);
+  if (!b.requires_grad()) return out;
+  Tensor b_value = b.detach();
+  return record_op("div", {b}, out, [a, b_value](const Tensor& grad) {
+    return Grads{grad * (-a) / (b_value * b_value)};  // d(a/b)/db = -a/b^2
+  });
+}
+
+Tensor pow(const Tensor& base, float exponent) {
+  Tensor out = unary_kernel(UnaryOp::PowScalar, base, "pow", exponent);
+  if (!base.requires_grad()) return out;
+  Tensor base_value = base.detach();
+  return record_unary("pow", base, out, [base_value, exponent] {
+    return pow(base_value, exponent - 1.0f) * exponent;
+  });
+}
+
+Tensor pow(float base, const Tensor& exponent) {
+  Tensor out = unary_kernel(UnaryOp::RpowScalar, exponent, "pow", base);
+  if (!exponent.requires_grad()) return out;
+  Tensor out_value = out.detach();
+  float log_base = std::log(base);
+  return record_unary("pow", exponent, out, [out_value, log_base] { return out_value * log_base; });
+}
+
+// ---- functions of one tensor ---------------------------------------------------------------
+
+Tensor neg(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Neg, x, "neg");
+  return record_op("neg", {x}, out, [](const Tensor& grad) { return Grads{-grad}; });
+}
+
+Tensor exp(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Exp, x, "exp");
+  if (!x.requires_grad()) return out;
+  Tensor out_value = out.detach();  // detached: the node must not own its own output
+  return record_unary("exp", x, out, [out_value] { return out_value; });
+}
+
+Tensor log(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Log, x, "log");
+  if (!x.requires_grad()) return out;
+  Tensor x_value = x.detach();
+  return record_op("log", {x}, out, [x_value](const Tensor& grad) { return Grads{grad / x_value}; });
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Sqrt, x, "sqrt");
+  if (!x.requires_grad()) return out;
+  Tensor out_value = out.detach();
+  return record_op("sqrt", {x}, out, [out_value](const Tensor& grad) {
+    return Grads{grad * 0.5f / out_value};
+  });
+}
+
+Tensor abs(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Abs, x, "abs");
+  if (!x.requires_grad()) return out;
+  Tensor x_value = x.detach();
+  return record_unary("abs", x, out, [x_value] { return unary_kernel(UnaryOp::Sign, x_value, "abs"); });
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Relu, x, "relu");
+  if (!x.requires_grad()) return out;
+  Tensor x_value = x.detach();
+  return record_unary("relu", x, out, [x_value] { return x_value > 0.0f; });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Sigmoid, x, "sigmoid");
+  if (!x.requires_grad()) return out;
+  Tensor out_value = out.detach();
+  return record_unary("sigmoid", x, out, [out_value] { return out_value * (1.0f - out_value); });
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor out = unary_kernel(UnaryOp::Tanh, x, "tanh");
+  if (!x.requires_grad()) return out;
+  Tensor out_value = out.detach();
+  return record_unary("tanh", x, out, [out_value] { return 1.0f - out_value * out_value; });
+}
+
+Tensor clamp(const Tensor& x, float min, float max) {
+  check(min <= max, "clamp: min {} is above max {}", min, max);
+  Tensor out = unary_kernel(UnaryOp::Clamp, x, "clamp", min, max);
+  if (!x.requires_grad()) return out;
+  Tensor x_value = x.detach();
+  return record_unary("clamp", x, out, [x_value, min, max] {
+    return unary_kernel(UnaryOp::InRange, x_value, "clamp", min, max);
+  });
+}
+
+// ---- comparisons (not differentiable) ------------------------------------------------------
+
+Tensor eq(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Eq, a, b, "eq"); }
+Tensor ne(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Ne, a, b, "ne"); }
+Tensor lt(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Lt, a, b, "lt"); }
+Tensor le(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Le, a, b, "le"); }
+Tensor gt(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Gt, a, b, "gt"); }
+Tensor ge(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Ge, a, b, "ge"); }
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator==(const Tensor& a, float b) { return unary_kernel(UnaryOp::EqScalar, a, "eq", b); }
+Tensor operator!=(const Tensor& a, float b) { return unary_kernel(UnaryOp::NeScalar, a, "ne", b); }
+Tensor operator<(const Tensor& a, float b) { return unary_kernel(UnaryOp::LtScalar, a, "lt", b); }
+Tensor operator<=(const Tensor& a, float b) { return unary_kernel(UnaryOp::LeScalar, a, "le", b); }
+Tensor operator>(const Tensor& a, float b) { return unary_kernel(UnaryOp::GtScalar, a, "gt", b); }
+Tensor operator>=(const Tensor& a, float b) { return unary_kernel(UnaryOp::GeScalar, a, "ge", b); }
+
+// ---- selection -------------------------------------------------------------------------------
+
+Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
+  for (const Tensor* t : {&condition, &x, &y}) check_defined(*t, "where");
+  check_same_device(condition, x, "where");
+  check_same_device(x, y, "where");
+  Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), x.shape(), "where"), y.shape(), "where");
+  Tensor out = empty_tensor(shape, x.device());
+  backend_of(x).where(storage_data(condition), broadcast_layout(condition, shape), storage_data(x),
+                      broadcast_layout(x, shape), storage_data(y), broadcast_layout(y, shape),
+                      out.data_ptr(), layout_of(out));
+  if (!any_requires_grad({x, y})) return out;
+  Tensor condition_value = condition.detach();
+  Shape shape_x = x.shape(), shape_y = y.shape();
+  return record_op("where", {x, y}, out, [=](const Tensor& grad) {
+    Tensor zero = scalar_tensor_like(0.0f, grad);
+    return Grads{sum_to_shape(where(condition_value, grad, zero), shape_x),
+                 sum_to_shape(where(condition_value, zero, grad), shape_y)};
+  });
+}
+
+Tensor where(const Tensor& condition, const Tensor& x, float y) {
+  return where(condition, x, scalar_tensor_like(y, x));
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
+  check_defined(x, "masked_fill");
+  check_defined(mask, "masked_fill");
+  check(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(),
+        "masked_fill: a mask of shape {} cannot be broadcast to the tensor's shape {}",
+        shape_str(mask.shape()), shape_str(x.shape()));
+  return where(mask, scalar_tensor_like(value, x), x);
+}
+
+}  // namespace ember

@@ -1,0 +1,32 @@
+// Helpers shared by the engine's op files; not part of the public API.
+#pragma once
+
+#include "ember/backend.h"
+#include "ember/error.h"
+#include "ember/tensor.h"
+
+namespace ember {
+
+// A new, uninitialised, contiguous tensor with its own storage.
+Tensor empty_tensor(const Shape& shape, Device device);
+
+// A view of base's storage with the given metadata (no autograd recorded).
+Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset);
+
+inline StridedLayout layout_of(const Tensor& t) {
+  return StridedLayout(t.shape(), t.strides(), t.offset());
+}
+
+// t's layout read as if broadcast to `shape` (stride 0 along broadcast dims).
+StridedLayout broadcast_layout(const Tensor& t, const Shape& shape);
+
+inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
+
+// Throws "<op>: expected an defined tensor" style errors for misuse.
+void check_defined(const Tensor& t, const char* op);
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+
+// Raw storage pointer (element 0 of the storage, not of the view).
+inline const float* storage_data(const Tensor& t) { return t.impl()->storage->data(); }
+
+}  // namespace ember
