@@ -19,72 +19,31 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, Device 
   return result;
 }
 
-Tensor tensor(float value, Device device) { return from_vector({value}, {}, device); }
-
-Tensor tensor(std::initializer_list<float> values, Device device) {
-  return from_vector(std::vector<float>(values), {static_cast<int64_t>(values.size())}, device);
-}
-
 namespace {
-// Flattens one level of nesting, checking that every inner list has the same shape.
-template <typename Inner, typename Flatten>
-Shape flatten_nested(std::initializer_list<Inner> rows, std::vector<float>& out, Flatten flatten_row) {
-  Shape inner_shape;
-  bool first = true;
-  for (const Inner& row : rows) {
-    Shape row_shape = flatten_row(row, out);
-    if (first) {
-      inner_shape = row_shape;
-      first = false;
-    }
-    check(row_shape == inner_shape,
-          "tensor: nested lists must be rectangular, but found rows of shape {} and {}",
-          shape_str(inner_shape), shape_str(row_shape));
+// Appends the numbers of `values` to `out` in row-major order and returns their shape,
+// checking that every list at one depth has the same shape as its siblings.
+Shape flatten_nested(const NestedValues& values, std::vector<float>& out) {
+  if (!values.is_list()) {
+    out.push_back(values.value());
+    return {};
   }
-  Shape shape{static_cast<int64_t>(rows.size())};
+  Shape inner_shape;
+  for (size_t i = 0; i < values.items().size(); ++i) {
+    Shape item_shape = flatten_nested(values.items()[i], out);
+    if (i == 0) inner_shape = item_shape;
+    check(item_shape == inner_shape,
+          "tensor: nested lists must be rectangular, but found items of shape {} and {}",
+          shape_str(inner_shape), shape_str(item_shape));
+  }
+  Shape shape{static_cast<int64_t>(values.items().size())};
   shape.insert(shape.end(), inner_shape.begin(), inner_shape.end());
-  if (rows.size() == 0) shape = {0};
   return shape;
-}
-
-Shape flatten_1(std::initializer_list<float> row, std::vector<float>& out) {
-  out.insert(out.end(), row.begin(), row.end());
-  return {static_cast<int64_t>(row.size())};
-}
-Shape flatten_2(std::initializer_list<std::initializer_list<float>> rows, std::vector<float>& out) {
-  return flatten_nested(rows, out, flatten_1);
-}
-Shape flatten_3(std::initializer_list<std::initializer_list<std::initializer_list<float>>> rows,
-                std::vector<float>& out) {
-  return flatten_nested(rows, out, flatten_2);
-}
-Shape flatten_4(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<float>>>>
-        rows,
-    std::vector<float>& out) {
-  return flatten_nested(rows, out, flatten_3);
 }
 }  // namespace
 
-Tensor tensor(std::initializer_list<std::initializer_list<float>> values, Device device) {
+Tensor tensor(const NestedValues& values, Device device) {
   std::vector<float> flat;
-  Shape shape = flatten_2(values, flat);
-  return from_vector(flat, shape, device);
-}
-
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> values,
-              Device device) {
-  std::vector<float> flat;
-  Shape shape = flatten_3(values, flat);
-  return from_vector(flat, shape, device);
-}
-
-Tensor tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<float>>>>
-        values,
-    Device device) {
-  std::vector<float> flat;
-  Shape shape = flatten_4(values, flat);
+  Shape shape = flatten_nested(values, flat);
   return from_vector(flat, shape, device);
 }
 

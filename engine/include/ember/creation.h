@@ -13,18 +13,27 @@
 
 namespace ember {
 
-// Nested values, as torch.tensor: tensor(2.5f) (a scalar), tensor({1, 2, 3}),
-// tensor({{2, 3}, {4, 5}}), up to 4 levels. Ragged lists throw.
-Tensor tensor(float value, Device device = Device::cpu());
-Tensor tensor(std::initializer_list<float> values, Device device = Device::cpu());
-Tensor tensor(std::initializer_list<std::initializer_list<float>> values,
-              Device device = Device::cpu());
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> values,
-              Device device = Device::cpu());
-Tensor tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<float>>>>
-        values,
-    Device device = Device::cpu());
+// A number or a (nested) list of numbers, as written in a call to tensor().
+// One recursive type instead of one overload per depth, so that {{0.5}} and
+// {{3}, {11}} (column vectors) are not ambiguous.
+class NestedValues {
+ public:
+  NestedValues(float value) : value_(value), is_list_(false) {}  // NOLINT: implicit on purpose
+  NestedValues(std::initializer_list<NestedValues> items) : items_(items), is_list_(true) {}
+
+  bool is_list() const { return is_list_; }
+  float value() const { return value_; }
+  const std::vector<NestedValues>& items() const { return items_; }
+
+ private:
+  float value_ = 0.0f;
+  std::vector<NestedValues> items_;
+  bool is_list_;
+};
+
+// Values as torch.tensor writes them: tensor(2.5f) (a scalar), tensor({1, 2, 3}),
+// tensor({{2, 3}, {4, 5}}), to any depth. Ragged lists throw.
+Tensor tensor(const NestedValues& values, Device device = Device::cpu());
 // Values in row-major order with a shape: from_vector({1, 2, 3, 4, 5, 6}, {2, 3}).
 Tensor from_vector(const std::vector<float>& values, const Shape& shape,
                    Device device = Device::cpu());
