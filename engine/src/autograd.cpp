@@ -74,18 +74,18 @@ Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
 }
 
 void run_backward(const Tensor& root, const Tensor& gradient) {
-  check(root.requires_grad(),
+  EMBER_CHECK(root.requires_grad(),
         "backward: this tensor does not require grad, so there is nothing to differentiate; "
         "did you forget set_requires_grad() on the parameters, or compute it under NoGradGuard?");
   Tensor root_grad;
   if (gradient.defined()) {
-    check(gradient.shape() == root.shape(),
+    EMBER_CHECK(gradient.shape() == root.shape(),
           "backward: the gradient has shape {} but the tensor has shape {}",
           shape_str(gradient.shape()), shape_str(root.shape()));
     check_same_device(root, gradient, "backward");
     root_grad = gradient;
   } else {
-    check(root.numel() == 1,
+    EMBER_CHECK(root.numel() == 1,
           "backward: a gradient can be created implicitly only for a tensor with one element, "
           "but this one has shape {}; reduce it first (sum(), mean()) or pass backward(gradient)",
           shape_str(root.shape()));
@@ -98,7 +98,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     return;
   }
   std::shared_ptr<Node> root_node = root.impl()->grad_fn;
-  check(static_cast<bool>(root_node->backward),
+  EMBER_CHECK(static_cast<bool>(root_node->backward),
         "backward: the graph behind this tensor was already used by an earlier backward() and "
         "has been freed; compute the loss again before calling backward() a second time");
   std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
@@ -109,7 +109,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     if (found == pending.end()) continue;  // no gradient flows through this node
     Tensor grad_output = std::move(found->second);
     pending.erase(found);
-    check(static_cast<bool>(node->backward),
+    EMBER_CHECK(static_cast<bool>(node->backward),
           "backward: part of this graph ({}) was already freed by an earlier backward(); "
           "compute it again",
           node->name);
@@ -118,7 +118,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
       const Tensor& input = node->inputs[i];
       const Tensor& grad = input_grads[i];
       if (!grad.defined() || !input.defined() || !input.requires_grad()) continue;
-      check(grad.shape() == input.shape(),
+      EMBER_CHECK(grad.shape() == input.shape(),
             "backward: internal error in '{}': gradient of shape {} for an input of shape {}",
             node->name, shape_str(grad.shape()), shape_str(input.shape()));
       if (Node* producer = input.impl()->grad_fn.get()) {

@@ -11,7 +11,7 @@
 namespace ember {
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, Device device) {
-  check(static_cast<int64_t>(values.size()) == shape_numel(shape),
+  EMBER_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape),
         "from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
         shape_str(shape), shape_numel(shape));
   Tensor result = empty_tensor(shape, device);
@@ -31,7 +31,7 @@ Shape flatten_nested(const NestedValues& values, std::vector<float>& out) {
   for (size_t i = 0; i < values.items().size(); ++i) {
     Shape item_shape = flatten_nested(values.items()[i], out);
     if (i == 0) inner_shape = item_shape;
-    check(item_shape == inner_shape,
+    EMBER_CHECK(item_shape == inner_shape,
           "tensor: nested lists must be rectangular, but found items of shape {} and {}",
           shape_str(inner_shape), shape_str(item_shape));
   }
@@ -62,7 +62,7 @@ Tensor ones_like(const Tensor& other) { return ones(other.shape(), other.device(
 Tensor full_like(const Tensor& other, float value) { return full(other.shape(), value, other.device()); }
 
 Tensor eye(int64_t n, Device device) {
-  check(n >= 0, "eye: size must be non-negative, got {}", n);
+  EMBER_CHECK(n >= 0, "eye: size must be non-negative, got {}", n);
   std::vector<float> values(static_cast<size_t>(n * n), 0.0f);
   for (int64_t i = 0; i < n; ++i) values[i * n + i] = 1.0f;
   return from_vector(values, {n, n}, device);
@@ -71,8 +71,8 @@ Tensor eye(int64_t n, Device device) {
 Tensor arange(float end, Device device) { return arange(0.0f, end, 1.0f, device); }
 
 Tensor arange(float start, float end, float step, Device device) {
-  check(step != 0.0f, "arange: step must not be zero");
-  check((end - start) / step >= 0 || start == end,
+  EMBER_CHECK(step != 0.0f, "arange: step must not be zero");
+  EMBER_CHECK((end - start) / step >= 0 || start == end,
         "arange: the range from {} to {} never ends with step {}", start, end, step);
   int64_t count = static_cast<int64_t>(std::ceil((end - start) / step));
   std::vector<float> values(static_cast<size_t>(std::max<int64_t>(count, 0)));
@@ -82,7 +82,7 @@ Tensor arange(float start, float end, float step, Device device) {
 }
 
 Tensor linspace(float start, float end, int64_t steps, Device device) {
-  check(steps >= 0, "linspace: steps must be non-negative, got {}", steps);
+  EMBER_CHECK(steps >= 0, "linspace: steps must be non-negative, got {}", steps);
   std::vector<float> values(static_cast<size_t>(steps));
   for (int64_t i = 0; i < steps; ++i) {
     double fraction = steps == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(steps - 1);
@@ -92,7 +92,7 @@ Tensor linspace(float start, float end, int64_t steps, Device device) {
 }
 
 Tensor tril(const Tensor& input, int64_t diagonal) {
-  check(input.dim() >= 2, "tril: expected a matrix or a batch of matrices, got shape {}",
+  EMBER_CHECK(input.dim() >= 2, "tril: expected a matrix or a batch of matrices, got shape {}",
         shape_str(input.shape()));
   int64_t rows = input.size(-2), cols = input.size(-1);
   // keep[i][j] = 1 where j - i <= diagonal: the lower triangle.
@@ -103,9 +103,9 @@ Tensor tril(const Tensor& input, int64_t diagonal) {
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
-  check(num_classes > 0, "one_hot: num_classes must be positive, got {}", num_classes);
+  EMBER_CHECK(num_classes > 0, "one_hot: num_classes must be positive, got {}", num_classes);
   for (float value : indices.to_vector()) {
-    check(value >= 0 && value < static_cast<float>(num_classes) && value == std::floor(value),
+    EMBER_CHECK(value >= 0 && value < static_cast<float>(num_classes) && value == std::floor(value),
           "one_hot: index {} is not a class in 0..{}", value, num_classes - 1);
   }
   Tensor classes = arange(0.0f, static_cast<float>(num_classes), 1.0f, indices.device());
@@ -113,7 +113,7 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
 }
 
 Tensor uniform(const Shape& shape, float low, float high, Device device) {
-  check(low <= high, "uniform: low {} is above high {}", low, high);
+  EMBER_CHECK(low <= high, "uniform: low {} is above high {}", low, high);
   Tensor result = empty_tensor(shape, device);
   int64_t count = result.numel();
   uint64_t seed = generator_state().seed;
@@ -134,7 +134,7 @@ Tensor randn(const Shape& shape, Device device) {
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, Device device) {
-  check(low < high, "randint: low {} must be below high {}", low, high);
+  EMBER_CHECK(low < high, "randint: low {} must be below high {}", low, high);
   int64_t count = shape_numel(shape);
   uint64_t seed = generator_state().seed;
   uint64_t offset = reserve_random(count);
@@ -149,7 +149,7 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, Device device) {
 }
 
 Tensor randperm(int64_t n, Device device) {
-  check(n >= 0, "randperm: n must be non-negative, got {}", n);
+  EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
   std::vector<int64_t> order = randperm_indices(n);
   return from_vector(std::vector<float>(order.begin(), order.end()), {n}, device);
 }

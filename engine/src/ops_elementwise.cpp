@@ -231,7 +231,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor clamp(const Tensor& x, float min, float max) {
-  check(min <= max, "clamp: min {} is above max {}", min, max);
+  EMBER_CHECK(min <= max, "clamp: min {} is above max {}", min, max);
   Tensor out = unary_kernel(UnaryOp::Clamp, x, "clamp", min, max);
   if (!x.requires_grad()) return out;
   Tensor x_value = x.detach();
@@ -289,7 +289,7 @@ Tensor where(const Tensor& condition, const Tensor& x, float y) {
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
   check_defined(x, "masked_fill");
   check_defined(mask, "masked_fill");
-  check(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(),
+  EMBER_CHECK(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(),
         "masked_fill: a mask of shape {} cannot be broadcast to the tensor's shape {}",
         shape_str(mask.shape()), shape_str(x.shape()));
   return where(mask, scalar_tensor_like(value, x), x);

@@ -11,10 +11,10 @@ namespace ember {
 using Grads = std::vector<Tensor>;
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
-  check(!tensors.empty(), "cat: expected at least one tensor");
+  EMBER_CHECK(!tensors.empty(), "cat: expected at least one tensor");
   for (const Tensor& t : tensors) check_defined(t, "cat");
   const Tensor& first = tensors.front();
-  check(first.dim() > 0, "cat: cannot concatenate scalars (shape ()); use stack");
+  EMBER_CHECK(first.dim() > 0, "cat: cannot concatenate scalars (shape ()); use stack");
   int64_t d = normalize_dim(dim, first.dim(), "cat");
   Shape out_shape = first.shape();
   out_shape[d] = 0;
@@ -25,7 +25,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     for (int64_t k = 0; compatible && k < t.dim(); ++k) {
       compatible = k == d || t.size(k) == first.size(k);
     }
-    check(compatible,
+    EMBER_CHECK(compatible,
           "cat: tensor {} has shape {} but tensor 0 has shape {}; all dims but dim {} must match",
           i, shape_str(t.shape()), shape_str(first.shape()), d);
     out_shape[d] += t.size(d);
@@ -51,12 +51,12 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
-  check(!tensors.empty(), "stack: expected at least one tensor");
+  EMBER_CHECK(!tensors.empty(), "stack: expected at least one tensor");
   for (const Tensor& t : tensors) check_defined(t, "stack");
   int64_t d = normalize_dim(dim, tensors.front().dim() + 1, "stack");
   std::vector<Tensor> expanded;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    check(tensors[i].shape() == tensors.front().shape(),
+    EMBER_CHECK(tensors[i].shape() == tensors.front().shape(),
           "stack: tensor {} has shape {} but tensor 0 has shape {}; all must match", i,
           shape_str(tensors[i].shape()), shape_str(tensors.front().shape()));
     expanded.push_back(tensors[i].unsqueeze(d));
@@ -68,12 +68,12 @@ Tensor index_select(const Tensor& x, const Tensor& indices) {
   check_defined(x, "index_select");
   check_defined(indices, "index_select");
   check_same_device(x, indices, "index_select");
-  check(x.dim() >= 1, "index_select: cannot pick rows of a scalar");
-  check(indices.dim() == 1, "index_select: expected 1-D indices, got shape {}", shape_str(indices.shape()));
+  EMBER_CHECK(x.dim() >= 1, "index_select: cannot pick rows of a scalar");
+  EMBER_CHECK(indices.dim() == 1, "index_select: expected 1-D indices, got shape {}", shape_str(indices.shape()));
   int64_t rows = x.size(0);
   // Indices are validated on the host so that no kernel ever reads out of bounds.
   for (float value : indices.to_vector()) {
-    check(value == std::floor(value) && value >= 0 && value < static_cast<float>(rows),
+    EMBER_CHECK(value == std::floor(value) && value >= 0 && value < static_cast<float>(rows),
           "index_select: index {} is out of range for dim 0 of size {} (shape {})", value, rows,
           shape_str(x.shape()));
   }

@@ -107,11 +107,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined(a, "matmul");
   check_defined(b, "matmul");
   check_same_device(a, b, "matmul");
-  check(a.dim() >= 1 && b.dim() >= 1,
+  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1,
         "matmul: both arguments need at least one dim, got shapes {} and {}", shape_str(a.shape()),
         shape_str(b.shape()));
   int64_t k_a = a.size(-1), k_b = b.dim() == 1 ? b.size(0) : b.size(-2);
-  check(k_a == k_b, "matmul: cannot multiply {} by {}", matrix_dims(a.shape()), matrix_dims(b.shape()));
+  EMBER_CHECK(k_a == k_b, "matmul: cannot multiply {} by {}", matrix_dims(a.shape()), matrix_dims(b.shape()));
   // Vectors become matrices for the product and lose the added dim afterwards.
   if (a.dim() == 1 && b.dim() == 1) return matmul_batched(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
   if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
@@ -129,7 +129,7 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
                  const std::vector<int64_t>& dims_b_in) {
   check_defined(a, "tensordot");
   check_defined(b, "tensordot");
-  check(dims_a_in.size() == dims_b_in.size(),
+  EMBER_CHECK(dims_a_in.size() == dims_b_in.size(),
         "tensordot: {} dims of a paired with {} dims of b; the lists must have equal length",
         dims_a_in.size(), dims_b_in.size());
   std::vector<int64_t> dims_a, dims_b;
@@ -138,10 +138,10 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
   for (size_t i = 0; i < dims_a_in.size(); ++i) {
     int64_t da = normalize_dim(dims_a_in[i], a.dim(), "tensordot");
     int64_t db = normalize_dim(dims_b_in[i], b.dim(), "tensordot");
-    check(a.size(da) == b.size(db),
+    EMBER_CHECK(a.size(da) == b.size(db),
           "tensordot: dim {} of a (size {}) does not match dim {} of b (size {}); shapes {} and {}",
           da, a.size(da), db, b.size(db), shape_str(a.shape()), shape_str(b.shape()));
-    check(!contracted_a[da] && !contracted_b[db], "tensordot: a dim is listed twice");
+    EMBER_CHECK(!contracted_a[da] && !contracted_b[db], "tensordot: a dim is listed twice");
     contracted_a[da] = contracted_b[db] = true;
     dims_a.push_back(da);
     dims_b.push_back(db);
@@ -174,7 +174,7 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {
   check_defined(a, "tensordot");
   check_defined(b, "tensordot");
-  check(dims >= 0 && dims <= a.dim() && dims <= b.dim(),
+  EMBER_CHECK(dims >= 0 && dims <= a.dim() && dims <= b.dim(),
         "tensordot: cannot contract {} dims of shapes {} and {}", dims, shape_str(a.shape()),
         shape_str(b.shape()));
   std::vector<int64_t> dims_a, dims_b;
@@ -188,7 +188,7 @@ Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {
 Tensor dot(const Tensor& a, const Tensor& b) {
   check_defined(a, "dot");
   check_defined(b, "dot");
-  check(a.dim() == 1 && b.dim() == 1 && a.size(0) == b.size(0),
+  EMBER_CHECK(a.dim() == 1 && b.dim() == 1 && a.size(0) == b.size(0),
         "dot: expected two 1-D tensors of the same length, got shapes {} and {}",
         shape_str(a.shape()), shape_str(b.shape()));
   return matmul(a, b);

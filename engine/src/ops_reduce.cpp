@@ -47,7 +47,7 @@ Tensor reduce_kernel(ReduceOp op, const Tensor& x, const int64_t* dim, bool keep
     out_shape = keepdim ? Shape(x.shape().size(), 1) : Shape{};
   }
   bool needs_elements = op != ReduceOp::Sum;
-  check(!needs_elements || split.n > 0, "{}: cannot reduce an empty dim (shape {})", name,
+  EMBER_CHECK(!needs_elements || split.n > 0, "{}: cannot reduce an empty dim (shape {})", name,
         shape_str(x.shape()));
   Tensor out = empty_tensor(out_shape, x.device());
   backend_of(x).reduce(op, input.data_ptr(), out.data_ptr(), split.outer, split.n, split.inner);
@@ -92,14 +92,14 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) { return sum_impl(x, &dim
 
 Tensor mean(const Tensor& x) {
   check_defined(x, "mean");
-  check(x.numel() > 0, "mean: cannot average an empty tensor (shape {})", shape_str(x.shape()));
+  EMBER_CHECK(x.numel() > 0, "mean: cannot average an empty tensor (shape {})", shape_str(x.shape()));
   return sum(x) * (1.0f / static_cast<float>(x.numel()));
 }
 
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
   check_defined(x, "mean");
   int64_t n = x.size(dim);
-  check(n > 0, "mean: cannot average an empty dim (shape {})", shape_str(x.shape()));
+  EMBER_CHECK(n > 0, "mean: cannot average an empty dim (shape {})", shape_str(x.shape()));
   return sum(x, dim, keepdim) * (1.0f / static_cast<float>(n));
 }
 
@@ -122,7 +122,7 @@ Tensor var(const Tensor& x, int64_t dim, bool unbiased, bool keepdim) {
   int64_t n = x.size(dim);
   // Unbiased (Bessel's correction) divides by n - 1, which needs two or more values.
   int64_t divisor = unbiased ? n - 1 : n;
-  check(divisor > 0, "var: need at least {} values along dim {} (shape {})", unbiased ? 2 : 1,
+  EMBER_CHECK(divisor > 0, "var: need at least {} values along dim {} (shape {})", unbiased ? 2 : 1,
         dim, shape_str(x.shape()));
   Tensor deviation = x - mean(x, dim, true);
   return sum(deviation * deviation, dim, keepdim) * (1.0f / static_cast<float>(divisor));
@@ -138,7 +138,7 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
 
 Tensor sum_to_shape(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
-  check(x.dim() >= static_cast<int64_t>(shape.size()),
+  EMBER_CHECK(x.dim() >= static_cast<int64_t>(shape.size()),
         "sum_to_shape: cannot sum shape {} down to {}", shape_str(x.shape()), shape_str(shape));
   Tensor result = x;
   // Dims that broadcasting added on the left are summed away...
@@ -147,7 +147,7 @@ Tensor sum_to_shape(const Tensor& x, const Shape& shape) {
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1 && result.shape()[d] != 1) result = sum(result, static_cast<int64_t>(d), true);
   }
-  check(result.shape() == shape, "sum_to_shape: cannot sum shape {} down to {}",
+  EMBER_CHECK(result.shape() == shape, "sum_to_shape: cannot sum shape {} down to {}",
         shape_str(x.shape()), shape_str(shape));
   return result;
 }

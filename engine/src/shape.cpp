@@ -30,7 +30,7 @@ std::string shape_str(const Shape& shape) {
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op) {
   // A scalar still accepts dim 0 and -1, as PyTorch does.
   int64_t range = ndim == 0 ? 1 : ndim;
-  check(dim >= -range && dim < range,
+  EMBER_CHECK(dim >= -range && dim < range,
         "{}: dim {} is out of range for a tensor with {} dims (expected {} to {})", op, dim,
         ndim, -range, range - 1);
   return dim < 0 ? dim + range : dim;
@@ -43,7 +43,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     // Walk both shapes from the right; a missing dim counts as size 1.
     int64_t size_a = i < a.size() ? a[a.size() - 1 - i] : 1;
     int64_t size_b = i < b.size() ? b[b.size() - 1 - i] : 1;
-    check(size_a == size_b || size_a == 1 || size_b == 1,
+    EMBER_CHECK(size_a == size_b || size_a == 1 || size_b == 1,
           "{}: shapes {} and {} cannot be broadcast (dim -{}: {} vs {})", op, shape_str(a),
           shape_str(b), i + 1, size_a, size_b);
     result[ndim - 1 - i] = size_a == 1 ? size_b : size_a;

@@ -17,8 +17,8 @@ namespace ember {
 // Helpers
 
 Tensor empty_tensor(const Shape& shape, Device device) {
-  for (int64_t size : shape) check(size >= 0, "empty: negative size in shape {}", shape_str(shape));
-  check(static_cast<int>(shape.size()) <= kMaxDims,
+  for (int64_t size : shape) EMBER_CHECK(size >= 0, "empty: negative size in shape {}", shape_str(shape));
+  EMBER_CHECK(static_cast<int>(shape.size()) <= kMaxDims,
         "empty: shape {} has {} dims; Ember supports at most {}", shape_str(shape), shape.size(),
         kMaxDims);
   auto impl = std::make_shared<TensorImpl>();
@@ -47,11 +47,11 @@ StridedLayout broadcast_layout(const Tensor& t, const Shape& shape) {
 }
 
 void check_defined(const Tensor& t, const char* op) {
-  check(t.defined(), "{}: the tensor is undefined (default-constructed, never assigned)", op);
+  EMBER_CHECK(t.defined(), "{}: the tensor is undefined (default-constructed, never assigned)", op);
 }
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-  check(a.device() == b.device(),
+  EMBER_CHECK(a.device() == b.device(),
         "{}: expected all tensors on the same device, but found {} and {}; move one with "
         ".to(device)",
         op, a.device().str(), b.device().str());
@@ -59,7 +59,7 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
 
 StridedLayout::StridedLayout(const Shape& shape_, const Shape& strides_, int64_t offset_)
     : ndim(static_cast<int>(shape_.size())), offset(offset_) {
-  check(ndim <= kMaxDims, "layout: {} dims is more than the {} Ember supports", ndim, kMaxDims);
+  EMBER_CHECK(ndim <= kMaxDims, "layout: {} dims is more than the {} Ember supports", ndim, kMaxDims);
   for (int i = 0; i < ndim; ++i) {
     shape[i] = shape_[i];
     strides[i] = strides_[i];
@@ -106,7 +106,7 @@ int64_t Tensor::size(int64_t dim) const {
 bool Tensor::is_contiguous() const { return layout_of(*this).is_contiguous(); }
 
 float Tensor::item() const {
-  check(checked_impl("item").shape.size() == 0 || numel() == 1,
+  EMBER_CHECK(checked_impl("item").shape.size() == 0 || numel() == 1,
         "item: expected a tensor with one element, got shape {}", shape_str(shape()));
   float value = 0.0f;
   backend_of(*this).copy_to_host(data_ptr(), &value, 1);
@@ -123,11 +123,11 @@ std::vector<float> Tensor::to_vector() const {
 
 float Tensor::at(const std::vector<int64_t>& index) const {
   const TensorImpl& impl = checked_impl("at");
-  check(index.size() == impl.shape.size(), "at: expected {} indices for shape {}, got {}",
+  EMBER_CHECK(index.size() == impl.shape.size(), "at: expected {} indices for shape {}, got {}",
         impl.shape.size(), shape_str(impl.shape), index.size());
   int64_t position = impl.offset;
   for (size_t d = 0; d < index.size(); ++d) {
-    check(index[d] >= 0 && index[d] < impl.shape[d],
+    EMBER_CHECK(index[d] >= 0 && index[d] < impl.shape[d],
           "at: index {} is out of range for dim {} of size {} (shape {})", index[d], d,
           impl.shape[d], shape_str(impl.shape));
     position += index[d] * impl.strides[d];
@@ -179,20 +179,20 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op, const Shape
   int inferred = -1;
   for (size_t i = 0; i < result.size(); ++i) {
     if (result[i] == -1) {
-      check(inferred < 0, "{}: only one dimension can be -1, got {}", op, shape_str(shape));
+      EMBER_CHECK(inferred < 0, "{}: only one dimension can be -1, got {}", op, shape_str(shape));
       inferred = static_cast<int>(i);
     } else {
-      check(result[i] >= 0, "{}: invalid size {} in shape {}", op, result[i], shape_str(shape));
+      EMBER_CHECK(result[i] >= 0, "{}: invalid size {} in shape {}", op, result[i], shape_str(shape));
       known *= result[i];
     }
   }
   if (inferred >= 0) {
-    check(known != 0 && numel % known == 0,
+    EMBER_CHECK(known != 0 && numel % known == 0,
           "{}: shape {} is invalid for a tensor of {} elements (shape {})", op, shape_str(shape),
           numel, shape_str(from));
     result[inferred] = numel / known;
   }
-  check(shape_numel(result) == numel, "{}: shape {} is invalid for a tensor of {} elements (shape {})",
+  EMBER_CHECK(shape_numel(result) == numel, "{}: shape {} is invalid for a tensor of {} elements (shape {})",
         op, shape_str(shape), numel, shape_str(from));
   return result;
 }
@@ -210,7 +210,7 @@ Tensor Tensor::view(const Shape& new_shape_in) const {
   const TensorImpl& impl = checked_impl("view");
   Shape new_shape = infer_shape(new_shape_in, numel(), "view", impl.shape);
   std::optional<Shape> strides = view_strides(impl.shape, impl.strides, new_shape);
-  check(strides.has_value(),
+  EMBER_CHECK(strides.has_value(),
         "view: a tensor of shape {} with strides {} cannot be viewed as {} without copying; "
         "use reshape() (which copies when it must) or call contiguous() first",
         shape_str(impl.shape), shape_str(impl.strides), shape_str(new_shape));
@@ -239,14 +239,14 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 }
 
 Tensor Tensor::t() const {
-  check(dim() == 2, "t: expected a 2-D tensor, got shape {}; use transpose(dim0, dim1)",
+  EMBER_CHECK(dim() == 2, "t: expected a 2-D tensor, got shape {}; use transpose(dim0, dim1)",
         shape_str(shape()));
   return transpose(0, 1);
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   int64_t ndim = dim();
-  check(static_cast<int64_t>(dims.size()) == ndim,
+  EMBER_CHECK(static_cast<int64_t>(dims.size()) == ndim,
         "permute: expected {} dims for a tensor of shape {}, got ({})", ndim, shape_str(shape()),
         fmt::join(dims, ", "));
   std::vector<int64_t> order(dims.size()), inverse(dims.size());
@@ -254,7 +254,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   Shape new_shape(dims.size()), new_strides(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = normalize_dim(dims[i], ndim, "permute");
-    check(!seen[d], "permute: dim {} appears twice in ({})", d, fmt::join(dims, ", "));
+    EMBER_CHECK(!seen[d], "permute: dim {} appears twice in ({})", d, fmt::join(dims, ", "));
     seen[d] = true;
     order[i] = d;
     inverse[d] = static_cast<int64_t>(i);
@@ -309,7 +309,7 @@ Tensor Tensor::squeeze(int64_t dim_in) const {
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   if (dim() == 0) return reshape({1});
   int64_t start = normalize_dim(start_dim, dim(), "flatten"), end = normalize_dim(end_dim, dim(), "flatten");
-  check(start <= end, "flatten: start_dim {} comes after end_dim {}", start_dim, end_dim);
+  EMBER_CHECK(start <= end, "flatten: start_dim {} comes after end_dim {}", start_dim, end_dim);
   Shape new_shape(shape().begin(), shape().begin() + start);
   int64_t merged = 1;
   for (int64_t d = start; d <= end; ++d) merged *= shape()[d];
@@ -320,21 +320,21 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 
 Tensor Tensor::expand(const Shape& target) const {
   const Shape& old_shape = shape();
-  check(target.size() >= old_shape.size(),
+  EMBER_CHECK(target.size() >= old_shape.size(),
         "expand: cannot expand shape {} to {} (fewer dims than the tensor)", shape_str(old_shape),
         shape_str(target));
   size_t shift = target.size() - old_shape.size();
   Shape new_shape(target.size()), new_strides(target.size(), 0);
   for (size_t i = 0; i < target.size(); ++i) {
     if (i < shift) {
-      check(target[i] >= 0, "expand: cannot expand shape {} to {} (-1 is not allowed for a new dim)",
+      EMBER_CHECK(target[i] >= 0, "expand: cannot expand shape {} to {} (-1 is not allowed for a new dim)",
             shape_str(old_shape), shape_str(target));
       new_shape[i] = target[i];
       continue;
     }
     int64_t old_size = old_shape[i - shift];
     int64_t size = target[i] == -1 ? old_size : target[i];
-    check(size == old_size || old_size == 1,
+    EMBER_CHECK(size == old_size || old_size == 1,
           "expand: cannot expand shape {} to {} (dim {}: {} vs {}; only size-1 dims can grow)",
           shape_str(old_shape), shape_str(target), i, old_size, size);
     new_shape[i] = size;
@@ -351,8 +351,8 @@ Tensor Tensor::expand_as(const Tensor& other) const { return expand(other.shape(
 
 Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) const {
   int64_t d = normalize_dim(dim_in, dim(), "slice");
-  check(dim() > 0, "slice: cannot slice a scalar (shape ())");
-  check(step > 0, "slice: step must be positive, got {}", step);
+  EMBER_CHECK(dim() > 0, "slice: cannot slice a scalar (shape ())");
+  EMBER_CHECK(step > 0, "slice: step must be positive, got {}", step);
   int64_t size = shape()[d];
   // Python's rules: negative positions count from the end; out-of-range ones clamp.
   auto clamp_position = [size](int64_t position) {
@@ -375,10 +375,10 @@ Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) c
 }
 
 Tensor Tensor::select(int64_t dim_in, int64_t index) const {
-  check(dim() > 0, "select: cannot index a scalar (shape ())");
+  EMBER_CHECK(dim() > 0, "select: cannot index a scalar (shape ())");
   int64_t d = normalize_dim(dim_in, dim(), "select");
   int64_t size = shape()[d];
-  check(index >= -size && index < size,
+  EMBER_CHECK(index >= -size && index < size,
         "select: index {} is out of range for dim {} of size {} (shape {})", index, d, size,
         shape_str(shape()));
   if (index < 0) index += size;
@@ -399,7 +399,7 @@ Tensor Tensor::select(int64_t dim_in, int64_t index) const {
 Tensor Tensor::operator[](int64_t index) const { return select(0, index); }
 
 Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
-  check(static_cast<int64_t>(indices.size()) <= dim(),
+  EMBER_CHECK(static_cast<int64_t>(indices.size()) <= dim(),
         "index: {} indices given for a tensor of shape {}", indices.size(), shape_str(shape()));
   Tensor result = *this;
   int64_t d = 0;
@@ -435,7 +435,7 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked_impl("grad
 
 Tensor& Tensor::set_requires_grad(bool requires_grad) {
   checked_impl("set_requires_grad");
-  check(is_leaf() || requires_grad,
+  EMBER_CHECK(is_leaf() || requires_grad,
         "set_requires_grad: only leaf tensors (not results of ops) can stop requiring grad; "
         "use detach() to get a tensor outside the graph");
   impl_->requires_grad = requires_grad;
@@ -447,7 +447,7 @@ Tensor Tensor::grad() const { return Tensor(checked_impl("grad").grad); }
 void Tensor::set_grad(const Tensor& grad) {
   checked_impl("set_grad");
   if (grad.defined()) {
-    check(grad.shape() == shape(), "set_grad: gradient of shape {} for a tensor of shape {}",
+    EMBER_CHECK(grad.shape() == shape(), "set_grad: gradient of shape {} for a tensor of shape {}",
           shape_str(grad.shape()), shape_str(shape()));
   }
   impl_->grad = grad.impl();
@@ -498,7 +498,7 @@ Tensor Tensor::to(Device target) const {
 namespace {
 void check_in_place(const Tensor& t, const char* op) {
   check_defined(t, op);
-  check(!(t.requires_grad() && grad_enabled()),
+  EMBER_CHECK(!(t.requires_grad() && grad_enabled()),
         "{}: a tensor that requires grad cannot be changed in place while autograd is "
         "recording; do the update inside a NoGradGuard block (as optimizers do)",
         op);
@@ -510,7 +510,7 @@ Tensor& Tensor::copy_(const Tensor& source) {
   check_defined(source, "copy_");
   Shape target = shape();
   Shape broadcast = broadcast_shapes(source.shape(), target, "copy_");
-  check(broadcast == target, "copy_: cannot copy a tensor of shape {} into one of shape {}",
+  EMBER_CHECK(broadcast == target, "copy_: cannot copy a tensor of shape {} into one of shape {}",
         shape_str(source.shape()), shape_str(target));
   // Copying through host covers a source on another device.
   Tensor src = source.device() == device() ? source : source.to(device());

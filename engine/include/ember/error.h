@@ -26,10 +26,19 @@ class NotImplemented : public Error {
 };
 
 // check(cond, "op: message {}", args...) throws ember::Error when cond is false.
-// The message is only formatted on failure, so checks are cheap on hot paths.
+// The message is only formatted on failure, but the arguments are evaluated on every
+// call: when they cost something (shape_str(...)), use EMBER_CHECK instead.
 template <typename... Args>
 inline void check(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw Error(fmt::format(format, std::forward<Args>(args)...));
 }
+
+// The same as check(), but the message arguments are evaluated only when the check
+// fails. The engine's ops use it: they run millions of times and must not pay for
+// formatting shapes into messages that are never shown.
+#define EMBER_CHECK(condition, ...)                                  \
+  do {                                                               \
+    if (!(condition)) throw ::ember::Error(fmt::format(__VA_ARGS__)); \
+  } while (false)
 
 }  // namespace ember
