@@ -61,8 +61,10 @@ deps:
 	  fi; \
 	fi
 
+# The main tree compiles the graders against solutions/, so `make test` checks that the
+# solutions earn full marks and `make grade-solutions` reuses it.
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMBER_STUDENT_DIR=solutions \
 	  -DEMBER_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) >/dev/null
 
 build: configure
@@ -70,6 +72,42 @@ build: configure
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# ---- grading ------------------------------------------------------------------------
+# Student code gets a build tree of its own (build/grade), configured for STUDENT_DIR.
+# The driver builds and runs each question on its own, so a compile error, a crash or an
+# endless loop costs that question only; it exits 0 whenever grading ran.
+STUDENT_DIR ?= lessons
+GRADE_DIR := build/grade
+GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE)
+GRADE_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS)
+
+grade: deps
+	@test -d "$(STUDENT_DIR)" || { echo "make grade: STUDENT_DIR $(STUDENT_DIR) is not a directory"; exit 2; }
+	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DEMBER_STUDENT_DIR=$(abspath $(STUDENT_DIR)) >/dev/null
+	@cmake --build $(GRADE_DIR) -j $(JOBS) --target ember_grade >/dev/null
+	@$(GRADE_ENV) $(GRADE_DIR)/autograder/ember_grade --build-dir $(GRADE_DIR) $(GRADE_ARGS) \
+	  --results-json $(GRADE_DIR)/results.json --report $(GRADE_DIR)/report.txt
+
+grade-solutions: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_grade >/dev/null
+	@$(GRADE_ENV) $(BUILD_DIR)/autograder/ember_grade --build-dir $(BUILD_DIR) $(GRADE_ARGS) \
+	  --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt
+
+# lessons/ is generated: solutions/ is the one source.
+stubs: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_make_stubs >/dev/null
+	@$(BUILD_DIR)/tools/ember_make_stubs --solutions solutions --lessons lessons
+
+# ---- benchmarks ---------------------------------------------------------------------
+bench: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
+	@$(BUILD_DIR)/bench/ember_bench $(BENCH_ARGS)
+
+bench-compare: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
+	@bash bench/compare.sh $(BUILD_DIR)/bench/ember_bench
 
 clean:
 	rm -rf build

@@ -1,0 +1,212 @@
+#include "grade_protocol.h"
+
+#include <charconv>
+#include <vector>
+
+namespace ember::grading::protocol {
+
+namespace {
+
+// The largest number of points a record may carry; anything bigger is treated as corrupt.
+constexpr int kMaxPoints = 1000000;
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+  std::vector<std::string_view> fields;
+  size_t begin = 0;
+  while (true) {
+    const size_t tab = line.find('\t', begin);
+    if (tab == std::string_view::npos) {
+      fields.push_back(line.substr(begin));
+      return fields;
+    }
+    fields.push_back(line.substr(begin, tab - begin));
+    begin = tab + 1;
+  }
+}
+
+std::optional<int> parse_points(std::string_view text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > kMaxPoints) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string join_fields(std::initializer_list<std::string_view> fields) {
+  std::string line;
+  bool first = true;
+  for (std::string_view field : fields) {
+    if (!first) line += '\t';
+    line += field;
+    first = false;
+  }
+  line += '\n';
+  return line;
+}
+
+std::string_view trim_right(std::string_view text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' ||
+                           text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescape(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    const char c = field[i];
+    if (c != '\\' || i + 1 == field.size()) {
+      out += c;
+      continue;
+    }
+    const char next = field[++i];
+    switch (next) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case '\\': out += '\\'; break;
+      default:  // Not something escape() writes: keep it as it was.
+        out += '\\';
+        out += next;
+    }
+  }
+  return out;
+}
+
+std::string header_line() {
+  return join_fields({kHeaderTag, std::to_string(kVersion)});
+}
+
+std::string plan_line(std::string_view question, std::string_view name, int max) {
+  return join_fields({"plan", escape(question), escape(name), std::to_string(max)});
+}
+
+std::string start_line(std::string_view question, std::string_view name, int max) {
+  return join_fields({"start", escape(question), escape(name), std::to_string(max)});
+}
+
+std::string check_line(std::string_view question, std::string_view name, int earned, int max,
+                       bool passed, std::string_view message) {
+  return join_fields({"check", escape(question), escape(name), std::to_string(earned),
+                      std::to_string(max), passed ? "PASS" : "FAIL", escape(message)});
+}
+
+std::string done_line() { return join_fields({"done"}); }
+
+std::optional<Record> parse_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const std::vector<std::string_view> f = split_tabs(line);
+  Record record;
+  const std::string_view tag = f[0];
+  if (tag == kHeaderTag) {
+    if (f.size() != 2) return std::nullopt;
+    const auto version = parse_points(f[1]);
+    if (!version) return std::nullopt;
+    record.kind = Kind::Header;
+    record.version = *version;
+    return record;
+  }
+  if (tag == "plan" || tag == "start") {
+    if (f.size() != 4 || f[1].empty() || f[2].empty()) return std::nullopt;
+    const auto max = parse_points(f[3]);
+    if (!max) return std::nullopt;
+    record.kind = tag == "plan" ? Kind::Plan : Kind::Start;
+    record.question = unescape(f[1]);
+    record.name = unescape(f[2]);
+    record.max = *max;
+    return record;
+  }
+  if (tag == "check") {
+    if (f.size() != 7 || f[1].empty() || f[2].empty()) return std::nullopt;
+    const auto earned = parse_points(f[3]);
+    const auto max = parse_points(f[4]);
+    if (!earned || !max) return std::nullopt;
+    if (f[5] != "PASS" && f[5] != "FAIL") return std::nullopt;
+    record.kind = Kind::Check;
+    record.question = unescape(f[1]);
+    record.name = unescape(f[2]);
+    record.earned = *earned;
+    record.max = *max;
+    record.passed = f[5] == "PASS";
+    record.message = unescape(f[6]);
+    return record;
+  }
+  if (tag == "done") {
+    if (f.size() != 1) return std::nullopt;
+    record.kind = Kind::Done;
+    return record;
+  }
+  return std::nullopt;
+}
+
+std::string tidy_failure_message(std::string_view message) {
+  // GoogleTest may append a stack trace; it only helps the person who wrote the grader.
+  const size_t trace = message.find("\nStack trace:\n");
+  if (trace != std::string_view::npos) message = message.substr(0, trace);
+  message = trim_right(message);
+  // FAIL() and ADD_FAILURE() put a line "Failed" before the text they were given.
+  if (starts_with(message, "Failed\n")) message.remove_prefix(7);
+
+  constexpr std::string_view kWith = "C++ exception with description \"";
+  constexpr std::string_view kUnknown = "Unknown C++ exception thrown in ";
+  constexpr std::string_view kThrownIn = "\" thrown in ";
+  constexpr std::string_view kBody = "the test body";
+  if (starts_with(message, kWith)) {
+    const size_t end = message.rfind(kThrownIn);
+    if (end != std::string_view::npos && end >= kWith.size()) {
+      const std::string_view description = message.substr(kWith.size(), end - kWith.size());
+      std::string_view where = message.substr(end + kThrownIn.size());
+      if (!where.empty() && where.back() == '.') where.remove_suffix(1);
+      std::string out = "exception: ";
+      out += description;
+      if (where != kBody) {
+        out += " (thrown in ";
+        out += where;
+        out += ')';
+      }
+      return out;
+    }
+  }
+  if (starts_with(message, kUnknown)) {
+    std::string_view where = message.substr(kUnknown.size());
+    if (!where.empty() && where.back() == '.') where.remove_suffix(1);
+    std::string out = "exception: an exception not derived from std::exception";
+    if (where != kBody) {
+      out += " (thrown in ";
+      out += where;
+      out += ')';
+    }
+    return out;
+  }
+  return std::string(message);
+}
+
+}  // namespace ember::grading::protocol

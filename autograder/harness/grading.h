@@ -1,0 +1,74 @@
+// The grading harness: what a question's grader file (autograder/questions/qN_*.cpp) uses.
+//
+//   #include "grading.h"
+//   #include "digit_classification.hpp"      // the student's header
+//
+//   GRADED_TEST(q3, accuracy_on_test_half, 4) {
+//     const double accuracy = ...;
+//     grade_note("test accuracy {:.4f} (threshold {})", accuracy, 0.97);
+//     EXPECT_GE(accuracy, 0.97) << "test accuracy " << accuracy << " is below the threshold 0.97";
+//   }
+//
+// A GRADED_TEST is an ordinary GoogleTest test (suite q3, name accuracy_on_test_half) worth a
+// number of points, all or nothing: it earns its points exactly when it passes. Inside, use
+// EXPECT_* / ASSERT_* as usual. An exception escaping the body fails the check with the
+// exception's message; an unfinished stub throws ember::NotImplemented, so the check fails
+// at once with "q3: DigitClassificationModel::run is not implemented".
+//
+// The library also provides main(). Before every test it seeds the engine with
+// ember::manual_seed(seed), so checks do not depend on the order they run in; the seed comes
+// from --seed=N or the environment variable EMBER_SEED (default 0). When a results file is
+// named (--results-file=PATH or EMBER_GRADE_RESULTS), one line per check is appended to it
+// as the check finishes (see grade_protocol.h); the driver ember_grade reads it. Run on its
+// own (./grade_q3) the program prints GoogleTest's usual output plus a points line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace ember::grading {
+
+// Attaches an informative line to the check that is running; the report shows it under the
+// check, whether it passes or fails. Also printed to stdout.
+void add_note(std::string note);
+
+template <typename... Args>
+void grade_note(fmt::format_string<Args...> format, Args&&... args) {
+  add_note(fmt::format(format, std::forward<Args>(args)...));
+}
+
+// The seed every test starts from (EMBER_SEED / --seed).
+std::uint64_t grading_seed();
+
+namespace detail {
+
+// Records the points of one check; used by GRADED_TEST at static-initialisation time.
+class CheckRegistrar {
+ public:
+  CheckRegistrar(const char* question, const char* check, int points) noexcept;
+};
+
+// Runs a check's body, turning an escaping exception into a failure with a readable message.
+void run_check(void (*body)());
+
+}  // namespace detail
+}  // namespace ember::grading
+
+using ember::grading::grade_note;
+
+// GRADED_TEST(question, check, points) { body }
+// question and check must be identifiers (they name the GoogleTest suite and test);
+// points must be an integer constant >= 0.
+#define GRADED_TEST(question, check, points)                                                    \
+  static_assert(std::is_integral_v<decltype(points)> && (points) >= 0,                          \
+                "GRADED_TEST: points must be a non-negative integer constant");                 \
+  static void ember_graded_body_##question##_##check();                                         \
+  static const ::ember::grading::detail::CheckRegistrar ember_graded_registrar_##question##_##check( \
+      #question, #check, (points));                                                             \
+  TEST(question, check) { ::ember::grading::detail::run_check(&ember_graded_body_##question##_##check); } \
+  static void ember_graded_body_##question##_##check()

@@ -1,0 +1,195 @@
+// Unit tests of the driver's report helpers: rendering, JSON, compiler-error extraction.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "grader.h"
+#include "process.h"
+#include "report.h"
+
+using namespace ember::grade;
+
+namespace {
+
+QuestionResult sample_question() {
+  QuestionResult q;
+  q.id = "q3";
+  q.max = 6;
+  q.earned = 2;
+  q.seconds = 12.44;
+  q.checks.push_back({"q3.gradients_reach_parameters", 2, 2, true,
+                      "loss is a scalar; every parameter has a gradient"});
+  q.checks.push_back({"q3.accuracy_on_test_half", 0, 4, false,
+                      "test accuracy 0.9512 is below the threshold 0.97"});
+  return q;
+}
+
+}  // namespace
+
+TEST(Report, QuestionLooksLikeCs188) {
+  EXPECT_EQ(render_question(sample_question(), {false, false}),
+            "Question q3\n"
+            "===========\n"
+            "*** PASS: q3.gradients_reach_parameters (2/2)\n"
+            "***     loss is a scalar; every parameter has a gradient\n"
+            "*** FAIL: q3.accuracy_on_test_half (0/4)\n"
+            "***     test accuracy 0.9512 is below the threshold 0.97\n"
+            "\n"
+            "### Question q3: 2/6 ###\n"
+            "\n");
+}
+
+TEST(Report, TimingsAndColour) {
+  const std::string text = render_question(sample_question(), {true, true});
+  EXPECT_NE(text.find("*** \033[32mPASS\033[0m: q3.gradients"), std::string::npos) << text;
+  EXPECT_NE(text.find("*** \033[31mFAIL\033[0m: q3.accuracy"), std::string::npos) << text;
+  EXPECT_NE(text.find("### Question q3: 2/6 ###\n(q3: 12.4 s)\n"), std::string::npos) << text;
+}
+
+TEST(Report, MultiLineMessagesKeepThePrefix) {
+  QuestionResult q = sample_question();
+  q.checks = {{"q3.x", 0, 1, false, "first\n\nthird"}};
+  const std::string text = render_question(q, {false, false});
+  EXPECT_NE(text.find("***     first\n***\n***     third\n"), std::string::npos) << text;
+}
+
+TEST(Report, Summary) {
+  QuestionResult q0;
+  q0.id = "q0";
+  q0.max = 4;
+  q0.earned = 4;
+  EXPECT_EQ(render_summary({q0, sample_question()}),
+            "Provisional grades\n"
+            "==================\n"
+            "Question q0: 4/4\n"
+            "Question q3: 2/6\n"
+            "------------------\n"
+            "Total: 6/10\n");
+}
+
+TEST(Report, ResultsJson) {
+  const std::string json = render_results_json({sample_question()}, "all \"the\" text\n");
+  EXPECT_NE(json.find("\"score\": 2,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"max_score\": 6,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"output\": \"all \\\"the\\\" text\\n\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"name\": \"q3.accuracy_on_test_half\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"status\": \"failed\""), std::string::npos) << json;
+  EXPECT_EQ(render_results_json({}, ""),
+            "{\n  \"score\": 0,\n  \"max_score\": 0,\n  \"output\": \"\",\n  \"tests\": []\n}\n");
+}
+
+TEST(Report, JsonQuoteEscapesAndRepairsUtf8) {
+  EXPECT_EQ(json_quote("a\"b\\c\n\t\x01"), "\"a\\\"b\\\\c\\n\\t\\u0001\"");
+  EXPECT_EQ(json_quote("caf\xC3\xA9"), "\"caf\xC3\xA9\"");              // valid UTF-8 kept
+  EXPECT_EQ(json_quote("bad\xFF"), "\"bad\xEF\xBF\xBD\"");               // invalid byte replaced
+  EXPECT_EQ(json_quote("cut\xE2\x80"), "\"cut\xEF\xBF\xBD\xEF\xBF\xBD\"");  // truncated sequence
+  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong
+  EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+}
+
+TEST(Report, StripsAnsiEscapes) {
+  EXPECT_EQ(strip_ansi("\033[01;31m\033[Kerror:\033[m\033[K x"), "error: x");
+}
+
+TEST(CompilerErrors, StartAtTheFirstErrorWithItsContext) {
+  const std::string log =
+      "[ 10%] Building CXX object engine/CMakeFiles/ember.dir/src/tensor.cpp.o\n"
+      "[ 50%] Building CXX object autograder/CMakeFiles/grade_q4.dir/questions/q4.cpp.o\n"
+      "In file included from /src/autograder/questions/q4_language_id.cpp:3:\n"
+      "/src/lessons/q4_language_id/language_identification.hpp: In member function 'int "
+      "M::run()':\n"
+      "/src/lessons/q4_language_id/language_identification.hpp:31:12: error: 'w' was not "
+      "declared in this scope\n"
+      "   31 |     return w;\n"
+      "      |            ^\n"
+      "make[2]: *** [autograder/CMakeFiles/grade_q4.dir/build.make:76: q4.cpp.o] Error 1\n"
+      "make[1]: *** [CMakeFiles/Makefile2:300: autograder/CMakeFiles/grade_q4.dir/all] Error 2\n"
+      "gmake: *** [Makefile:91: all] Error 2\n";
+  EXPECT_EQ(extract_compiler_errors(log),
+            "In file included from /src/autograder/questions/q4_language_id.cpp:3:\n"
+            "/src/lessons/q4_language_id/language_identification.hpp: In member function 'int "
+            "M::run()':\n"
+            "/src/lessons/q4_language_id/language_identification.hpp:31:12: error: 'w' was not "
+            "declared in this scope\n"
+            "   31 |     return w;\n"
+            "      |            ^");
+}
+
+TEST(CompilerErrors, AtMostTheRequestedLines) {
+  std::string log;
+  for (int i = 0; i < 100; ++i) log += "f.cpp:" + std::to_string(i) + ": error: bad\n";
+  const std::vector<std::string> lines = split_lines(extract_compiler_errors(log, 25));
+  ASSERT_EQ(lines.size(), 26u);
+  EXPECT_EQ(lines.front(), "f.cpp:0: error: bad");
+  EXPECT_EQ(lines.back(), "...");
+}
+
+TEST(CompilerErrors, NinjaCommandLinesAreDropped) {
+  const std::string log =
+      "[1/2] Building CXX object x.o\n"
+      "FAILED: autograder/CMakeFiles/grade_q1.dir/q.cpp.o\n"
+      "/usr/bin/c++ -I/x -O2 -c /x/q.cpp -o q.cpp.o\n"
+      "/x/q.cpp:2:14: error: 'missing' was not declared in this scope\n"
+      "ninja: build stopped: subcommand failed.\n";
+  EXPECT_EQ(extract_compiler_errors(log),
+            "/x/q.cpp:2:14: error: 'missing' was not declared in this scope");
+}
+
+TEST(CompilerErrors, WithoutAnErrorLineShowTheEnd) {
+  std::string log;
+  for (int i = 0; i < 40; ++i) log += "line " + std::to_string(i) + "\n";
+  const std::vector<std::string> lines = split_lines(extract_compiler_errors(log, 25));
+  ASSERT_EQ(lines.size(), 25u);
+  EXPECT_EQ(lines.front(), "line 15");
+  EXPECT_EQ(lines.back(), "line 39");
+  EXPECT_EQ(extract_compiler_errors(""), "");
+}
+
+TEST(OutputExcerpt, PrefersTheSanitizerReport) {
+  std::string log;
+  for (int i = 0; i < 30; ++i) log += "noise " + std::to_string(i) + "\n";
+  log += "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\n#0 frame\n";
+  EXPECT_EQ(output_excerpt(log),
+            "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\n#0 frame");
+  EXPECT_EQ(output_excerpt("a\nb\nc\n\n", 2), "b\nc");
+}
+
+TEST(OutputExcerpt, OnlyTheRunningCheckWithoutGoogleTestChatter) {
+  const std::string log =
+      "[==========] Running 2 tests from 1 test suite.\n"
+      "[ RUN      ] q2.first\n"
+      "output of the first check\n"
+      "[       OK ] q2.first (0 ms)\n"
+      "[ RUN      ] q2.second\n"
+      "epoch 1\n"
+      "[   NOTE   ] loss 0.5\n"
+      "epoch 2\n";
+  EXPECT_EQ(output_excerpt(log, 15, "[ RUN      ] q2.second"), "epoch 1\nepoch 2");
+  EXPECT_EQ(output_excerpt(log, 15), "output of the first check\nepoch 1\nepoch 2");
+  EXPECT_EQ(output_excerpt("[ RUN      ] q2.x\n", 15, "[ RUN      ] q2.x"), "");
+}
+
+TEST(Driver, BuildCommandPlaceholdersAreQuoted) {
+  EXPECT_EQ(expand_build_command("make {target} -C {build_dir} # {question} {other}", "grade_q3",
+                                 "q3", "/tmp/it's here"),
+            "make 'grade_q3' -C '/tmp/it'\\''s here' # 'q3' {other}");
+}
+
+TEST(Driver, QuestionTable) {
+  const auto& questions = all_questions();
+  ASSERT_EQ(questions.size(), 7u);
+  int total = 0;
+  for (const auto& q : questions) total += q.max_points;
+  EXPECT_EQ(total, 39);
+  EXPECT_EQ(questions[3].id, "q3");
+  EXPECT_EQ(questions[3].lesson, "q3_digits");
+  EXPECT_EQ(questions[3].timeout_seconds, 180);
+  EXPECT_EQ(format_seconds(180), "180");
+  EXPECT_EQ(format_seconds(1.8), "1.8");
+}
+
+TEST(Driver, SignalNames) {
+  EXPECT_EQ(describe_signal(SIGSEGV), "SIGSEGV (segmentation fault)");
+  EXPECT_EQ(describe_signal(SIGABRT), "SIGABRT (aborted)");
+  EXPECT_EQ(describe_signal(77), "signal 77");
+}
