@@ -53,6 +53,8 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
 bool grad_enabled() { return grad_mode_enabled; }
 void set_grad_enabled(bool enabled) { grad_mode_enabled = enabled; }
 
+bool will_record(const Tensor& t) { return grad_mode_enabled && t.impl()->requires_grad; }
+
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   for (const Tensor& input : inputs) {
     if (input.defined() && input.impl()->requires_grad) return true;

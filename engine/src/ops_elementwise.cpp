@@ -49,6 +49,7 @@ Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, val
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
+  if (!any_requires_grad({a, b})) return out;
   Shape shape_a = a.shape(), shape_b = b.shape();
   return record_op("add", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
     return Grads{sum_to_shape(grad, shape_a), sum_to_shape(grad, shape_b)};
@@ -57,6 +58,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, b, "sub");
+  if (!any_requires_grad({a, b})) return out;
   Shape shape_a = a.shape(), shape_b = b.shape();
   return record_op("sub", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
     return Grads{sum_to_shape(grad, shape_a), sum_to_shape(-grad, shape_b)};
@@ -66,21 +68,25 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
   if (!any_requires_grad({a, b})) return out;
-  Tensor a_value = a.detach(), b_value = b.detach();
-  return record_op("mul", {a, b}, out, [a_value, b_value](const Tensor& grad) {
-    return Grads{sum_to_shape(grad * b_value, a_value.shape()),
-                 sum_to_shape(grad * a_value, b_value.shape())};
+  // Each input's gradient needs the other input's value; keep only what will be used.
+  bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  Tensor a_value = need_b ? a.detach() : Tensor(), b_value = need_a ? b.detach() : Tensor();
+  Shape shape_a = a.shape(), shape_b = b.shape();
+  return record_op("mul", {a, b}, out, [=](const Tensor& grad) {
+    return Grads{need_a ? sum_to_shape(grad * b_value, shape_a) : Tensor(),
+                 need_b ? sum_to_shape(grad * a_value, shape_b) : Tensor()};
   });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Div, a, b, "div");
   if (!any_requires_grad({a, b})) return out;
+  bool need_a = a.requires_grad(), need_b = b.requires_grad();
   Tensor a_value = a.detach(), b_value = b.detach();
-  return record_op("div", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+  return record_op("div", {a, b}, out, [=](const Tensor& grad) {
     // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
-    return Grads{sum_to_shape(grad / b_value, a_value.shape()),
-                 sum_to_shape(-grad * a_value / (b_value * b_value), b_value.shape())};
+    return Grads{need_a ? sum_to_shape(grad / b_value, a_value.shape()) : Tensor(),
+                 need_b ? sum_to_shape(-grad * a_value / (b_value * b_value), b_value.shape()) : Tensor()};
   });
 }
 
@@ -88,12 +94,18 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   Tensor out = binary_kernel(BinaryOp::Pow, base, exponent, "pow");
   if (!any_requires_grad({base, exponent})) return out;
   Tensor base_value = base.detach(), exponent_value = exponent.detach(), out_value = out.detach();
+  bool need_exponent = exponent.requires_grad();
   return record_op("pow", {base, exponent}, out, [=](const Tensor& grad) {
-    // d(b^e)/db = e * b^(e-1); d(b^e)/de = b^e * ln(b)
-    Tensor grad_base = grad * exponent_value * pow(base_value, exponent_value - 1.0f);
-    Grads grads{sum_to_shape(grad_base, base_value.shape()), Tensor()};
-    if (exponent.requires_grad()) {
-      grads[1] = sum_to_shape(grad * out_value * log(base_value), exponent_value.shape());
+    // d(b^e)/db = e * b^(e-1), which is 0 where e = 0 (not 0 * inf at b = 0);
+    // d(b^e)/de = b^e * ln(b), which is 0 at b = 0 for e >= 0 (the limit, as PyTorch).
+    Tensor zero = scalar_tensor_like(0.0f, grad);
+    Tensor local_base = where(exponent_value == 0.0f, zero,
+                              exponent_value * pow(base_value, exponent_value - 1.0f));
+    Grads grads{sum_to_shape(grad * local_base, base_value.shape()), Tensor()};
+    if (need_exponent) {
+      Tensor local_exponent =
+          where((base_value == 0.0f) * (exponent_value >= 0.0f), zero, out_value * log(base_value));
+      grads[1] = sum_to_shape(grad * local_exponent, exponent_value.shape());
     }
     return grads;
   });
@@ -132,11 +144,13 @@ Tensor operator-(const Tensor& a) { return neg(a); }
 
 Tensor operator+(const Tensor& a, float b) {
   Tensor out = unary_kernel(UnaryOp::AddScalar, a, "add", b);
+  if (!will_record(a)) return out;
   return record_op("add", {a}, out, [](const Tensor& grad) { return Grads{grad}; });
 }
 Tensor operator-(const Tensor& a, float b) { return a + (-b); }
 Tensor operator*(const Tensor& a, float b) {
   Tensor out = unary_kernel(UnaryOp::MulScalar, a, "mul", b);
+  if (!will_record(a)) return out;
   return record_op("mul", {a}, out, [b](const Tensor& grad) { return Grads{grad * b}; });
 }
 Tensor operator/(const Tensor& a, float b) { return a * (1.0f / b); }
@@ -160,6 +174,8 @@ Tensor pow(const Tensor& base, float exponent) {
   if (!base.requires_grad()) return out;
   Tensor base_value = base.detach();
   return record_unary("pow", base, out, [base_value, exponent] {
+    // x^0 is constant: its derivative is 0 everywhere, even where 0 * x^-1 would be NaN.
+    if (exponent == 0.0f) return zeros_like(base_value);
     return pow(base_value, exponent - 1.0f) * exponent;
   });
 }

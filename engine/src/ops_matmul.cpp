@@ -92,12 +92,14 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
                          batch_count, m, n, k);
   }
   if (!any_requires_grad({a, b})) return out;
+  bool need_a = a.requires_grad(), need_b = b.requires_grad();
   Tensor a_value = a.detach(), b_value = b.detach();
-  return record_op("matmul", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+  return record_op("matmul", {a, b}, out, [=](const Tensor& grad) {
     // C = A B: dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
-    Tensor grad_a = matmul(grad, b_value.transpose(-1, -2));
-    Tensor grad_b = matmul(a_value.transpose(-1, -2), grad);
-    return Grads{sum_to_shape(grad_a, a_value.shape()), sum_to_shape(grad_b, b_value.shape())};
+    Grads grads(2);
+    if (need_a) grads[0] = sum_to_shape(matmul(grad, b_value.transpose(-1, -2)), a_value.shape());
+    if (need_b) grads[1] = sum_to_shape(matmul(a_value.transpose(-1, -2), grad), b_value.shape());
+    return grads;
   });
 }
 

@@ -64,6 +64,7 @@ Shape keepdim_shape(const Tensor& x, const int64_t* dim) {
 
 Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   Tensor out = reduce_kernel(ReduceOp::Sum, x, dim, keepdim, "sum");
+  if (!will_record(x)) return out;
   Shape input_shape = x.shape(), kept = keepdim_shape(x, dim);
   // Every input element contributed once: the gradient is the output's, spread back.
   return record_op("sum", {x}, out, [input_shape, kept](const Tensor& grad) {
@@ -98,7 +99,7 @@ Tensor mean(const Tensor& x) {
 
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
   check_defined(x, "mean");
-  int64_t n = x.size(dim);
+  int64_t n = x.size(normalize_dim(dim, x.dim(), "mean"));
   EMBER_CHECK(n > 0, "mean: cannot average an empty dim (shape {})", shape_str(x.shape()));
   return sum(x, dim, keepdim) * (1.0f / static_cast<float>(n));
 }
@@ -119,7 +120,7 @@ Tensor var(const Tensor& x, bool unbiased) {
 
 Tensor var(const Tensor& x, int64_t dim, bool unbiased, bool keepdim) {
   check_defined(x, "var");
-  int64_t n = x.size(dim);
+  int64_t n = x.size(normalize_dim(dim, x.dim(), "var"));
   // Unbiased (Bessel's correction) divides by n - 1, which needs two or more values.
   int64_t divisor = unbiased ? n - 1 : n;
   EMBER_CHECK(divisor > 0, "var: need at least {} values along dim {} (shape {})", unbiased ? 2 : 1,

@@ -42,24 +42,36 @@ NumberStyle choose_style(const std::vector<float>& values) {
   return style;
 }
 
+// PyTorch shows at most 1000 numbers; past that, three at each end of every dim.
+constexpr int64_t kSummarizeAbove = 1000;
+constexpr int64_t kEdgeItems = 3;
+
+// Writes the block of `values` at `dim`, starting at flat index `base` (row-major).
 void write_block(std::ostringstream& out, const std::vector<float>& values, const Shape& shape,
-                 size_t dim, int64_t& position, int indent, const NumberStyle& style) {
+                 const Shape& strides, size_t dim, int64_t base, int indent, bool summarize,
+                 const NumberStyle& style) {
   if (dim == shape.size()) {
-    std::string text = format_number(values[position++], style);
+    std::string text = format_number(values[base], style);
     out << std::string(style.width - text.size(), ' ') << text;
     return;
   }
+  bool elide = summarize && shape[dim] > 2 * kEdgeItems;
+  bool last_dim = dim + 1 == shape.size();
+  // Between rows: a comma, blank lines for deeper nesting, and the indent, as PyTorch.
+  std::string separator = last_dim ? ", "
+                                   : "," + std::string(shape.size() - dim - 1, '\n') +
+                                         std::string(indent + dim + 1, ' ');
   out << '[';
+  bool first = true;
   for (int64_t i = 0; i < shape[dim]; ++i) {
-    if (i > 0) {
-      if (dim + 1 == shape.size()) {
-        out << ", ";
-      } else {
-        // Deeper nesting gets blank lines between blocks, as PyTorch does.
-        out << ',' << std::string(shape.size() - dim - 1, '\n') << std::string(indent + dim + 1, ' ');
-      }
+    if (elide && i == kEdgeItems) {
+      out << separator << (last_dim ? " ..." : "...");  // PyTorch pads "..." in a row
+      i = shape[dim] - kEdgeItems - 1;
+      continue;
     }
-    write_block(out, values, shape, dim + 1, position, indent, style);
+    if (!first) out << separator;
+    first = false;
+    write_block(out, values, shape, strides, dim + 1, base + i * strides[dim], indent, summarize, style);
   }
   out << ']';
 }
@@ -69,6 +81,7 @@ void write_block(std::ostringstream& out, const std::vector<float>& values, cons
 std::string Tensor::str() const {
   if (!defined()) return "tensor(undefined)";
   std::vector<float> values = to_vector();
+  bool summarize = static_cast<int64_t>(values.size()) > kSummarizeAbove;
   NumberStyle style = choose_style(values);
   std::ostringstream out;
   out << "tensor(";
@@ -77,8 +90,8 @@ std::string Tensor::str() const {
   } else if (values.empty()) {
     out << "[]";
   } else {
-    int64_t position = 0;
-    write_block(out, values, shape(), 0, position, 7, style);  // 7 = strlen("tensor(")
+    write_block(out, values, shape(), contiguous_strides(shape()), 0, 0, 7, summarize,
+                style);  // 7 = strlen("tensor(")
   }
   if (values.empty() && shape().size() > 1) out << ", size=" << shape_str(shape());
   if (!device().is_cpu()) out << ", device='" << device().str() << "'";

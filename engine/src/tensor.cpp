@@ -28,6 +28,12 @@ Tensor empty_tensor(const Shape& shape, Device device) {
   return Tensor(std::move(impl));
 }
 
+void check_max_dims(const Shape& shape, const char* op) {
+  EMBER_CHECK(static_cast<int>(shape.size()) <= kMaxDims,
+              "{}: the result would have {} dims (shape {}); Ember supports at most {}", op,
+              shape.size(), shape_str(shape), kMaxDims);
+}
+
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = base.impl()->storage;
@@ -38,12 +44,19 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, i
 }
 
 StridedLayout broadcast_layout(const Tensor& t, const Shape& shape) {
-  Shape strides(shape.size(), 0);
+  EMBER_CHECK(static_cast<int>(shape.size()) <= kMaxDims, "layout: {} dims is more than the {} Ember supports",
+              shape.size(), kMaxDims);
+  StridedLayout layout;
+  layout.ndim = static_cast<int>(shape.size());
+  layout.offset = t.offset();
   size_t shift = shape.size() - t.shape().size();
-  for (size_t i = 0; i < t.shape().size(); ++i) {
-    strides[i + shift] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  for (size_t i = 0; i < shape.size(); ++i) {
+    layout.shape[i] = shape[i];
+    // Dims that broadcasting adds on the left, or stretches from size 1, repeat: stride 0.
+    bool repeated = i < shift || t.shape()[i - shift] == 1;
+    layout.strides[i] = repeated ? 0 : t.strides()[i - shift];
   }
-  return StridedLayout(shape, strides, t.offset());
+  return layout;
 }
 
 void check_defined(const Tensor& t, const char* op) {
@@ -107,7 +120,7 @@ bool Tensor::is_contiguous() const { return layout_of(*this).is_contiguous(); }
 
 float Tensor::item() const {
   EMBER_CHECK(checked_impl("item").shape.size() == 0 || numel() == 1,
-        "item: expected a tensor with one element, got shape {}", shape_str(shape()));
+        "item: expected one element, got shape {}", shape_str(shape()));
   float value = 0.0f;
   backend_of(*this).copy_to_host(data_ptr(), &value, 1);
   return value;
@@ -192,12 +205,14 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op, const Shape
           numel, shape_str(from));
     result[inferred] = numel / known;
   }
+  check_max_dims(result, op);
   EMBER_CHECK(shape_numel(result) == numel, "{}: shape {} is invalid for a tensor of {} elements (shape {})",
         op, shape_str(shape), numel, shape_str(from));
   return result;
 }
 
 Tensor reshape_backward_view(const char* name, const Tensor& input, Tensor output) {
+  if (!will_record(input)) return output;
   Shape input_shape = input.shape();
   return record_op(name, {input}, std::move(output), [input_shape](const Tensor& grad) {
     return std::vector<Tensor>{grad.reshape(input_shape)};
@@ -234,7 +249,9 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   Shape shape_t = shape(), strides_t = strides();
   std::swap(shape_t[d0], shape_t[d1]);
   std::swap(strides_t[d0], strides_t[d1]);
-  return record_op("transpose", {*this}, make_view(*this, shape_t, strides_t, offset()),
+  Tensor view = make_view(*this, shape_t, strides_t, offset());
+  if (!will_record(*this)) return view;
+  return record_op("transpose", {*this}, view,
                    [d0, d1](const Tensor& grad) { return std::vector<Tensor>{grad.transpose(d0, d1)}; });
 }
 
@@ -261,7 +278,9 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     new_shape[i] = shape()[d];
     new_strides[i] = strides()[d];
   }
-  return record_op("permute", {*this}, make_view(*this, new_shape, new_strides, offset()),
+  Tensor view = make_view(*this, new_shape, new_strides, offset());
+  if (!will_record(*this)) return view;
+  return record_op("permute", {*this}, view,
                    [inverse](const Tensor& grad) { return std::vector<Tensor>{grad.permute(inverse)}; });
 }
 
@@ -278,6 +297,7 @@ Tensor Tensor::movedim(int64_t source, int64_t destination) const {
 
 Tensor Tensor::unsqueeze(int64_t dim_in) const {
   int64_t d = normalize_dim(dim_in, dim() + 1, "unsqueeze");
+  check_max_dims(Shape(static_cast<size_t>(dim() + 1), 1), "unsqueeze");
   Shape new_shape = shape(), new_strides = strides();
   // The new dim's stride never matters (its size is 1); pick the natural one.
   int64_t stride = d < dim() ? shape()[d] * strides()[d] : 1;
@@ -323,6 +343,7 @@ Tensor Tensor::expand(const Shape& target) const {
   EMBER_CHECK(target.size() >= old_shape.size(),
         "expand: cannot expand shape {} to {} (fewer dims than the tensor)", shape_str(old_shape),
         shape_str(target));
+  check_max_dims(target, "expand");
   size_t shift = target.size() - old_shape.size();
   Shape new_shape(target.size()), new_strides(target.size(), 0);
   for (size_t i = 0; i < target.size(); ++i) {
@@ -340,8 +361,10 @@ Tensor Tensor::expand(const Shape& target) const {
     new_shape[i] = size;
     new_strides[i] = (old_size == 1 && size != 1) ? 0 : strides()[i - shift];
   }
+  Tensor view = make_view(*this, new_shape, new_strides, offset());
+  if (!will_record(*this)) return view;
   Shape input_shape = old_shape;
-  return record_op("expand", {*this}, make_view(*this, new_shape, new_strides, offset()),
+  return record_op("expand", {*this}, view,
                    [input_shape](const Tensor& grad) {
                      return std::vector<Tensor>{sum_to_shape(grad, input_shape)};
                    });
@@ -363,11 +386,11 @@ Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) c
   Shape new_shape = shape(), new_strides = strides();
   new_shape[d] = (last - first + step - 1) / step;
   new_strides[d] *= step;
+  Tensor view = make_view(*this, new_shape, new_strides, offset() + first * strides()[d]);
+  if (!will_record(*this)) return view;
   Shape input_shape = shape();
   Device device = this->device();
-  return record_op("slice", {*this},
-                   make_view(*this, new_shape, new_strides, offset() + first * strides()[d]),
-                   [=](const Tensor& grad) {
+  return record_op("slice", {*this}, view, [=](const Tensor& grad) {
                      Tensor input_grad = zeros(input_shape, device);
                      input_grad.slice(d, first, last, step).copy_(grad);
                      return std::vector<Tensor>{input_grad};
@@ -385,11 +408,11 @@ Tensor Tensor::select(int64_t dim_in, int64_t index) const {
   Shape new_shape = shape(), new_strides = strides();
   new_shape.erase(new_shape.begin() + d);
   new_strides.erase(new_strides.begin() + d);
+  Tensor view = make_view(*this, new_shape, new_strides, offset() + index * strides()[d]);
+  if (!will_record(*this)) return view;
   Shape input_shape = shape();
   Device device = this->device();
-  return record_op("select", {*this},
-                   make_view(*this, new_shape, new_strides, offset() + index * strides()[d]),
-                   [=](const Tensor& grad) {
+  return record_op("select", {*this}, view, [=](const Tensor& grad) {
                      Tensor input_grad = zeros(input_shape, device);
                      input_grad.select(d, index).copy_(grad);
                      return std::vector<Tensor>{input_grad};
@@ -423,6 +446,7 @@ Tensor Tensor::clone() const {
   checked_impl("clone");
   Tensor copy = empty_tensor(shape(), device());
   backend_of(*this).copy(storage_data(*this), layout_of(*this), copy.data_ptr(), layout_of(copy));
+  if (!will_record(*this)) return copy;
   return record_op("clone", {*this}, copy, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
 }
 

@@ -10,6 +10,9 @@ namespace ember {
 // A new, uninitialised, contiguous tensor with its own storage.
 Tensor empty_tensor(const Shape& shape, Device device);
 
+// Throws "<op>: the result would have 9 dims ..." past kMaxDims.
+void check_max_dims(const Shape& shape, const char* op);
+
 // A view of base's storage with the given metadata (no autograd recorded).
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset);
 
@@ -25,6 +28,10 @@ inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
 // Throws "<op>: expected an defined tensor" style errors for misuse.
 void check_defined(const Tensor& t, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+
+// True when an op reading t would be recorded for autograd. Ops test it before building
+// their backward closure, which costs allocations that a forward-only call should not pay.
+bool will_record(const Tensor& t);
 
 // Raw storage pointer (element 0 of the storage, not of the view).
 inline const float* storage_data(const Tensor& t) { return t.impl()->storage->data(); }

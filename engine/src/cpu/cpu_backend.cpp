@@ -10,6 +10,7 @@
 #include <new>
 
 #include "backend_registry.h"
+#include "cpu/block_cache.h"
 #include "cpu/gemm.h"
 #include "cpu/strided_loop.h"
 #include "cpu/thread_pool.h"
@@ -124,11 +125,11 @@ class CpuBackend final : public Backend {
   const char* name() const override { return "cpu"; }
 
   float* allocate(int64_t count) override {
-    // 64-byte alignment suits AVX-512 loads; at least one element so data is never null.
+    // At least one element, so that data is never null.
     size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float);
-    return static_cast<float*>(::operator new(bytes, std::align_val_t(64)));
+    return static_cast<float*>(blocks_.allocate(bytes));
   }
-  void deallocate(float* data) override { ::operator delete(data, std::align_val_t(64)); }
+  void deallocate(float* data) override { blocks_.deallocate(data); }
 
   void copy_from_host(const float* host, float* data, int64_t count) override {
     if (count > 0) std::memcpy(data, host, static_cast<size_t>(count) * sizeof(float));
@@ -342,6 +343,8 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  BlockCache blocks_;
+
   static float reduce_contiguous(ReduceOp op, const float* x, int64_t n) {
     switch (op) {
       case ReduceOp::Sum: {
