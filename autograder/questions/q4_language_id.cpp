@@ -1,0 +1,140 @@
+// Grader for question q4: language identification with a recurrent network (7 points).
+//   run_output_shapes                       1  run(xs) gives (B, 5) for several B and L
+//   loss_is_cross_entropy                   1  get_loss is a finite scalar, the mean CE
+//   gradients_reach_characters_and_params   1  backward reaches every xs[t] and parameter
+//   test_accuracy                           4  >= 0.81 on the 500 held-out test words
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember_course/lang_id_dataset.h>
+#include <fmt/format.h>
+
+#include "grading.h"
+#include "language_id.hpp"
+
+namespace {
+
+using ember::Tensor;
+namespace F = ember::nn::functional;
+
+constexpr int64_t kChars = 47;
+constexpr int64_t kLanguages = 5;
+constexpr double kAccuracyThreshold = 0.81;
+
+// L random characters for B words: L one-hot tensors (B, 47). With requires_grad they
+// are leaves whose .grad() shows whether the loss depends on that character.
+std::vector<Tensor> random_characters(int64_t batch, int64_t length, bool requires_grad = false) {
+  std::vector<Tensor> xs;
+  for (int64_t t = 0; t < length; ++t) {
+    Tensor x = ember::one_hot(ember::randint(0, kChars, {batch}), kChars);  // (B, 47)
+    if (requires_grad) x.set_requires_grad(true);
+    xs.push_back(x);
+  }
+  return xs;
+}
+
+Tensor random_languages(int64_t batch) {
+  return ember::one_hot(ember::randint(0, kLanguages, {batch}), kLanguages);  // (B, 5)
+}
+
+bool all_finite(const Tensor& t) {
+  for (float v : t.to_vector()) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+bool any_nonzero(const Tensor& t) {
+  for (float v : t.to_vector()) {
+    if (v != 0.0f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+GRADED_TEST(q4, run_output_shapes, 1) {
+  q4::LanguageIDModel model;
+  ASSERT_FALSE(model.parameters().empty())
+      << "LanguageIDModel has no parameters: register its layers with register_module";
+  // (batch size, word length): single words and single characters included.
+  const std::vector<std::pair<int64_t, int64_t>> cases = {{1, 1}, {2, 3}, {7, 1}, {16, 10}, {5, 6}};
+  for (const auto& [batch, length] : cases) {
+    Tensor scores = model.run(random_characters(batch, length));
+    ASSERT_TRUE(scores.defined()) << "run() returned an undefined tensor for B=" << batch
+                                  << ", L=" << length;
+    const ember::Shape expected{batch, kLanguages};
+    ASSERT_EQ(scores.shape(), expected)
+        << "run() on " << length << " tensors of shape (" << batch << ", 47) returned shape "
+        << ember::shape_str(scores.shape()) << "; expected " << ember::shape_str(expected);
+    ASSERT_TRUE(all_finite(scores)) << "run() returned non-finite scores for B=" << batch
+                                    << ", L=" << length;
+  }
+  grade_note("run() gave (B, 5) for (B, L) in (1,1) (2,3) (7,1) (16,10) (5,6)");
+}
+
+GRADED_TEST(q4, loss_is_cross_entropy, 1) {
+  q4::LanguageIDModel model;
+  std::vector<Tensor> xs = random_characters(8, 5);
+  Tensor y = random_languages(8);
+  Tensor loss = model.get_loss(xs, y);
+  ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
+  ASSERT_EQ(loss.numel(), 1) << "get_loss should return one number (the mean over the batch), "
+                             << "got shape " << ember::shape_str(loss.shape());
+  const float value = loss.item();
+  ASSERT_TRUE(std::isfinite(value) && value > 0.0f)
+      << "get_loss returned " << value << "; a cross-entropy is finite and positive";
+  // The same loss computed here from the model's own scores.
+  const float expected = F::cross_entropy(model.run(xs), y).item();
+  grade_note("get_loss {:.5f}, cross_entropy(run(xs), y) {:.5f}", value, expected);
+  EXPECT_NEAR(value, expected, 1e-4 * std::max(1.0f, std::fabs(expected)))
+      << "get_loss should be the mean cross-entropy of run(xs) against the one-hot y";
+}
+
+GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
+  q4::LanguageIDModel model;
+  const int64_t batch = 8, length = 6;
+  std::vector<Tensor> xs = random_characters(batch, length, /*requires_grad=*/true);
+  Tensor loss = model.get_loss(xs, random_languages(batch));
+  ASSERT_TRUE(loss.requires_grad())
+      << "the loss does not depend on anything that requires grad: are the layers registered "
+         "parameters, and is the graph kept (no detach, no NoGradGuard)?";
+  loss.backward();
+  for (int64_t t = 0; t < length; ++t) {
+    const Tensor grad = xs[static_cast<size_t>(t)].grad();
+    ASSERT_TRUE(grad.defined() && any_nonzero(grad))
+        << "no gradient reached character " << t << " of " << length
+        << ": every character must influence the scores (fold each xs[t] into the hidden state)";
+  }
+  int64_t with_grad = 0;
+  for (const auto& [name, parameter] : model.named_parameters()) {
+    EXPECT_TRUE(parameter.grad().defined())
+        << "parameter '" << name << "' got no gradient: is it used in run()?";
+    if (parameter.grad().defined()) ++with_grad;
+  }
+  grade_note("gradients reached all {} characters and {} of {} parameters", length, with_grad,
+             model.named_parameters().size());
+}
+
+GRADED_TEST(q4, test_accuracy, 4) {
+  q4::LanguageIDModel model;  // first, so that an unfinished constructor fails at once
+  ember::course::LanguageIDDataset dataset;
+  const auto start = std::chrono::steady_clock::now();
+  model.train(dataset);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Words the model never trained on, a bucket (one word length) at a time.
+  const double accuracy = ember::course::LanguageIDDataset::accuracy(model, dataset.test());
+  const double dev_accuracy = dataset.get_validation_accuracy(model);
+  grade_note("test accuracy {:.4f} on {} words (threshold {}); dev accuracy {:.4f}; training took "
+             "{:.1f} s",
+             accuracy, dataset.test().size(), kAccuracyThreshold, dev_accuracy, seconds);
+  EXPECT_GE(accuracy, kAccuracyThreshold)
+      << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
+}

@@ -1,0 +1,176 @@
+// Grader for question q5: convolution (4 points).
+//   convolve_matches_reference   1  Convolve = plain loops, for many input and kernel shapes
+//   convolve_weight_gradient     1  d(loss)/d(weight) from autograd = finite differences
+//   test_accuracy                2  >= 0.80 on 5,000 held-out t10k digits, with the
+//                                   convolution weights registered and in use
+//
+// The lesson asks for Convolve written with slices and element-wise ops. Ember has no
+// built-in convolution op (no conv2d in ops.h or nn/), so there is no engine shortcut for
+// this grader to detect; should one be added, this file must check that Convolve does not
+// call it (e.g. by inspecting the grad_fn names of its result).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember_course/convolution_dataset.h>
+#include <fmt/format.h>
+
+#include "convolution.hpp"
+#include "grading.h"
+
+namespace {
+
+using ember::Shape;
+using ember::Tensor;
+
+constexpr double kAccuracyThreshold = 0.80;
+
+// The definition, in loops: out[y][x] = sum_ij input[y + i][x + j] * weight[i][j].
+std::vector<double> reference_convolve(const Tensor& input, const Tensor& weight) {
+  const int64_t H = input.size(0), W = input.size(1), h = weight.size(0), w = weight.size(1);
+  const std::vector<float> in = input.contiguous().to_vector(), k = weight.contiguous().to_vector();
+  const int64_t out_h = H - h + 1, out_w = W - w + 1;
+  std::vector<double> out(static_cast<size_t>(out_h * out_w), 0.0);
+  for (int64_t y = 0; y < out_h; ++y) {
+    for (int64_t x = 0; x < out_w; ++x) {
+      double total = 0.0;
+      for (int64_t i = 0; i < h; ++i) {
+        for (int64_t j = 0; j < w; ++j) {
+          total += static_cast<double>(in[static_cast<size_t>((y + i) * W + x + j)]) *
+                   k[static_cast<size_t>(i * w + j)];
+        }
+      }
+      out[static_cast<size_t>(y * out_w + x)] = total;
+    }
+  }
+  return out;
+}
+
+std::string shapes(const Shape& input, const Shape& weight) {
+  return "input " + ember::shape_str(input) + ", weight " + ember::shape_str(weight);
+}
+
+// (input shape, weight shape): square and not, kernels of 1 x 1 and of the whole input,
+// a single row and a single column, and the 28 x 28 digit with the model's 3 x 3 kernel.
+const std::vector<std::pair<Shape, Shape>> kCases = {
+    {{5, 5}, {3, 3}}, {{7, 4}, {2, 3}}, {{4, 9}, {3, 1}}, {{6, 6}, {1, 1}},
+    {{4, 6}, {4, 6}}, {{1, 1}, {1, 1}}, {{1, 8}, {1, 3}}, {{8, 3}, {5, 2}},
+    {{28, 28}, {3, 3}}};
+
+}  // namespace
+
+GRADED_TEST(q5, convolve_matches_reference, 1) {
+  double largest = 0.0;
+  for (const auto& [input_shape, weight_shape] : kCases) {
+    Tensor input = ember::randn(input_shape);
+    Tensor weight = ember::randn(weight_shape);
+    Tensor out = q5::Convolve(input, weight);
+    const Shape expected_shape{input_shape[0] - weight_shape[0] + 1,
+                               input_shape[1] - weight_shape[1] + 1};
+    ASSERT_TRUE(out.defined()) << "Convolve returned an undefined tensor for "
+                               << shapes(input_shape, weight_shape);
+    ASSERT_EQ(out.shape(), expected_shape)
+        << "Convolve(" << shapes(input_shape, weight_shape) << ") returned shape "
+        << ember::shape_str(out.shape()) << "; expected " << ember::shape_str(expected_shape);
+    const std::vector<double> expected = reference_convolve(input, weight);
+    const std::vector<float> actual = out.contiguous().to_vector();
+    for (size_t k = 0; k < actual.size(); ++k) {
+      const double difference = std::fabs(actual[k] - expected[k]);
+      ASSERT_LE(difference, 1e-4 + 1e-4 * std::fabs(expected[k])) << fmt::format(
+          "Convolve({}): output[{}][{}] is {:.6g}, expected {:.6g} = sum_ij input[y + i][x + j] * "
+          "weight[i][j] (the kernel is not flipped)",
+          shapes(input_shape, weight_shape), k / static_cast<size_t>(expected_shape[1]),
+          k % static_cast<size_t>(expected_shape[1]), actual[k], expected[k]);
+      largest = std::max(largest, difference);
+    }
+  }
+  grade_note("Convolve matches the loops in all {} cases (largest difference {:.2e})",
+             kCases.size(), largest);
+}
+
+GRADED_TEST(q5, convolve_weight_gradient, 1) {
+  // loss = sum(Convolve(input, weight) * R) for a fixed random R: its gradient with respect
+  // to each weight entry, from autograd, against a central difference of the student's own
+  // Convolve. Convolve is linear in the weight, so the difference is exact up to rounding.
+  const std::vector<std::pair<Shape, Shape>> cases = {{{6, 5}, {3, 3}}, {{5, 7}, {2, 4}},
+                                                      {{4, 4}, {4, 4}}, {{3, 5}, {1, 1}}};
+  const float step = 1e-2f;
+  double largest = 0.0;
+  for (const auto& [input_shape, weight_shape] : cases) {
+    Tensor input = ember::randn(input_shape);
+    Tensor weight = ember::randn(weight_shape);
+    weight.set_requires_grad(true);
+    Tensor projection = ember::randn({input_shape[0] - weight_shape[0] + 1,
+                                      input_shape[1] - weight_shape[1] + 1});
+    Tensor loss = (q5::Convolve(input, weight) * projection).sum();
+    ASSERT_TRUE(loss.requires_grad())
+        << "Convolve(" << shapes(input_shape, weight_shape) << ") is not connected to the weight "
+        << "in the autograd graph: compute it with tensor ops on weight (no to_vector / at)";
+    loss.backward();
+    Tensor grad = weight.grad();
+    ASSERT_TRUE(grad.defined() && grad.shape() == weight_shape)
+        << "no gradient of shape " << ember::shape_str(weight_shape) << " reached the weight";
+    const std::vector<float> analytic = grad.contiguous().to_vector();
+    const std::vector<float> base = weight.to_vector();
+    ember::NoGradGuard no_grad;
+    for (size_t k = 0; k < base.size(); ++k) {
+      const auto loss_at = [&](float delta) {
+        std::vector<float> shifted = base;
+        shifted[k] += delta;
+        return static_cast<double>(
+            (q5::Convolve(input, ember::from_vector(shifted, weight_shape)) * projection)
+                .sum()
+                .item());
+      };
+      const double numeric = (loss_at(step) - loss_at(-step)) / (2.0 * step);
+      const double difference = std::fabs(analytic[k] - numeric);
+      ASSERT_LE(difference, 1e-2 * std::max(1.0, std::fabs(numeric))) << fmt::format(
+          "Convolve({}): d(loss)/d(weight[{}][{}]) is {:.6g} by autograd but {:.6g} by finite "
+          "differences",
+          shapes(input_shape, weight_shape), k / static_cast<size_t>(weight_shape[1]),
+          k % static_cast<size_t>(weight_shape[1]), analytic[k], numeric);
+      largest = std::max(largest, difference);
+    }
+  }
+  grade_note("the weight gradient matches finite differences in {} cases (largest difference {:.2e})",
+             cases.size(), largest);
+}
+
+GRADED_TEST(q5, test_accuracy, 2) {
+  q5::DigitConvolutionalModel model;
+  // Sanity first: the kernel is a registered (3, 3) parameter and forward uses it.
+  bool registered = false;
+  for (const auto& [name, parameter] : model.named_parameters()) {
+    if (name == "convolution_weights") registered = parameter.shape() == Shape{3, 3};
+  }
+  ASSERT_TRUE(registered) << "the model has no (3, 3) parameter named \"convolution_weights\"";
+  Tensor scores = model.forward(ember::rand({4, 784}));
+  ASSERT_TRUE(scores.defined() && scores.shape() == Shape({4, 10}))
+      << "forward on (4, 784) returned "
+      << (scores.defined() ? ember::shape_str(scores.shape()) : std::string("an undefined tensor"))
+      << "; expected (4, 10)";
+  model.zero_grad();
+  model.get_loss(ember::rand({4, 784}), ember::one_hot(ember::randint(0, 10, {4}), 10)).backward();
+  ASSERT_TRUE(model.convolution_weights.grad().defined())
+      << "no gradient reached convolution_weights: forward must convolve the images with it";
+  model.zero_grad();
+
+  ember::course::DigitConvolutionDataset dataset;
+  const auto start = std::chrono::steady_clock::now();
+  model.train(dataset);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double accuracy = ember::course::DigitConvolutionDataset::accuracy(
+      model, dataset.test_x(), dataset.test_labels());
+  const double validation_accuracy = dataset.get_validation_accuracy(model);
+  grade_note("test accuracy {:.4f} on {} held-out digits (threshold {}); validation accuracy "
+             "{:.4f}; training took {:.1f} s",
+             accuracy, dataset.test_x().size(0), kAccuracyThreshold, validation_accuracy, seconds);
+  EXPECT_GE(accuracy, kAccuracyThreshold)
+      << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
+}

@@ -1,0 +1,421 @@
+// Grader for question q6: attention (6 points).
+//   attention_output_shape                    1  layers, mask buffer, (B, T, C) out
+//   attention_weights_causal_and_normalised   1  weights 0 on future positions, rows sum to 1
+//   attention_matches_reference               1  output = reference, T in {2, 4, 16}
+//   multi_head_attention_matches_reference    2  the same for MultiHeadAttention
+//   layer_norm_matches_reference              1  LayerNorm against mean / biased variance
+//
+// Every reference here is computed with plain loops in double precision from the weights
+// of the student's own layers, after the test has set them to fresh random values: the
+// reference shares no code path with the student's (no engine matmul, softmax or
+// masked_fill), and a layer the student forgot to use changes the reference but not
+// their output.
+//
+// How the attention weights are observed without an accessor: with v_layer set to the
+// identity (weight = I, bias = 0) the output is weights @ input, and when the first T
+// channels of the input at position s are the one-hot vector e_s, the first T channels of
+// output row t are exactly row t of the attention weights.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ember/ember.h>
+#include <fmt/format.h>
+
+#include "attention.hpp"
+#include "grading.h"
+
+namespace {
+
+using ember::Shape;
+using ember::Tensor;
+
+const std::vector<int64_t> kSequenceLengths = {2, 4, 16};
+
+// A whole number in [low, high] from ember's seeded generator.
+int64_t random_int(int64_t low, int64_t high) {
+  return static_cast<int64_t>(ember::randint(low, high + 1, {1}).item());
+}
+
+// Sets a parameter in place to fresh random values (normal, times scale).
+void randomize(const Tensor& parameter, float scale) {
+  ember::NoGradGuard no_grad;
+  Tensor target = parameter;
+  target.copy_(ember::randn(parameter.shape()) * scale);
+}
+
+void randomize_linear(ember::nn::Linear& layer, float scale) {
+  randomize(layer.weight, scale);
+  if (layer.bias.defined()) randomize(layer.bias, scale);
+}
+
+// A Linear layer's numbers, read out for the loops below.
+struct LinearValues {
+  int64_t in = 0, out = 0;
+  std::vector<float> weight;  // (out, in)
+  std::vector<float> bias;    // (out,) or empty
+  explicit LinearValues(const ember::nn::Linear& layer)
+      : in(layer.weight.size(1)), out(layer.weight.size(0)), weight(layer.weight.to_vector()) {
+    if (layer.bias.defined()) bias = layer.bias.to_vector();
+  }
+  // x (rows, in) row-major -> (rows, out)
+  std::vector<double> apply(const std::vector<double>& x, int64_t rows) const {
+    std::vector<double> y(static_cast<size_t>(rows * out));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t o = 0; o < out; ++o) {
+        double total = bias.empty() ? 0.0 : bias[static_cast<size_t>(o)];
+        for (int64_t i = 0; i < in; ++i) {
+          total += x[static_cast<size_t>(r * in + i)] * weight[static_cast<size_t>(o * in + i)];
+        }
+        y[static_cast<size_t>(r * out + o)] = total;
+      }
+    }
+    return y;
+  }
+};
+
+std::vector<double> to_doubles(const Tensor& t) {
+  const std::vector<float> values = t.contiguous().to_vector();
+  return std::vector<double>(values.begin(), values.end());
+}
+
+// Causal attention for one sequence and a group of channels [first, first + width) of
+// q, k, v (each (T, stride) row-major): softmax(q k^T * scale) with s > t excluded.
+// Writes the weights (T, T) and adds weights @ v into out (T, stride) at those channels.
+void reference_head(const std::vector<double>& q, const std::vector<double>& k,
+                    const std::vector<double>& v, int64_t T, int64_t stride, int64_t first,
+                    int64_t width, double scale, std::vector<double>& weights,
+                    std::vector<double>& out) {
+  weights.assign(static_cast<size_t>(T * T), 0.0);
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<double> scores(static_cast<size_t>(t + 1));
+    double largest = -std::numeric_limits<double>::infinity();
+    for (int64_t s = 0; s <= t; ++s) {
+      double dot = 0.0;
+      for (int64_t c = first; c < first + width; ++c) {
+        dot += q[static_cast<size_t>(t * stride + c)] * k[static_cast<size_t>(s * stride + c)];
+      }
+      scores[static_cast<size_t>(s)] = dot * scale;
+      largest = std::max(largest, dot * scale);
+    }
+    double total = 0.0;
+    for (double& score : scores) total += (score = std::exp(score - largest));
+    for (int64_t s = 0; s <= t; ++s) {
+      const double a = scores[static_cast<size_t>(s)] / total;
+      weights[static_cast<size_t>(t * T + s)] = a;
+      for (int64_t c = first; c < first + width; ++c) {
+        out[static_cast<size_t>(t * stride + c)] += a * v[static_cast<size_t>(s * stride + c)];
+      }
+    }
+  }
+}
+
+// The single-head reference: (B, T, C) input -> (B, T, C).
+std::vector<double> reference_attention(q6::Attention& attention, const Tensor& input) {
+  const int64_t B = input.size(0), T = input.size(1), C = input.size(2);
+  const LinearValues wq(*attention.q_layer), wk(*attention.k_layer), wv(*attention.v_layer);
+  const std::vector<double> x = to_doubles(input);
+  std::vector<double> result(static_cast<size_t>(B * T * C), 0.0);
+  for (int64_t b = 0; b < B; ++b) {
+    const std::vector<double> rows(x.begin() + b * T * C, x.begin() + (b + 1) * T * C);
+    const std::vector<double> q = wq.apply(rows, T), k = wk.apply(rows, T), v = wv.apply(rows, T);
+    std::vector<double> out(static_cast<size_t>(T * C), 0.0), weights;
+    reference_head(q, k, v, T, C, 0, C, 1.0 / std::sqrt(static_cast<double>(C)), weights, out);
+    std::copy(out.begin(), out.end(), result.begin() + b * T * C);
+  }
+  return result;
+}
+
+// The multi-head reference: (B, T, d_in) -> (B, T, d_out), heads of d_out / num_heads
+// consecutive channels each.
+std::vector<double> reference_multi_head(q6::MultiHeadAttention& attention, const Tensor& input,
+                                         int64_t num_heads) {
+  const int64_t B = input.size(0), T = input.size(1), d_in = input.size(2);
+  const LinearValues wq(*attention.W_query), wk(*attention.W_key), wv(*attention.W_value),
+      wo(*attention.out_proj);
+  const int64_t d_out = wq.out, head_dim = d_out / num_heads;
+  const std::vector<double> x = to_doubles(input);
+  std::vector<double> result(static_cast<size_t>(B * T * d_out), 0.0);
+  for (int64_t b = 0; b < B; ++b) {
+    const std::vector<double> rows(x.begin() + b * T * d_in, x.begin() + (b + 1) * T * d_in);
+    const std::vector<double> q = wq.apply(rows, T), k = wk.apply(rows, T), v = wv.apply(rows, T);
+    std::vector<double> context(static_cast<size_t>(T * d_out), 0.0), weights;
+    for (int64_t h = 0; h < num_heads; ++h) {
+      reference_head(q, k, v, T, d_out, h * head_dim, head_dim,
+                     1.0 / std::sqrt(static_cast<double>(head_dim)), weights, context);
+    }
+    const std::vector<double> out = wo.apply(context, T);
+    std::copy(out.begin(), out.end(), result.begin() + b * T * d_out);
+  }
+  return result;
+}
+
+// The layer-norm reference along the last dim.
+std::vector<double> reference_layer_norm(const Tensor& input, const Tensor& gamma,
+                                         const Tensor& beta, double eps) {
+  const int64_t d = input.size(-1), rows = input.numel() / d;
+  const std::vector<double> x = to_doubles(input), g = to_doubles(gamma), be = to_doubles(beta);
+  std::vector<double> y(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0.0, variance = 0.0;
+    for (int64_t i = 0; i < d; ++i) mean += x[static_cast<size_t>(r * d + i)];
+    mean /= static_cast<double>(d);
+    for (int64_t i = 0; i < d; ++i) {
+      const double centered = x[static_cast<size_t>(r * d + i)] - mean;
+      variance += centered * centered;
+    }
+    variance /= static_cast<double>(d);  // biased
+    for (int64_t i = 0; i < d; ++i) {
+      const size_t at = static_cast<size_t>(r * d + i);
+      y[at] = (x[at] - mean) / std::sqrt(variance + eps) * g[static_cast<size_t>(i)] +
+              be[static_cast<size_t>(i)];
+    }
+  }
+  return y;
+}
+
+// "[1][0][3]": the position of row-major element `flat` in a tensor of this shape.
+std::string index_str(const Shape& shape, int64_t flat) {
+  std::string text;
+  for (auto dim = shape.rbegin(); dim != shape.rend(); ++dim) {
+    text = "[" + std::to_string(flat % *dim) + "]" + text;
+    flat /= *dim;
+  }
+  return text;
+}
+
+// Compares a tensor with reference values; on the first mismatch fails the test with the
+// position and both values and returns false. Also returns the largest difference.
+bool expect_close(const Tensor& actual, const Shape& expected_shape,
+                  const std::vector<double>& expected, const std::string& what,
+                  double* largest_difference = nullptr) {
+  EXPECT_TRUE(actual.defined()) << what << ": the output is an undefined tensor";
+  if (!actual.defined()) return false;
+  EXPECT_EQ(actual.shape(), expected_shape)
+      << what << ": output shape " << ember::shape_str(actual.shape()) << ", expected "
+      << ember::shape_str(expected_shape);
+  if (actual.shape() != expected_shape) return false;
+  const std::vector<float> values = actual.contiguous().to_vector();
+  double largest = 0.0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double difference = std::fabs(values[i] - expected[i]);
+    if (!(difference <= 1e-4 + 1e-4 * std::fabs(expected[i]))) {
+      ADD_FAILURE() << fmt::format("{}: output{} is {:.6g}, the reference gives {:.6g}", what,
+                                   index_str(expected_shape, static_cast<int64_t>(i)), values[i],
+                                   expected[i]);
+      return false;
+    }
+    largest = std::max(largest, difference);
+  }
+  if (largest_difference != nullptr) *largest_difference = std::max(*largest_difference, largest);
+  return true;
+}
+
+std::string case_name(int64_t B, int64_t T, int64_t C) {
+  return "B=" + std::to_string(B) + ", T=" + std::to_string(T) + ", C=" + std::to_string(C);
+}
+
+}  // namespace
+
+GRADED_TEST(q6, attention_output_shape, 1) {
+  const int64_t C = 6, block_size = 8;
+  q6::Attention attention(C, block_size);
+  // The constructor is given; check it was left intact (the other checks rely on it).
+  const std::vector<std::string> layers = {"k_layer", "q_layer", "v_layer"};
+  const auto children = attention.named_children();
+  for (const std::string& name : layers) {
+    const bool found = std::any_of(children.begin(), children.end(),
+                                   [&](const auto& child) { return child.first == name; });
+    ASSERT_TRUE(found) << "Attention has no submodule named '" << name << "'";
+  }
+  bool has_mask = false;
+  for (const auto& [name, buffer] : attention.named_buffers()) {
+    if (name != "mask") continue;
+    has_mask = true;
+    const Shape expected{1, 1, block_size, block_size};
+    ASSERT_EQ(buffer.shape(), expected) << "the mask buffer has shape "
+                                        << ember::shape_str(buffer.shape());
+  }
+  ASSERT_TRUE(has_mask) << "Attention has no buffer named 'mask'";
+  for (int64_t T : {int64_t{1}, int64_t{3}, block_size}) {
+    Tensor out = attention.forward(ember::randn({2, T, C}));
+    ASSERT_TRUE(out.defined()) << "forward returned an undefined tensor";
+    const Shape expected{2, T, C};
+    ASSERT_EQ(out.shape(), expected)
+        << "forward on (2, " << T << ", " << C << ") returned " << ember::shape_str(out.shape())
+        << "; expected " << ember::shape_str(expected);
+  }
+  grade_note("forward gave (B, T, C) for T = 1, 3, 8 with block_size 8");
+}
+
+GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
+  for (int64_t T : kSequenceLengths) {
+    const int64_t B = random_int(1, 3);
+    const int64_t C = T + random_int(1, 6);  // room for T one-hot position channels
+    q6::Attention attention(C, T + random_int(0, 4));
+    randomize_linear(*attention.q_layer, 0.5f);
+    randomize_linear(*attention.k_layer, 0.5f);
+    {
+      ember::NoGradGuard no_grad;
+      Tensor weight = attention.v_layer->weight, bias = attention.v_layer->bias;
+      weight.copy_(ember::eye(C));  // V = input, so output = weights @ input
+      bias.zero_();
+    }
+    // Channels 0..T-1 of position s hold e_s; the other channels are random.
+    Tensor positions = ember::eye(T).unsqueeze(0).expand({B, T, T});                  // (B, T, T)
+    Tensor input = ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous();  // (B, T, C)
+    Tensor out = attention.forward(input);
+    const Shape expected{B, T, C};
+    ASSERT_TRUE(out.defined() && out.shape() == expected)
+        << "forward on " << ember::shape_str(expected) << " returned "
+        << (out.defined() ? ember::shape_str(out.shape()) : std::string("an undefined tensor"));
+    // weights[b][t][s] = out[b][t][s] for s < T.
+    const std::vector<float> values = out.contiguous().to_vector();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t t = 0; t < T; ++t) {
+        double row_sum = 0.0;
+        for (int64_t s = 0; s < T; ++s) {
+          const double a = values[static_cast<size_t>((b * T + t) * C + s)];
+          row_sum += a;
+          if (s > t) {
+            ASSERT_LE(std::fabs(a), 1e-6) << fmt::format(
+                "({}) position {} gives weight {:.6g} to the future position {}; masked weights "
+                "must be 0",
+                case_name(B, T, C), t, a, s);
+          } else {
+            ASSERT_GE(a, -1e-6) << fmt::format("({}) weight[{}][{}] is negative: {:.6g}",
+                                               case_name(B, T, C), t, s, a);
+          }
+        }
+        ASSERT_NEAR(row_sum, 1.0, 1e-4) << fmt::format(
+            "({}) the attention weights of position {} sum to {:.6g}; softmax over the last dim "
+            "makes each row sum to 1",
+            case_name(B, T, C), t, row_sum);
+      }
+    }
+  }
+  grade_note("for T = 2, 4, 16: weights on future positions are 0 and every row sums to 1");
+}
+
+GRADED_TEST(q6, attention_matches_reference, 1) {
+  double largest = 0.0;
+  for (int64_t T : kSequenceLengths) {
+    const int64_t B = random_int(1, 4), C = random_int(2, 12);
+    q6::Attention attention(C, T + random_int(0, 4));
+    randomize_linear(*attention.q_layer, 0.5f);
+    randomize_linear(*attention.k_layer, 0.5f);
+    randomize_linear(*attention.v_layer, 0.5f);
+    Tensor input = ember::randn({B, T, C});
+    const std::vector<double> expected = reference_attention(attention, input);
+    if (!expect_close(attention.forward(input), {B, T, C}, expected,
+                      "Attention (" + case_name(B, T, C) + ")", &largest)) {
+      grade_note("Attention differs from softmax(mask(Q K^T / sqrt(C))) V for {}",
+                 case_name(B, T, C));
+      return;
+    }
+  }
+  grade_note("Attention matches the reference for T = 2, 4, 16 (largest difference {:.2e})",
+             largest);
+}
+
+GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
+  double largest = 0.0;
+  int cases = 0;
+  for (int64_t T : kSequenceLengths) {
+    for (bool qkv_bias : {false, true}) {
+      const int64_t B = random_int(1, 3), d_in = random_int(2, 10);
+      const int64_t num_heads = random_int(1, 3), d_out = num_heads * random_int(1, 4);
+      // Dropout must be off outside training: build one with dropout 0.5 and call eval().
+      const float dropout = qkv_bias ? 0.5f : 0.0f;
+      q6::MultiHeadAttention attention(d_in, d_out, T + random_int(0, 4), num_heads, qkv_bias,
+                                       dropout);
+      attention.eval();
+      const std::string name = "MultiHeadAttention(d_in=" + std::to_string(d_in) +
+                               ", d_out=" + std::to_string(d_out) +
+                               ", num_heads=" + std::to_string(num_heads) +
+                               ", qkv_bias=" + (qkv_bias ? "true" : "false") +
+                               ", dropout=" + (qkv_bias ? "0.5, in eval mode" : "0") + ") on (" +
+                               std::to_string(B) + ", " + std::to_string(T) + ", " +
+                               std::to_string(d_in) + ")";
+      for (auto* layer : {attention.W_query.get(), attention.W_key.get(), attention.W_value.get()}) {
+        ASSERT_NE(layer, nullptr) << name << ": W_query, W_key and W_value must be set";
+        ASSERT_EQ(layer->has_bias(), qkv_bias)
+            << name << ": W_query, W_key and W_value have a bias exactly when qkv_bias is true";
+        randomize_linear(*layer, 0.5f);
+      }
+      ASSERT_NE(attention.out_proj, nullptr) << name << ": out_proj must be set";
+      randomize_linear(*attention.out_proj, 0.5f);
+      Tensor input = ember::randn({B, T, d_in});
+      const std::vector<double> expected = reference_multi_head(attention, input, num_heads);
+      if (!expect_close(attention.forward(input), {B, T, d_out}, expected, name, &largest)) {
+        grade_note("{} differs from the reference", name);
+        return;
+      }
+      ++cases;
+    }
+  }
+  // d_out must split evenly into heads.
+  std::string message;
+  try {
+    q6::MultiHeadAttention bad(4, 6, 8, 4);
+  } catch (const ember::NotImplemented&) {
+    throw;
+  } catch (const ember::Error& error) {
+    message = error.what();
+  }
+  EXPECT_FALSE(message.empty()) << "MultiHeadAttention(d_in=4, d_out=6, context_length=8, "
+                                   "num_heads=4) should throw an ember::Error: 6 heads' worth of "
+                                   "columns cannot be split into 4 equal heads";
+  grade_note("MultiHeadAttention matches the reference in {} cases (largest difference {:.2e}); "
+             "d_out=6, num_heads=4 throws: {}",
+             cases, largest, message.empty() ? std::string("no") : message);
+}
+
+GRADED_TEST(q6, layer_norm_matches_reference, 1) {
+  double largest = 0.0;
+  struct Case {
+    Shape shape;
+    float eps;
+  };
+  const std::vector<Case> cases = {
+      {{2, 5, 8}, 1e-5f}, {{7, 3}, 1e-5f}, {{3, 4, 16}, 0.5f}, {{4}, 1e-5f}};
+  for (const Case& c : cases) {
+    const int64_t d = c.shape.back();
+    std::shared_ptr<q6::LayerNorm> norm = c.eps == 1e-5f ? std::make_shared<q6::LayerNorm>(d)
+                                                         : std::make_shared<q6::LayerNorm>(d, c.eps);
+    for (const auto& child : norm->named_children()) {
+      ASSERT_EQ(std::dynamic_pointer_cast<ember::nn::LayerNorm>(child.second), nullptr)
+          << "LayerNorm should be written from mean and variance, not with nn::LayerNorm";
+    }
+    const Shape d_shape{d};
+    ASSERT_TRUE(norm->gamma.defined() && norm->gamma.shape() == d_shape &&
+                norm->beta.defined() && norm->beta.shape() == d_shape)
+        << "LayerNorm(" << d << "): gamma and beta must both have shape (" << d << ",)";
+    const auto parameters = norm->named_parameters();
+    const auto has = [&](const std::string& name) {
+      return std::any_of(parameters.begin(), parameters.end(),
+                         [&](const auto& p) { return p.first == name; });
+    };
+    ASSERT_TRUE(has("gamma") && has("beta"))
+        << "LayerNorm must register its parameters as \"gamma\" and \"beta\"";
+    for (float g : norm->gamma.to_vector()) ASSERT_EQ(g, 1.0f) << "gamma must start as ones";
+    for (float b : norm->beta.to_vector()) ASSERT_EQ(b, 0.0f) << "beta must start as zeros";
+    randomize(norm->gamma, 1.0f);
+    randomize(norm->beta, 1.0f);
+    Tensor input = ember::randn(c.shape) * 3.0f + 2.0f;  // far from mean 0, variance 1
+    const std::vector<double> expected =
+        reference_layer_norm(input, norm->gamma, norm->beta, static_cast<double>(c.eps));
+    const std::string name = "LayerNorm(" + std::to_string(d) + ", eps=" + std::to_string(c.eps) +
+                             ") on " + ember::shape_str(c.shape);
+    if (!expect_close(norm->forward(input), c.shape, expected, name, &largest)) {
+      grade_note("{} differs from (x - mean) / sqrt(biased variance + eps) * gamma + beta", name);
+      return;
+    }
+  }
+  grade_note("LayerNorm matches the reference in {} cases (largest difference {:.2e})",
+             cases.size(), largest);
+}

@@ -1,0 +1,89 @@
+// Question 4: language identification with a recurrent neural network.
+//
+// Given a word such as "vaikka", say which of five languages it comes from: English,
+// Spanish, Finnish, Dutch or Polish. Words have different lengths, so instead of a fixed
+// input layer the model reads the word one character at a time and carries what it has
+// seen so far in a hidden state h (a vector of hidden_size numbers per word):
+//
+//   h_1 = relu(x_1 W_x + b)                 the first character starts the state
+//   h_t = relu(x_t W_x + b + h_(t-1) W_h)   each later character updates it
+//   scores = (a small network on h_L)       after the last character: 5 scores per word
+//
+// W_x, b and W_h are the same at every step, which is what lets one model read words of
+// any length. Each character x_t is a one-hot row of the 47-character alphabet (the 26
+// letters a-z and 21 accented ones). The dataset batches words of equal length together,
+// so a whole batch steps through its characters at once: x_t is (B, 47) for B words.
+//
+// Train it in train() until it identifies at least 81% of the held-out test words
+// (dataset.get_validation_accuracy(model) on the dev words is a good guide).
+// The autograder checks: run() returns (B, 5) for several batch sizes and word lengths;
+// gradients flow back to every character and every parameter; get_loss is the
+// cross-entropy; and the trained model's accuracy on the 500 test words is >= 0.81.
+//
+// Useful: nn::Linear, relu, nn::functional::cross_entropy, optim::Adam,
+// course::BucketLoader (batches of equal-length words), Tensor::movedim.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember_course/lang_id_dataset.h>
+
+namespace q4 {
+using namespace ember;
+
+class LanguageIDModel : public nn::Module {
+ public:
+  // The alphabet size and the languages, in the order the dataset numbers them (label 0
+  // is English, ..., 4 is Polish).
+  static constexpr int64_t num_chars = 47;
+  static constexpr int64_t num_languages = 5;
+  const std::vector<std::string> languages = {"English", "Spanish", "Finnish", "Dutch",
+                                              "Polish"};
+
+  // Creates the layers (register them with register_module so that parameters() lists
+  // them). Choose a hidden size; a few hundred is plenty.
+  LanguageIDModel() {
+    // YOUR CODE HERE
+    throw ember::NotImplemented("q4: LanguageIDModel::LanguageIDModel");
+  }
+
+  // Our train(dataset) below would hide nn::Module's train(bool); keep both usable.
+  using nn::Module::train;
+
+  // Runs the network on a batch of B words of L characters each.
+  //   xs: L tensors, each (B, 47): xs[t] holds character t of every word, one-hot.
+  //   returns: (B, 5) scores (logits), one per language; higher means more likely.
+  // Start from the first character, then fold in the others one at a time with the SAME
+  // layers (the recurrence h = relu(x W_x + b + h W_h)), and score the final h.
+  Tensor run(const std::vector<Tensor>& xs) {
+    // YOUR CODE HERE
+    throw ember::NotImplemented("q4: LanguageIDModel::run");
+  }
+
+  // The loss to minimise on a batch: the cross-entropy between the scores run(xs) gives
+  // and the true languages.
+  //   xs: L tensors (B, 47) as for run(); y: (B, 5) one-hot languages.
+  //   returns: a one-element tensor, the mean over the batch.
+  Tensor get_loss(const std::vector<Tensor>& xs, const Tensor& y) {
+    // YOUR CODE HERE
+    throw ember::NotImplemented("q4: LanguageIDModel::get_loss");
+  }
+
+  // Trains the model on dataset.train(). A batch from course::BucketLoader is
+  //   batch.x (B, L, 47) and batch.label (B, 5);
+  // run() wants the time axis first, as L tensors (B, 47): batch.x.movedim(1, 0) gives
+  // (L, B, 47), and steps[t] picks out character t.
+  void train(const course::LanguageIDDataset& dataset) {
+    // YOUR CODE HERE
+    throw ember::NotImplemented("q4: LanguageIDModel::train");
+  }
+
+ private:
+  // YOUR CODE HERE
+};
+
+}  // namespace q4
