@@ -12,12 +12,12 @@
 #include "ember/storage.h"
 #include "ember/tensor.h"
 
-#if __has_include("ember/nn/module.h")
 #include "ember/data/dataloader.h"
 #include "ember/data/dataset.h"
 #include "ember/nn/activation.h"
 #include "ember/nn/dropout.h"
 #include "ember/nn/embedding.h"
+#include "ember/nn/flatten.h"
 #include "ember/nn/functional.h"
 #include "ember/nn/layer_norm.h"
 #include "ember/nn/linear.h"
@@ -27,4 +27,3 @@
 #include "ember/optim/adam.h"
 #include "ember/optim/optimizer.h"
 #include "ember/optim/sgd.h"
-#endif
