@@ -538,6 +538,9 @@ Tensor& Tensor::copy_(const Tensor& source) {
         shape_str(source.shape()), shape_str(target));
   // Copying through host covers a source on another device.
   Tensor src = source.device() == device() ? source : source.to(device());
+  // A source that shares this storage (y[1:] = y[:-1]) could be overwritten while it is
+  // read; going through a private copy keeps it intact.
+  if (src.impl()->storage == impl_->storage) src = src.detach().clone();
   backend_of(*this).copy(storage_data(src), broadcast_layout(src, target), impl_->storage->data(),
                          layout_of(*this));
   return *this;

@@ -1,0 +1,521 @@
+// Autograd behaviour: requires_grad propagation, leaves, accumulation, zero_grad, detach,
+// NoGradGuard, explicit output gradients, shared subexpressions, freed graphs, in-place
+// rules, record_op for custom ops, and a self-test that gradcheck can fail.
+#include "gradcheck.h"
+
+#include <thread>
+
+using namespace ember;
+using namespace ember_test;
+
+namespace {
+Tensor leaf(const NestedValues& values) {
+  Tensor t = tensor(values);
+  t.set_requires_grad(true);
+  return t;
+}
+}  // namespace
+
+TEST(Autograd, RequiresGradPropagates) {
+  Tensor a = leaf({1, 2});
+  Tensor b = tensor({3, 4});
+  EXPECT_TRUE(a.requires_grad());
+  EXPECT_FALSE(b.requires_grad());
+  EXPECT_TRUE((a * b).requires_grad());
+  EXPECT_TRUE((b + a).exp().requires_grad());
+  EXPECT_TRUE(a.sum().requires_grad());
+  EXPECT_FALSE((b * b).requires_grad());
+  EXPECT_EQ((b * b).grad_fn(), nullptr);
+  EXPECT_NE((a * b).grad_fn(), nullptr);
+}
+
+TEST(Autograd, IsLeaf) {
+  Tensor a = leaf({1, 2});
+  Tensor b = tensor({1, 2});
+  EXPECT_TRUE(a.is_leaf());
+  EXPECT_TRUE(b.is_leaf());
+  EXPECT_FALSE((a * 2.0f).is_leaf());
+  EXPECT_TRUE((b * 2.0f).is_leaf());  // no grad, no history: a leaf as in PyTorch
+  EXPECT_EQ(a.grad_fn(), nullptr);
+}
+
+TEST(Autograd, SetRequiresGradReturnsSelfAndCanBeTurnedOff) {
+  Tensor a = tensor({1, 2});
+  Tensor& r = a.set_requires_grad(true);
+  EXPECT_EQ(&r, &a);
+  EXPECT_TRUE(a.requires_grad());
+  a.requires_grad_(false);
+  EXPECT_FALSE(a.requires_grad());
+  EXPECT_FALSE((a * 2.0f).requires_grad());
+}
+
+TEST(Autograd, GradFnNamesTheOp) {
+  Tensor a = tensor({{1, 2}, {3, 4}});
+  a.set_requires_grad(true);
+  Tensor m = matmul(a, a);
+  ASSERT_NE(m.grad_fn(), nullptr);
+  EXPECT_EQ(m.grad_fn()->name, "matmul");
+  EXPECT_EQ(m.grad_fn()->output_shape, (Shape{2, 2}));
+  ASSERT_EQ(m.grad_fn()->inputs.size(), 2u);
+  Tensor e = a.exp();
+  ASSERT_NE(e.grad_fn(), nullptr);
+  EXPECT_EQ(e.grad_fn()->name, "exp");
+}
+
+TEST(Autograd, SimpleScalarBackward) {
+  Tensor x = leaf({3});
+  Tensor y = (x * x * x).sum();  // d/dx x^3 = 3 x^2 = 27
+  y.backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {1}, {27}));
+  EXPECT_FALSE(x.grad().requires_grad());
+}
+
+TEST(Autograd, GradAccumulatesAcrossBackwardCalls) {
+  Tensor x = leaf({1, 2});
+  (x * 3.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {3, 3}));
+  (x * x).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {5, 7}));
+}
+
+TEST(Autograd, ZeroGradDropsGradient) {
+  Tensor x = leaf({1, 2});
+  (x * 3.0f).sum().backward();
+  ASSERT_TRUE(x.grad().defined());
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+  (x * 2.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {2, 2}));  // starts afresh
+}
+
+TEST(Autograd, SetGrad) {
+  Tensor x = leaf({1, 2});
+  x.set_grad(tensor({5, 6}));
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {5, 6}));
+  (x * 1.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {6, 7}));
+}
+
+TEST(Autograd, NonLeafGradIsNotRetained) {
+  Tensor x = leaf({1, 2});
+  Tensor y = x * 2.0f;
+  y.sum().backward();
+  EXPECT_FALSE(y.grad().defined());
+  EXPECT_TRUE(x.grad().defined());
+}
+
+TEST(Autograd, InputsThatDoNotRequireGradGetNone) {
+  Tensor x = leaf({1, 2});
+  Tensor c = tensor({3, 4});
+  (x * c).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {3, 4}));
+  EXPECT_FALSE(c.grad().defined());
+}
+
+TEST(Autograd, DetachSharesStorageAndCutsGraph) {
+  Tensor x = leaf({1, 2});
+  Tensor y = x * 2.0f;
+  Tensor d = y.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_TRUE(d.is_leaf());
+  EXPECT_EQ(d.grad_fn(), nullptr);
+  EXPECT_EQ(d.impl()->storage, y.impl()->storage);
+  EXPECT_TRUE(tensor_near(d, {2}, {2, 4}));
+  // Detached values act as constants.
+  (x * d).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {2, 4}));
+  // Writing into the detached tensor is allowed and shows in the original.
+  Tensor dx = x.detach();
+  dx.fill_(9.0f);
+  EXPECT_TRUE(tensor_near(x, {2}, {9, 9}));
+}
+
+TEST(Autograd, NoGradGuardStopsRecording) {
+  Tensor x = leaf({1, 2});
+  EXPECT_TRUE(grad_enabled());
+  {
+    NoGradGuard no_grad;
+    EXPECT_FALSE(grad_enabled());
+    Tensor y = x * 2.0f;
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(y.grad_fn(), nullptr);
+    EXPECT_TRUE(tensor_near(y, {2}, {2, 4}));
+  }
+  EXPECT_TRUE(grad_enabled());
+  EXPECT_TRUE((x * 2.0f).requires_grad());
+}
+
+TEST(Autograd, NoGradGuardNestsAndRestores) {
+  EXPECT_TRUE(grad_enabled());
+  {
+    NoGradGuard outer;
+    EXPECT_FALSE(grad_enabled());
+    {
+      NoGradGuard inner;
+      EXPECT_FALSE(grad_enabled());
+    }
+    EXPECT_FALSE(grad_enabled());  // still inside outer
+  }
+  EXPECT_TRUE(grad_enabled());
+  set_grad_enabled(false);
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(grad_enabled());
+  }
+  EXPECT_FALSE(grad_enabled());  // restores the previous state, not "on"
+  set_grad_enabled(true);
+  EXPECT_TRUE(grad_enabled());
+}
+
+TEST(Autograd, BackwardWithExplicitGradient) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor y = x * x;  // non-scalar
+  y.backward(tensor({1, 0.5f, -1}));
+  EXPECT_TRUE(tensor_near(x.grad(), {3}, {2, 2, -6}));
+}
+
+TEST(Autograd, BackwardWithExplicitGradientOnMatrix) {
+  Tensor w = tensor({{1, 2}, {3, 4}});
+  w.set_requires_grad(true);
+  Tensor y = w.t() * 2.0f;
+  y.backward(tensor({{1, 2}, {3, 4}}));
+  // dL/dw = 2 * g^T
+  EXPECT_TRUE(tensor_near(w.grad(), {2, 2}, {2, 6, 4, 8}));
+}
+
+TEST(Autograd, ScalarBackwardAcceptsExplicitGradient) {
+  Tensor x = leaf({2});
+  (x * 3.0f).sum().backward(tensor(2.0f));
+  EXPECT_TRUE(tensor_near(x.grad(), {1}, {6}));
+}
+
+TEST(Autograd, TensorUsedTwiceGradientsAdd) {
+  Tensor x = leaf({2, -1});
+  (x + x).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {2, 2}));
+  x.zero_grad();
+  (x * x).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {4, -2}));
+}
+
+TEST(Autograd, DiamondGraphVisitsSharedNodeOnce) {
+  // a = 2x; loss = sum(exp(a) + 3a) -> dloss/dx = 2 exp(2x) + 6
+  Tensor x = leaf({0.1f, -0.3f});
+  Tensor a = x * 2.0f;
+  Tensor loss = (a.exp() + a * 3.0f).sum();
+  loss.backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2},
+                          {2 * std::exp(0.2f) + 6, 2 * std::exp(-0.6f) + 6}, 1e-5, 1e-5));
+}
+
+TEST(Autograd, DeepSharedSubgraph) {
+  // Each step uses the previous value twice: y_{k+1} = y_k * 0.5 + y_k * 0.5 = y_k,
+  // so dy_n/dx = 1; a wrong traversal doubles (or drops) contributions exponentially.
+  Tensor x = leaf({1.5f});
+  Tensor y = x;
+  for (int i = 0; i < 20; ++i) y = y * 0.5f + y * 0.5f;
+  y.sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {1}, {1}, 1e-5, 1e-5));
+}
+
+TEST(Autograd, LongChainDoesNotOverflow) {
+  Tensor x = leaf({1.0f});
+  Tensor y = x;
+  for (int i = 0; i < 5000; ++i) y = y + 0.001f;
+  y.sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {1}, {1}));
+}
+
+TEST(Autograd, SecondBackwardThroughFreedGraphThrows) {
+  Tensor x = leaf({1, 2});
+  Tensor loss = (x.exp() * x).sum();
+  loss.backward();
+  EXPECT_TRUE(throws_error_re([&] { loss.backward(); }, "free|already|retain|released"));
+}
+
+TEST(Autograd, SecondBackwardThroughSharedPartOfFreedGraphThrows) {
+  Tensor x = leaf({1, 2});
+  Tensor h = x.exp();
+  h.sum().backward();
+  EXPECT_TRUE(throws_error_re([&] { (h * 2.0f).sum().backward(); }, "free|already|retain|released"));
+}
+
+TEST(Autograd, BackwardOnNonScalarWithoutGradientThrows) {
+  Tensor x = leaf({1, 2});
+  EXPECT_TRUE(throws_error_re([&] { (x * 2.0f).backward(); }, "backward.*(scalar|one element|gradient)"));
+}
+
+TEST(Autograd, BackwardOnTensorWithoutGradThrows) {
+  Tensor x = tensor({1, 2});
+  EXPECT_TRUE(throws_error_re([&] { x.sum().backward(); }, "backward.*require"));
+}
+
+TEST(Autograd, BackwardWithWrongGradientShapeThrows) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor y = x * 2.0f;
+  EXPECT_TRUE(throws_error_all([&] { y.backward(tensor({1, 2})); }, {"backward", "(3,)", "(2,)"}));
+}
+
+TEST(Autograd, InPlaceOnLeafRequiringGradThrows) {
+  Tensor w = leaf({1, 2});
+  EXPECT_TRUE(throws_error_re([&] { w += tensor({1, 1}); }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w -= 1.0f; }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w *= 2.0f; }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w /= 2.0f; }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w.fill_(0.0f); }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w.zero_(); }, "requires grad|require"));
+  EXPECT_TRUE(throws_error_re([&] { w.copy_(tensor({3, 4})); }, "requires grad|require"));
+  EXPECT_TRUE(tensor_near(w, {2}, {1, 2}));  // nothing was written
+}
+
+TEST(Autograd, InPlaceOnViewOfLeafRequiringGradThrows) {
+  Tensor w = leaf({1, 2, 3});
+  EXPECT_TRUE(throws_error_re([&] { w.slice(0, 0, 2).fill_(0.0f); }, "grad"));
+  EXPECT_TRUE(tensor_near(w, {3}, {1, 2, 3}));
+}
+
+TEST(Autograd, InPlaceUnderNoGradGuardIsAllowed) {
+  Tensor w = leaf({1, 2});
+  (w * w).sum().backward();
+  {
+    NoGradGuard no_grad;
+    w -= w.grad() * 0.5f;  // an SGD step
+    w *= 2.0f;
+  }
+  EXPECT_TRUE(tensor_near(w, {2}, {0, 0}));
+  EXPECT_TRUE(w.requires_grad());
+  EXPECT_TRUE(w.is_leaf());
+  {
+    NoGradGuard no_grad;
+    w.fill_(3.0f);
+    w.slice(0, 0, 1).copy_(tensor({1}));
+  }
+  EXPECT_TRUE(tensor_near(w, {2}, {1, 3}));
+}
+
+TEST(Autograd, SetRequiresGradOnNonLeafThrows) {
+  Tensor x = leaf({1, 2});
+  Tensor y = x * 2.0f;
+  EXPECT_TRUE(throws_error_re([&] { y.set_requires_grad(false); }, "leaf|leaves"));
+}
+
+TEST(Autograd, BackwardLeavesGradModeOn) {
+  Tensor x = leaf({1, 2});
+  (x * x).sum().backward();
+  EXPECT_TRUE(grad_enabled());
+}
+
+// ---- record_op: the extension point ops use ---------------------------------------------
+
+namespace {
+// y = 3x with a configurable (possibly wrong) backward.
+Tensor triple(const Tensor& x, float backward_factor) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = x * 3.0f;
+  }
+  return record_op("triple", {x}, out, [backward_factor](const Tensor& g) {
+    return std::vector<Tensor>{g * backward_factor};
+  });
+}
+}  // namespace
+
+TEST(Autograd, RecordOpAttachesNodeAndRunsBackward) {
+  Tensor x = leaf({1, 2});
+  EXPECT_TRUE(any_requires_grad({x}));
+  EXPECT_FALSE(any_requires_grad({tensor({1})}));
+  Tensor y = triple(x, 3.0f);
+  EXPECT_TRUE(y.requires_grad());
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_EQ(y.grad_fn()->name, "triple");
+  (y * y).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {18, 36}));  // d(9x^2)/dx = 18x
+}
+
+TEST(Autograd, RecordOpDoesNothingWithoutGrad) {
+  Tensor y = triple(tensor({1, 2}), 3.0f);
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  NoGradGuard no_grad;
+  Tensor z = triple(leaf({1}), 3.0f);
+  EXPECT_FALSE(z.requires_grad());
+}
+
+TEST(Autograd, RunBackwardMatchesMethod) {
+  Tensor x = leaf({1, 2});
+  run_backward((x * x).sum(), Tensor());
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {2, 4}));
+}
+
+TEST(Gradcheck, PassesCorrectCustomOp) {
+  EXPECT_TRUE(gradcheck1([](const Tensor& t) { return triple(t, 3.0f); }, make_input({2, 3})));
+}
+
+TEST(Gradcheck, DetectsWrongCustomOpGradient) {
+  // The checker itself must be able to fail: a backward that is off by a factor.
+  EXPECT_FALSE(gradcheck1([](const Tensor& t) { return triple(t, 2.0f); }, make_input({2, 3})));
+  EXPECT_FALSE(gradcheck1([](const Tensor& t) { return triple(t, -3.0f); }, make_input({2, 3})));
+}
+
+TEST(Gradcheck, DetectsWrongGradientShape) {
+  auto bad = [](const Tensor& x) {
+    Tensor out;
+    {
+      NoGradGuard no_grad;
+      out = x.sum();
+    }
+    // Returns a (2,) gradient for a (3,) input: the engine should refuse, or gradcheck flags it.
+    return record_op("bad_sum", {x}, out, [](const Tensor& g) {
+      return std::vector<Tensor>{g.reshape({1}).expand({2}).contiguous()};
+    });
+  };
+  bool flagged = false;
+  try {
+    flagged = !gradcheck1(bad, make_input({3}));
+  } catch (const Error&) {
+    flagged = true;  // the engine caught the shape mismatch itself
+  }
+  EXPECT_TRUE(flagged);
+}
+
+// ---- more graph shapes -----------------------------------------------------------------
+
+TEST(Autograd, BackwardOnLeafScalar) {
+  Tensor x = tensor(2.0f);
+  x.set_requires_grad(true);
+  x.backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {}, {1}));
+}
+
+TEST(Autograd, DetachThenRequiresGradIsANewLeaf) {
+  Tensor x = leaf({1, 2});
+  Tensor y = (x * 3.0f).detach();
+  y.set_requires_grad(true);
+  EXPECT_TRUE(y.is_leaf());
+  (y * y).sum().backward();
+  EXPECT_TRUE(tensor_near(y.grad(), {2}, {6, 12}));
+  EXPECT_FALSE(x.grad().defined());  // the graph was cut
+}
+
+TEST(Autograd, ViewAndDirectUseAccumulate) {
+  Tensor x = tensor({{1, 2}, {3, 4}});
+  x.set_requires_grad(true);
+  (x.t() * x).sum().backward();  // d/dx_ij of sum_ij x_ji x_ij = 2 x_ji
+  EXPECT_TRUE(tensor_near(x.grad(), {2, 2}, {2, 6, 4, 8}));
+}
+
+TEST(Autograd, BackwardFromAnElementOfANonScalar) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor y = x * x;
+  y[1].backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {3}, {0, 4, 0}));
+}
+
+TEST(Autograd, UnusedLeafGetsNoGradient) {
+  Tensor x = leaf({1, 2});
+  Tensor unused = leaf({3});
+  (x * 2.0f).sum().backward();
+  EXPECT_FALSE(unused.grad().defined());
+}
+
+TEST(Autograd, GradModeIsPerThread) {
+  NoGradGuard no_grad;
+  bool other_thread_enabled = false;
+  bool other_thread_recorded = false;
+  std::thread worker([&] {
+    other_thread_enabled = grad_enabled();
+    Tensor x = leaf({1});
+    other_thread_recorded = (x * 2.0f).requires_grad();
+  });
+  worker.join();
+  EXPECT_TRUE(other_thread_enabled);
+  EXPECT_TRUE(other_thread_recorded);
+  EXPECT_FALSE(grad_enabled());
+}
+
+TEST(Autograd, GradientsFlowThroughManyOpsAtOnce) {
+  // A two-layer MLP with a softmax cross-entropy, checked end to end.
+  Tensor x = make_input({4, 3}, -1, 1, 201);
+  Tensor target = one_hot(tensor({0, 2, 1, 2}), 3);
+  EXPECT_TRUE(gradcheck(
+      [&](const std::vector<Tensor>& p) {
+        Tensor h = (matmul(x, p[0]) + p[1]).tanh();  // smooth: no kinks for the differences
+        Tensor logits = matmul(h, p[2]);
+        return -(logits.log_softmax(-1) * target).sum(-1).mean();
+      },
+      {make_input({3, 5}, -1, 1, 202), make_input({5}, 0.3f, 0.6f, 203),
+       make_input({5, 3}, -1, 1, 204)}));
+}
+
+// ---- in-place and subgradient conventions ------------------------------------------------
+
+TEST(Autograd, InPlaceOnNonLeafRequiringGradThrows) {
+  // exp's backward reuses its output; changing it in place would corrupt the gradient.
+  Tensor x = leaf({0.5f, 1});
+  Tensor y = x.exp();
+  EXPECT_TRUE(throws_error_re([&] { y += 1.0f; }, "grad"));
+  EXPECT_TRUE(throws_error_re([&] { y.fill_(0.0f); }, "grad"));
+}
+
+TEST(Autograd, PowZeroExponentAtZeroBaseHasZeroGradient) {
+  // As PyTorch: d/dx x^0 = 0 everywhere, including x = 0 (not 0 * inf = nan).
+  Tensor x = leaf({0, 2});
+  pow(x, 0.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {0, 0}));
+  Tensor y = leaf({0, 3});
+  pow(y, 2.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(y.grad(), {2}, {0, 6}));
+}
+
+TEST(Autograd, PowTensorExponentAtZeroBaseIsFinite) {
+  // As PyTorch: where base == 0 (and exponent >= 0) the exponent's gradient is 0, not nan.
+  Tensor base = leaf({0, 2});
+  Tensor e = leaf({2, 3});
+  pow(base, e).sum().backward();
+  EXPECT_TRUE(tensor_near(e.grad(), {2}, {0, 8 * std::log(2.0f)}, 1e-5, 1e-5));
+  EXPECT_TRUE(tensor_near(base.grad(), {2}, {0, 12}, 1e-5, 1e-5));
+}
+
+TEST(Autograd, KinkGradientsMatchPyTorch) {
+  Tensor r = leaf({0, -1, 1});
+  relu(r).sum().backward();
+  EXPECT_TRUE(tensor_near(r.grad(), {3}, {0, 0, 1}));  // relu'(0) = 0
+  Tensor a = leaf({0, -2, 2});
+  abs(a).sum().backward();
+  EXPECT_TRUE(tensor_near(a.grad(), {3}, {0, -1, 1}));  // sign(0) = 0
+  Tensor c = leaf({-1, 0, 1, 2});
+  clamp(c, -1.0f, 1.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(c.grad(), {4}, {1, 1, 1, 0}));  // bounds are inside
+}
+
+TEST(Autograd, TieGradientsSumToOne) {
+  // Whatever the convention (split or first index), ties must not drop or duplicate it.
+  Tensor a = leaf({1, 2});
+  Tensor b = leaf({1, 3});
+  maximum(a, b).sum().backward();
+  std::vector<float> ga = a.grad().to_vector(), gb = b.grad().to_vector();
+  EXPECT_NEAR(ga[0] + gb[0], 1.0f, 1e-6);
+  EXPECT_TRUE(tensor_near(a.grad().slice(0, 1, 2), {1}, {0}));
+  EXPECT_TRUE(tensor_near(b.grad().slice(0, 1, 2), {1}, {1}));
+  Tensor m = leaf({3, 1, 3});
+  m.max().backward();
+  std::vector<float> gm = m.grad().to_vector();
+  EXPECT_NEAR(gm[0] + gm[2], 1.0f, 1e-6);
+  EXPECT_EQ(gm[1], 0.0f);
+  Tensor n = tensor({{2, 2}, {1, 5}});
+  n.set_requires_grad(true);
+  n.max(1).sum().backward();
+  std::vector<float> gn = n.grad().to_vector();
+  EXPECT_NEAR(gn[0] + gn[1], 1.0f, 1e-6);
+  EXPECT_EQ(gn[2], 0.0f);
+  EXPECT_EQ(gn[3], 1.0f);
+}
+
+TEST(Autograd, CatWithMixedRequiresGrad) {
+  Tensor a = leaf({1, 2});
+  Tensor b = tensor({3});
+  (cat({a, b}) * tensor({1, 2, 3})).sum().backward();
+  EXPECT_TRUE(tensor_near(a.grad(), {2}, {1, 2}));
+  EXPECT_FALSE(b.grad().defined());
+}

@@ -1,0 +1,153 @@
+// softmax / log_softmax on every dim, numerical stability; cat, stack and index_select.
+#include "gradcheck.h"
+
+using namespace ember;
+using namespace ember_test;
+
+namespace {
+
+// Softmax (or log-softmax) of a 3-D tensor along dim d, computed in double.
+std::vector<float> softmax_ref(const Tensor& x, int64_t d, bool log_space) {
+  const Shape& s = x.shape();
+  std::vector<float> out(static_cast<size_t>(x.numel()));
+  for (int64_t i = 0; i < s[0]; ++i)
+    for (int64_t j = 0; j < s[1]; ++j)
+      for (int64_t k = 0; k < s[2]; ++k) {
+        std::vector<int64_t> idx{i, j, k};
+        double m = -INFINITY;
+        for (int64_t r = 0; r < s[d]; ++r) {
+          idx[d] = r;
+          m = std::max<double>(m, x.at(idx));
+        }
+        double z = 0;
+        for (int64_t r = 0; r < s[d]; ++r) {
+          idx[d] = r;
+          z += std::exp(x.at(idx) - m);
+        }
+        idx = {i, j, k};
+        double v = x.at(idx) - m - std::log(z);
+        out[(i * s[1] + j) * s[2] + k] = static_cast<float>(log_space ? v : std::exp(v));
+      }
+  return out;
+}
+
+}  // namespace
+
+TEST(Softmax, EveryDimOfThreeDTensor) {
+  Tensor x = make_input({2, 3, 4}, -2, 2, 81);
+  for (int64_t d = 0; d < 3; ++d) {
+    SCOPED_TRACE("dim " + std::to_string(d));
+    EXPECT_TRUE(tensor_near(softmax(x, d), {2, 3, 4}, softmax_ref(x, d, false), 1e-6, 1e-5));
+    EXPECT_TRUE(tensor_near(x.softmax(d - 3), {2, 3, 4}, softmax_ref(x, d, false), 1e-6, 1e-5));
+    EXPECT_TRUE(tensor_near(log_softmax(x, d), {2, 3, 4}, softmax_ref(x, d, true), 1e-5, 1e-5));
+    EXPECT_TRUE(tensor_near(x.log_softmax(d - 3), {2, 3, 4}, softmax_ref(x, d, true), 1e-5, 1e-5));
+  }
+}
+
+TEST(Softmax, RowsSumToOne) {
+  Tensor x = make_input({5, 7}, -3, 3, 82);
+  Tensor p = softmax(x, 1);
+  EXPECT_TRUE(tensor_near(p.sum(1), {5}, {1, 1, 1, 1, 1}, 1e-5));
+  Tensor q = softmax(x, 0);
+  EXPECT_TRUE(tensor_near(q.sum(0), {7}, std::vector<float>(7, 1.0f), 1e-5));
+  for (float v : p.to_vector()) {
+    EXPECT_GT(v, 0.0f);
+    EXPECT_LT(v, 1.0f);
+  }
+}
+
+TEST(Softmax, HandComputed) {
+  Tensor x = tensor({{0, std::log(3.0f)}});  // probabilities 1/4, 3/4
+  EXPECT_TRUE(tensor_near(softmax(x, -1), {1, 2}, {0.25f, 0.75f}, 1e-6));
+  EXPECT_TRUE(tensor_near(log_softmax(x, -1), {1, 2}, {std::log(0.25f), std::log(0.75f)}, 1e-6));
+}
+
+TEST(Softmax, StableWithLargeInputs) {
+  Tensor x = tensor({{1000, 1000}, {1000, 0}, {-1000, -1000}});
+  Tensor p = softmax(x, 1);
+  EXPECT_TRUE(tensor_near(p, {3, 2}, {0.5f, 0.5f, 1, 0, 0.5f, 0.5f}, 1e-6));
+  Tensor lp = log_softmax(x, 1);
+  // One float32 ulp at 1000 is 6.1e-5, so an implementation that forms max + log(sum)
+  // before subtracting is entitled to that much absolute error here.
+  EXPECT_TRUE(tensor_near(lp, {3, 2}, {-std::log(2.0f), -std::log(2.0f), 0, -1000,
+                                       -std::log(2.0f), -std::log(2.0f)},
+                          1.5e-4, 1e-6));
+  for (float v : lp.to_vector()) EXPECT_TRUE(std::isfinite(v));
+  Tensor y = tensor({1000, 1001, 1002});
+  EXPECT_TRUE(tensors_near(softmax(y, 0), softmax(y - 1000.0f, 0), 1e-6));
+}
+
+TEST(Softmax, NonContiguousInput) {
+  Tensor x = make_input({4, 3}, -2, 2, 83);
+  EXPECT_TRUE(tensors_near(softmax(x.t(), 1), softmax(x.t().contiguous(), 1)));
+  EXPECT_TRUE(tensors_near(log_softmax(x.t(), 0), log_softmax(x.t().contiguous(), 0)));
+  EXPECT_TRUE(tensors_near(softmax(x.t(), 1), softmax(x, 0).t()));
+}
+
+TEST(Softmax, OneDimensionalInput) {
+  EXPECT_TRUE(tensor_near(softmax(tensor({1, 1, 1, 1}), 0), {4}, {0.25f, 0.25f, 0.25f, 0.25f}));
+}
+
+TEST(Cat, AlongEachDim) {
+  Tensor a = tensor({{1, 2}, {3, 4}});
+  Tensor b = tensor({{5, 6}});
+  EXPECT_TRUE(tensor_near(cat({a, b}), {3, 2}, {1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(tensor_near(cat({a, b}, 0), {3, 2}, {1, 2, 3, 4, 5, 6}));
+  Tensor c = from_vector({7, 8}, {2, 1});
+  EXPECT_TRUE(tensor_near(cat({a, c}, 1), {2, 3}, {1, 2, 7, 3, 4, 8}));
+  EXPECT_TRUE(tensor_near(cat({c, a, c}, -1), {2, 4}, {7, 1, 2, 7, 8, 3, 4, 8}));
+}
+
+TEST(Cat, ThreeDimensionalAndNonContiguous) {
+  Tensor x = arange(24.0f).view({2, 3, 4});
+  Tensor y = arange(100.0f, 108.0f).view({2, 1, 4});
+  Tensor c = cat({x, y}, 1);
+  ASSERT_EQ(c.shape(), (Shape{2, 4, 4}));
+  EXPECT_TRUE(tensors_near(c.slice(1, 0, 3), x));
+  EXPECT_TRUE(tensors_near(c.slice(1, 3, 4), y));
+  Tensor t = x.transpose(0, 2);  // (4, 3, 2)
+  Tensor d = cat({t, t}, 2);
+  ASSERT_EQ(d.shape(), (Shape{4, 3, 4}));
+  EXPECT_TRUE(tensors_near(d.slice(2, 2, 4), t));
+}
+
+TEST(Cat, SingleTensorIsACopy) {
+  Tensor a = tensor({1, 2});
+  Tensor c = cat({a});
+  EXPECT_TRUE(tensor_near(c, {2}, {1, 2}));
+}
+
+TEST(Stack, NewDimAtEachPosition) {
+  Tensor a = tensor({1, 2, 3});
+  Tensor b = tensor({4, 5, 6});
+  EXPECT_TRUE(tensor_near(stack({a, b}), {2, 3}, {1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(tensor_near(stack({a, b}, 1), {3, 2}, {1, 4, 2, 5, 3, 6}));
+  EXPECT_TRUE(tensor_near(stack({a, b}, -1), {3, 2}, {1, 4, 2, 5, 3, 6}));
+  Tensor m = tensor({{1, 2}, {3, 4}});
+  Tensor n = tensor({{5, 6}, {7, 8}});
+  EXPECT_TRUE(tensor_near(stack({m, n}, 0), {2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_TRUE(tensor_near(stack({m, n}, 1), {2, 2, 2}, {1, 2, 5, 6, 3, 4, 7, 8}));
+  EXPECT_TRUE(tensor_near(stack({m, n}, 2), {2, 2, 2}, {1, 5, 2, 6, 3, 7, 4, 8}));
+  EXPECT_TRUE(tensor_near(stack({tensor(1.0f), tensor(2.0f)}), {2}, {1, 2}));
+}
+
+TEST(IndexSelect, RowsAtIndices) {
+  Tensor table = tensor({{0, 1}, {10, 11}, {20, 21}, {30, 31}});
+  EXPECT_TRUE(tensor_near(index_select(table, tensor({2, 0, 2})), {3, 2}, {20, 21, 0, 1, 20, 21}));
+  EXPECT_TRUE(tensor_near(index_select(table, tensor({3})), {1, 2}, {30, 31}));
+  Tensor v = tensor({5, 6, 7});
+  EXPECT_TRUE(tensor_near(index_select(v, tensor({1, 1, 0})), {3}, {6, 6, 5}));
+  Tensor t3 = arange(12.0f).view({3, 2, 2});
+  EXPECT_TRUE(tensor_near(index_select(t3, tensor({1})), {1, 2, 2}, {4, 5, 6, 7}));
+}
+
+TEST(IndexSelect, NonContiguousTable) {
+  Tensor table = tensor({{0, 1, 2}, {3, 4, 5}}).t();  // (3, 2): rows {0,3},{1,4},{2,5}
+  EXPECT_TRUE(tensor_near(index_select(table, tensor({2, 1})), {2, 2}, {2, 5, 1, 4}));
+}
+
+TEST(IndexSelect, OutOfRangeIndexThrows) {
+  Tensor table = zeros({4, 2});
+  EXPECT_TRUE(throws_error([&] { index_select(table, tensor({0, 4})); }, "index_select"));
+  EXPECT_TRUE(throws_error([&] { index_select(table, tensor({-1})); }, "index_select"));
+}
