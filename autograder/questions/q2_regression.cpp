@@ -1,0 +1,138 @@
+// Grader for lesson q2 (non-linear regression): the loss and its gradients, the loss value,
+// and the fit after training, on the 200 training points and on points it never saw.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember_course/regression_dataset.h>
+
+#include "grading.h"
+#include "regression.hpp"
+
+namespace {
+
+using ember::Shape;
+using ember::shape_str;
+using ember::Tensor;
+using ember::course::RegressionDataset;
+
+constexpr double kTargetLoss = 0.02;
+
+std::vector<float> sin_of(const std::vector<float>& x) {
+  std::vector<float> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = static_cast<float>(std::sin(static_cast<double>(x[i])));
+  return y;
+}
+
+// The mean squared error of the model's predictions, computed here rather than by get_loss.
+double mean_squared_error(q2::RegressionModel& model, const Tensor& x, const std::vector<float>& y) {
+  ember::NoGradGuard no_grad;
+  const Tensor prediction = model.forward(x);
+  if (prediction.shape() != x.shape()) {
+    throw std::runtime_error(fmt::format("forward(x) for x of shape {} returned shape {}; expected {}",
+                                         shape_str(x.shape()), shape_str(prediction.shape()),
+                                         shape_str(x.shape())));
+  }
+  const std::vector<float> p = prediction.to_vector();
+  double sum = 0;
+  for (size_t i = 0; i < p.size(); ++i) sum += (static_cast<double>(p[i]) - y[i]) * (static_cast<double>(p[i]) - y[i]);
+  return sum / static_cast<double>(p.size());
+}
+
+// The model trained once for the two checks that look at the result. Training starts from
+// the grading seed whichever check asks first, so each check's figure is the same run alone.
+struct Trained {
+  std::shared_ptr<RegressionDataset> dataset;
+  std::shared_ptr<q2::RegressionModel> model;
+  double seconds = 0;
+};
+
+const Trained& trained() {
+  static std::unique_ptr<Trained> result;
+  if (!result) {
+    ember::manual_seed(ember::grading::grading_seed());
+    auto t = std::make_unique<Trained>();
+    t->dataset = std::make_shared<RegressionDataset>();
+    t->model = std::make_shared<q2::RegressionModel>();
+    const auto start = std::chrono::steady_clock::now();
+    t->model->train(*t->dataset);
+    t->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result = std::move(t);
+  }
+  return *result;
+}
+
+}  // namespace
+
+GRADED_TEST(q2, loss_and_gradients, 1) {
+  q2::RegressionModel model;
+  const auto params = model.named_parameters();
+  ASSERT_FALSE(params.empty()) << "RegressionModel has no parameters; register its layers in the constructor";
+  for (int64_t batch : {1, 2, 4}) {
+    const Tensor x = ember::uniform({batch, 1}, -6.28f, 6.28f);
+    const Tensor y = ember::from_vector(sin_of(x.to_vector()), {batch, 1});
+    const Tensor prediction = model.forward(x);
+    ASSERT_EQ(prediction.shape(), (Shape{batch, 1})) << "forward(x) for x of shape (" << batch
+                                                     << ", 1) returned shape " << shape_str(prediction.shape())
+                                                     << "; expected (" << batch << ", 1)";
+    model.zero_grad();
+    const Tensor loss = model.get_loss(x, y);
+    ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
+    ASSERT_EQ(loss.numel(), 1) << "get_loss for a batch of " << batch << " returned shape "
+                               << shape_str(loss.shape()) << "; expected a scalar (one value)";
+    ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
+    loss.backward();
+    for (const auto& [name, param] : params) {
+      const Tensor grad = param.grad();
+      EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward() with a batch of " << batch
+                                  << ", parameter \"" << name << "\" has no gradient: it is not used by the loss";
+      if (grad.defined()) {
+        EXPECT_EQ(grad.shape(), param.shape()) << "the gradient of \"" << name << "\" has shape "
+                                               << shape_str(grad.shape()) << "; expected " << shape_str(param.shape());
+      }
+    }
+  }
+  grade_note("batches of 1, 2 and 4: forward gives (B, 1), the loss is one value, and its gradient reaches all "
+             "{} parameters", params.size());
+}
+
+GRADED_TEST(q2, loss_is_mean_squared_error, 1) {
+  q2::RegressionModel model;
+  const Tensor x = ember::uniform({16, 1}, -6.28f, 6.28f);
+  const std::vector<float> targets = ember::uniform({16, 1}, -1.0f, 1.0f).to_vector();
+  const Tensor y = ember::from_vector(targets, {16, 1});
+  const double expected = mean_squared_error(model, x, targets);
+  const double got = model.get_loss(x, y).item();
+  grade_note("get_loss {:.6f}, mean of squared errors {:.6f}", got, expected);
+  EXPECT_NEAR(got, expected, 1e-5 + 1e-4 * expected)
+      << "get_loss(x, y) returned " << got << "; the mean of (forward(x) - y)^2 over the batch is " << expected;
+}
+
+GRADED_TEST(q2, fits_training_points, 2) {
+  const Trained& t = trained();
+  const double loss = mean_squared_error(*t.model, t.dataset->x(), t.dataset->y().to_vector());
+  grade_note("loss over the {} training points {:.5f} (threshold {}), training {:.2f} s", t.dataset->size(), loss,
+             kTargetLoss, t.seconds);
+  EXPECT_LE(loss, kTargetLoss) << "after train, the mean squared error over the " << t.dataset->size()
+                               << " training points is " << loss << "; it must be at most " << kTargetLoss;
+}
+
+GRADED_TEST(q2, fits_unseen_points, 2) {
+  const Trained& t = trained();
+  // Fresh points anywhere in [-2 pi, 2 pi], drawn after training from a seed of their own.
+  ember::manual_seed(ember::grading::grading_seed() + 1);
+  const int64_t n = 1000;
+  const Tensor x = ember::uniform({n, 1}, static_cast<float>(RegressionDataset::kLow),
+                                  static_cast<float>(RegressionDataset::kHigh));
+  const double loss = mean_squared_error(*t.model, x, sin_of(x.to_vector()));
+  grade_note("loss over {} points the model never saw {:.5f} (threshold {})", n, loss, kTargetLoss);
+  EXPECT_LE(loss, kTargetLoss) << "after train, the mean squared error over " << n
+                               << " new points in [-2 pi, 2 pi] is " << loss << "; it must be at most "
+                               << kTargetLoss;
+}

@@ -1,0 +1,125 @@
+// Grader for lesson q3 (digit classification): shapes, the loss and its gradients, and the
+// accuracy after training on the held-out half of MNIST's test images.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember_course/digit_dataset.h>
+
+#include "digit_classification.hpp"
+#include "grading.h"
+
+namespace {
+
+using ember::Shape;
+using ember::shape_str;
+using ember::Tensor;
+using ember::course::DigitClassificationDataset;
+
+constexpr double kTargetAccuracy = 0.97;
+
+// The fraction of images whose largest logit is the right digit, counted here (not with the
+// dataset's helper), in batches, without gradients and in evaluation mode.
+double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, const Tensor& digits) {
+  ember::NoGradGuard no_grad;
+  ember::course::EvalModeGuard eval_mode(model);
+  const std::vector<float> labels = digits.to_vector();
+  const int64_t n = images.size(0), batch = 500;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t end = std::min(n, start + batch);
+    const Tensor logits = model.run(images.slice(0, start, end));
+    if (logits.shape() != Shape{end - start, 10}) {
+      throw std::runtime_error(fmt::format("run(x) for x of shape ({}, 784) returned shape {}; expected ({}, 10)",
+                                           end - start, shape_str(logits.shape()), end - start));
+    }
+    const std::vector<float> scores = logits.to_vector();
+    for (int64_t i = 0; i < end - start; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < 10; ++c) {
+        if (scores[i * 10 + c] > scores[i * 10 + best]) best = c;
+      }
+      if (static_cast<float>(best) == labels[start + i]) ++correct;
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+}  // namespace
+
+GRADED_TEST(q3, run_shapes, 1) {
+  q3::DigitClassificationModel model;
+  for (int64_t batch : {1, 3, 64}) {
+    const Tensor x = ember::rand({batch, 784});
+    const Tensor logits = model.run(x);
+    ASSERT_TRUE(logits.defined()) << "run returned an undefined tensor";
+    ASSERT_EQ(logits.shape(), (Shape{batch, 10})) << "run(x) for x of shape (" << batch << ", 784) returned shape "
+                                                  << shape_str(logits.shape()) << "; expected (" << batch << ", 10)";
+  }
+  grade_note("run maps (B, 784) to (B, 10) for B = 1, 3, 64");
+}
+
+GRADED_TEST(q3, loss_and_gradients, 1) {
+  q3::DigitClassificationModel model;
+  const auto params = model.named_parameters();
+  ASSERT_FALSE(params.empty()) << "DigitClassificationModel has no parameters; register its layers in the constructor";
+  const int64_t batch = 8;
+  const Tensor x = ember::rand({batch, 784});
+  const std::vector<float> digits = ember::randint(0, 10, {batch}).to_vector();
+  const Tensor y = ember::one_hot(ember::from_vector(digits, {batch}), 10);  // (8, 10)
+  model.zero_grad();
+  const Tensor loss = model.get_loss(x, y);
+  ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
+  ASSERT_EQ(loss.numel(), 1) << "get_loss returned shape " << shape_str(loss.shape())
+                             << "; expected a scalar (one value)";
+  ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
+  // The value: cross entropy of run(x), computed here from the logits.
+  double expected = 0;
+  {
+    ember::NoGradGuard no_grad;
+    const std::vector<float> logits = model.run(x).to_vector();
+    for (int64_t i = 0; i < batch; ++i) {
+      double largest = logits[i * 10];
+      for (int64_t c = 1; c < 10; ++c) largest = std::max(largest, static_cast<double>(logits[i * 10 + c]));
+      double sum = 0;
+      for (int64_t c = 0; c < 10; ++c) sum += std::exp(logits[i * 10 + c] - largest);
+      const int64_t digit = static_cast<int64_t>(digits[i]);
+      expected += -(logits[i * 10 + digit] - largest - std::log(sum));
+    }
+    expected /= static_cast<double>(batch);
+  }
+  EXPECT_NEAR(loss.item(), expected, 1e-4 * (1 + expected))
+      << "get_loss returned " << loss.item() << "; the cross entropy of run(x) against the one-hot labels is "
+      << expected;
+  loss.backward();
+  for (const auto& [name, param] : params) {
+    const Tensor grad = param.grad();
+    EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward(), parameter \"" << name
+                                << "\" has no gradient: it is not used by the loss";
+    if (grad.defined()) {
+      EXPECT_EQ(grad.shape(), param.shape()) << "the gradient of \"" << name << "\" has shape "
+                                             << shape_str(grad.shape()) << "; expected " << shape_str(param.shape());
+    }
+  }
+  grade_note("loss {:.4f} (cross entropy of run(x): {:.4f}); its gradient reaches all {} parameters", loss.item(),
+             expected, params.size());
+}
+
+GRADED_TEST(q3, test_accuracy, 4) {
+  q3::DigitClassificationModel model;  // first: an unfinished model fails before the data loads
+  const DigitClassificationDataset dataset;
+  const auto start = std::chrono::steady_clock::now();
+  model.train(dataset);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double validation = accuracy_of(model, dataset.validation_x(), dataset.validation_labels());
+  const double test = accuracy_of(model, dataset.test_x(), dataset.test_labels());
+  grade_note("test accuracy {:.4f} (threshold {}) on {} held-out images; validation {:.4f}; training {:.1f} s", test,
+             kTargetAccuracy, dataset.test_x().size(0), validation, seconds);
+  EXPECT_GE(test, kTargetAccuracy) << "accuracy on the held-out test images is " << test
+                                   << "; it must be at least " << kTargetAccuracy;
+}
