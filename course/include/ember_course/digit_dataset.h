@@ -8,44 +8,24 @@
 //   test        the odd-indexed t10k images (1, 3, 5, ...; 5,000): the autograder grades on
 //               them; a model never trains on them
 // Pixels are in [0, 1] (see mnist.h).
+//
+// The split, the DataLoader methods and the accessors are MnistDigits's (mnist_digits.h),
+// which q5's dataset shares.
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <type_traits>
-#include <vector>
 
-#include <ember/autograd.h>
-#include <ember/data/dataset.h>
-#include <ember/error.h>
-#include <ember/nn/module.h>
-#include <ember/ops.h>
 #include <ember/tensor.h>
 
+#include "ember_course/eval_mode.h"  // EvalModeGuard, which graders use through this header
 #include "ember_course/mnist.h"
+#include "ember_course/mnist_digits.h"
 
 namespace ember::course {
 
-// Puts a module in evaluation mode for its lifetime, then back in the mode it was in (also
-// when an exception passes through).
-class EvalModeGuard {
+class DigitClassificationDataset : public MnistDigits {
  public:
-  explicit EvalModeGuard(nn::Module& module) : module_(module), was_training_(module.is_training()) {
-    module_.eval();
-  }
-  ~EvalModeGuard() { module_.train(was_training_); }
-  EvalModeGuard(const EvalModeGuard&) = delete;
-  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
- private:
-  nn::Module& module_;
-  bool was_training_;
-};
-
-class DigitClassificationDataset : public data::Dataset {
- public:
-  static constexpr int64_t kNumClasses = 10;
-  static constexpr int64_t kPixels = 784;  // 28 x 28
+  // kNumClasses (10) and kPixels (784 = 28 x 28) come from MnistDigits.
 
   // Reads datasets/mnist/ (a second or so).
   DigitClassificationDataset();
@@ -53,20 +33,10 @@ class DigitClassificationDataset : public data::Dataset {
   // t10k is divided into validation (even indices) and test (odd indices).
   DigitClassificationDataset(const MnistSplit& train, const MnistSplit& t10k);
 
-  // ---- training examples, for data::DataLoader -------------------------------------
-  int64_t size() const override;                    // 60,000
-  data::Example get(int64_t i) const override;      // x (784,), label (10,) one-hot
-  data::Example get_batch(const std::vector<int64_t>& indices) const override;  // (B, 784), (B, 10)
-
-  const Tensor& train_x() const { return train_x_; }            // (60000, 784)
-  const Tensor& train_y() const { return train_y_; }            // (60000, 10) one-hot
-  const Tensor& train_labels() const { return train_labels_; }  // (60000,) digits as floats
-
-  // ---- held-out examples -------------------------------------------------------------
-  const Tensor& validation_x() const { return validation_.images; }       // (5000, 784)
-  const Tensor& validation_labels() const { return validation_.labels; }  // (5000,) digits
-  const Tensor& test_x() const { return test_.images; }                   // (5000, 784)
-  const Tensor& test_labels() const { return test_.labels; }              // (5000,) digits
+  // ---- from MnistDigits, with q3's sizes -------------------------------------------
+  //   size() 60,000; get(i): x (784,), label (10,) one-hot; get_batch: (B, 784), (B, 10)
+  //   train_x() (60000, 784), train_y() (60000, 10) one-hot, train_labels() (60000,)
+  //   validation_x(), test_x() (5000, 784); validation_labels(), test_labels() (5000,)
 
   // The fraction of validation images whose largest logit from model.run is the right digit.
   // Model is any class with Tensor run(const Tensor& x), x (B, 784) -> logits (B, 10). Runs
@@ -81,33 +51,10 @@ class DigitClassificationDataset : public data::Dataset {
   template <typename Model>
   static float accuracy(Model& model, const Tensor& images, const Tensor& labels,
                         int64_t batch_size = 1000) {
-    NoGradGuard no_grad;
-    // Through the base class, because a model's own train(dataset) hides Module::train(bool).
-    std::unique_ptr<EvalModeGuard> eval_mode;
-    if constexpr (std::is_base_of_v<nn::Module, Model>) {
-      eval_mode = std::make_unique<EvalModeGuard>(static_cast<nn::Module&>(model));
-    }
-    const int64_t n = images.size(0);
-    int64_t correct = 0;
-    for (int64_t start = 0; start < n; start += batch_size) {
-      const int64_t end = start + batch_size < n ? start + batch_size : n;
-      Tensor logits = model.run(images.slice(0, start, end));  // (b, 784) -> (b, 10)
-      check(logits.dim() == 2 && logits.size(0) == end - start && logits.size(1) == kNumClasses,
-            "DigitClassificationDataset::accuracy: run should map ({}, {}) images to ({}, {}) logits, got shape {}",
-            end - start, kPixels, end - start, kNumClasses, shape_str(logits.shape()));
-      Tensor predicted = logits.argmax(1);                           // (b, 10) -> (b,)
-      Tensor right = eq(predicted, labels.slice(0, start, end));     // (b,) of 1s and 0s
-      correct += static_cast<int64_t>(right.sum().item() + 0.5f);
-    }
-    return n == 0 ? 0.0f : static_cast<float>(correct) / static_cast<float>(n);
+    const auto eval_mode = eval_mode_if_module(model);
+    return count_accuracy([&model](const Tensor& x) { return model.run(x); }, images, labels,
+                          batch_size, {"DigitClassificationDataset", "run", "logits"});
   }
-
- private:
-  Tensor train_x_;
-  Tensor train_y_;
-  Tensor train_labels_;
-  MnistSplit validation_;
-  MnistSplit test_;
 };
 
 }  // namespace ember::course

@@ -29,7 +29,6 @@
 #include <iterator>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -43,6 +42,7 @@
 #include <ember/tensor.h>
 
 #include "ember_course/data_paths.h"
+#include "ember_course/eval_mode.h"
 #include "ember_course/lang_id_file.h"
 
 namespace ember::course {
@@ -166,7 +166,7 @@ class LanguageIDDataset {
   template <typename Model>
   static float accuracy(Model& model, const LanguageIDSplit& split) {
     NoGradGuard no_grad;
-    EvalModeGuard<Model> eval_mode(model);
+    const auto eval_mode = eval_mode_if_module(model);  // restored also when run() throws
     int64_t correct = 0;
     for (int64_t b = 0; b < split.num_buckets(); ++b) {
       data::Batch batch = split.bucket(b);  // x (B, L, 47), label (B, 5)
@@ -184,30 +184,6 @@ class LanguageIDDataset {
   }
 
  private:
-  // Puts an nn::Module in evaluation mode for its lifetime, then restores the mode it found
-  // (also when run() throws). Does nothing for a model that is not a Module.
-  template <typename Model>
-  class EvalModeGuard {
-   public:
-    explicit EvalModeGuard(Model& model) : model_(model) {
-      if constexpr (std::is_base_of_v<nn::Module, Model>) {
-        was_training_ = module().is_training();
-        module().eval();
-      }
-    }
-    ~EvalModeGuard() {
-      if constexpr (std::is_base_of_v<nn::Module, Model>) module().train(was_training_);
-    }
-    EvalModeGuard(const EvalModeGuard&) = delete;
-    EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
-   private:
-    // Through the base class, because a model's own train(dataset) hides train(bool).
-    nn::Module& module() { return static_cast<nn::Module&>(model_); }
-    Model& model_;
-    bool was_training_ = true;
-  };
-
   explicit LanguageIDDataset(LangIdData data);
 
   std::vector<std::string> alphabet_;

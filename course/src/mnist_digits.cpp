@@ -1,0 +1,88 @@
+#include "ember_course/mnist_digits.h"
+
+#include <algorithm>
+#include <string>
+
+#include <ember/autograd.h>
+#include <ember/creation.h>
+#include <ember/error.h>
+#include <ember/ops.h>
+#include <fmt/format.h>
+
+namespace ember::course {
+
+MnistDigits::MnistDigits(const char* name, const MnistSplit& train, const MnistSplit& t10k,
+                         std::optional<int64_t> training_images)
+    : name_(name) {
+  // With a count, the message also says how many images were asked for.
+  EMBER_CHECK(training_images.value_or(1) > 0 && train.size() > 0 && t10k.size() >= 2,
+              "{}: needs training images and at least two test images, got {}{} and {}", name,
+              train.size(),
+              training_images ? fmt::format(" (using {})", *training_images) : std::string(),
+              t10k.size());
+  check(train.images.dim() == 2 && train.images.size(1) == kPixels && t10k.images.dim() == 2 &&
+            t10k.images.size(1) == kPixels,
+        "{}: images must have shape (N, {}), got {} and {}", name, kPixels,
+        shape_str(train.images.shape()), shape_str(t10k.images.shape()));
+  if (training_images) {
+    const int64_t count = std::min(*training_images, train.size());
+    // clone(): a slice would keep all 60,000 images (188 MB) alive for the sake of 10,000.
+    train_x_ = train.images.slice(0, 0, count).clone();      // (N, 784) -> (count, 784)
+    train_labels_ = train.labels.slice(0, 0, count).clone();  // (N,) -> (count,)
+  } else {
+    train_x_ = train.images;
+    train_labels_ = train.labels;
+  }
+  train_y_ = one_hot(train_labels_, kNumClasses);  // (N,) -> (N, 10)
+  // Even indices to look at while tuning, odd ones kept for grading: both halves are drawn
+  // from the whole t10k file, so they are alike.
+  validation_ = mnist_every(t10k, 0, 2);
+  test_ = mnist_every(t10k, 1, 2);
+}
+
+int64_t MnistDigits::size() const { return train_x_.size(0); }
+
+data::Example MnistDigits::get(int64_t i) const {
+  check(i >= 0 && i < size(), "{}: index {} is out of range for {} training images", name_, i,
+        size());
+  return data::Example{train_x_.select(0, i), train_y_.select(0, i)};  // (784,), (10,)
+}
+
+data::Example MnistDigits::get_batch(const std::vector<int64_t>& indices) const {
+  check(!indices.empty(), "{}::get_batch: the list of indices is empty", name_);
+  std::vector<float> rows;
+  rows.reserve(indices.size());
+  for (int64_t i : indices) {
+    check(i >= 0 && i < size(), "{}: index {} is out of range for {} training images", name_, i,
+          size());
+    rows.push_back(static_cast<float>(i));  // exact: 60,000 is far below 2^24
+  }
+  Tensor index = from_vector(rows, {static_cast<int64_t>(rows.size())});
+  return data::Example{index_select(train_x_, index), index_select(train_y_, index)};  // (B, 784), (B, 10)
+}
+
+float MnistDigits::count_accuracy(const std::function<Tensor(const Tensor&)>& predict,
+                                  const Tensor& images, const Tensor& labels, int64_t batch_size,
+                                  const PredictionNames& names) {
+  NoGradGuard no_grad;
+  EMBER_CHECK(images.dim() == 2 && labels.dim() == 1 && images.size(0) == labels.size(0),
+              "{}::accuracy: expected images (N, {}) and labels (N,), got {} and {}", names.dataset,
+              kPixels, shape_str(images.shape()), shape_str(labels.shape()));
+  const int64_t n = images.size(0);
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = start + batch_size < n ? start + batch_size : n;
+    Tensor scores = predict(images.slice(0, start, end));  // (b, 784) -> (b, 10)
+    EMBER_CHECK(scores.defined() && scores.dim() == 2 && scores.size(0) == end - start &&
+                    scores.size(1) == kNumClasses,
+                "{}::accuracy: {} should map ({}, {}) images to ({}, {}) {}, got shape {}",
+                names.dataset, names.method, end - start, kPixels, end - start, kNumClasses,
+                names.output,
+                scores.defined() ? shape_str(scores.shape()) : std::string("(undefined)"));
+    Tensor right = eq(scores.argmax(1), labels.slice(0, start, end));  // (b,) of 1s and 0s
+    correct += static_cast<int64_t>(right.sum().item() + 0.5f);
+  }
+  return n == 0 ? 0.0f : static_cast<float>(correct) / static_cast<float>(n);
+}
+
+}  // namespace ember::course
