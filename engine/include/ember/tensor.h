@@ -103,7 +103,9 @@ class Tensor {
 
   // ---- autograd --------------------------------------------------------------
   bool requires_grad() const;
-  Tensor& set_requires_grad(bool requires_grad = true);  // only on leaves
+  // Marks a leaf as a parameter to differentiate. As in PyTorch, only a leaf can be set
+  // back to false (a result of ops that requires grad is part of the graph).
+  Tensor& set_requires_grad(bool requires_grad = true);
   Tensor& requires_grad_(bool requires_grad = true) { return set_requires_grad(requires_grad); }
   bool is_leaf() const;
   Tensor grad() const;  // undefined until a backward pass reached this leaf
