@@ -1,6 +1,7 @@
 // The backward pass: topological order, then gradients from the loss to the leaves.
 #include "ember/autograd.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -28,10 +29,18 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
 // (so running them in this order goes from the loss back to the leaves).
 // Shared pointers keep every node alive until the pass ends, even while the graph is
 // being released.
-std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
-  std::vector<std::shared_ptr<Node>> postorder;
-  std::unordered_set<Node*> visited{root.get()};
-  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+//
+// The containers are kept per thread and cleared, not freed, between passes: a graph of a
+// hundred thousand nodes makes them large, and freeing large blocks makes glibc's malloc
+// reorganise every small block it caches, which cost more than the walk itself.
+void topological_order(const std::shared_ptr<Node>& root, std::vector<std::shared_ptr<Node>>& postorder) {
+  postorder.clear();
+  thread_local std::unordered_set<Node*> visited;
+  thread_local std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
+  visited.clear();
+  stack.clear();
+  visited.insert(root.get());
+  stack.push_back({root, 0});
   while (!stack.empty()) {
     std::shared_ptr<Node> node = stack.back().first;
     size_t next_input = stack.back().second++;
@@ -45,7 +54,7 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
       stack.pop_back();
     }
   }
-  return std::vector<std::shared_ptr<Node>>(postorder.rbegin(), postorder.rend());
+  std::reverse(postorder.begin(), postorder.end());
 }
 
 }  // namespace
@@ -103,9 +112,12 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
   EMBER_CHECK(static_cast<bool>(root_node->backward),
         "backward: the graph behind this tensor was already used by an earlier backward() and "
         "has been freed; compute the loss again before calling backward() a second time");
-  std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
+  thread_local std::vector<std::shared_ptr<Node>> order;  // cleared, not freed (see above)
+  topological_order(root_node, order);
 
-  std::unordered_map<Node*, Tensor> pending{{root_node.get(), root_grad}};
+  thread_local std::unordered_map<Node*, Tensor> pending;  // cleared, not freed (see above)
+  pending.clear();
+  pending.emplace(root_node.get(), root_grad);
   for (const std::shared_ptr<Node>& node : order) {
     auto found = pending.find(node.get());
     if (found == pending.end()) continue;  // no gradient flows through this node
@@ -136,6 +148,8 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     node->backward = nullptr;
     node->inputs.clear();
   }
+  order.clear();
+  pending.clear();
 }
 
 }  // namespace ember

@@ -291,10 +291,11 @@ Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
   if (!any_requires_grad({x, y})) return out;
   Tensor condition_value = condition.detach();
   Shape shape_x = x.shape(), shape_y = y.shape();
+  bool need_x = x.requires_grad(), need_y = y.requires_grad();  // masked_fill's value needs none
   return record_op("where", {x, y}, out, [=](const Tensor& grad) {
     Tensor zero = scalar_tensor_like(0.0f, grad);
-    return Grads{sum_to_shape(where(condition_value, grad, zero), shape_x),
-                 sum_to_shape(where(condition_value, zero, grad), shape_y)};
+    return Grads{need_x ? sum_to_shape(where(condition_value, grad, zero), shape_x) : Tensor(),
+                 need_y ? sum_to_shape(where(condition_value, zero, grad), shape_y) : Tensor()};
   });
 }
 
