@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -121,6 +122,14 @@ TEST(ThreadPool, EmptyOrReversedRangeDoesNothing) {
   int calls = 0;
   parallel_for(5, 5, 1, [&](int64_t, int64_t) { ++calls; });
   parallel_for(7, 3, 1, [&](int64_t, int64_t) { ++calls; });
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(ThreadPool, RangeTooLargeForInt64IsRejected) {
+  int calls = 0;
+  EXPECT_THROW(parallel_for(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                            1, [&](int64_t, int64_t) { ++calls; }),
+               Error);
   EXPECT_EQ(calls, 0);
 }
 
