@@ -1,6 +1,7 @@
 # The commands people type. CMake does the building; this file only wraps it.
 #
-#   make grade            grade every question of lessons/ (the student's work)
+#   make grade            grade every question of lessons/ (the student's work); also
+#                         writes an HTML report (build/grade/grade-report.html)
 #   make grade q3         grade one question (also: make grade Q=q3)
 #   make test             build everything and run the whole test suite
 #   make test SANITIZE=1  the same under AddressSanitizer and UBSan
@@ -8,6 +9,7 @@
 #   make grade STUDENT_DIR=path/to/submission
 #   make stubs            regenerate lessons/ from solutions/
 #   make bench            run the benchmarks
+#   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
 #
 # Missing Debian packages are installed with apt-get when run as root; otherwise the
 # exact command to run is printed.
@@ -35,15 +37,26 @@ comma := ,
 PACKAGES := cmake:/usr/bin/cmake g++:/usr/bin/g++ make:/usr/bin/make \
             libgtest-dev:/usr/include/gtest/gtest.h libfmt-dev:/usr/include/fmt/format.h \
             zlib1g-dev:/usr/include/zlib.h
+# ... and the ones only `make test` needs: Chromium, for the test that opens the HTML grade
+# report in a browser. (Kept apart so that `make grade` does not ask students for a browser.)
+TEST_PACKAGES := chromium:/usr/bin/chromium
 
-.PHONY: all build configure deps test grade grade-solutions stubs bench bench-compare \
+.PHONY: all build configure deps test-deps test grade grade-solutions stubs bench bench-compare \
         gradescope clean $(QUESTIONS)
 
 all: build
 
 deps:
-	@missing=""; \
-	for entry in $(PACKAGES); do \
+	@$(call install_missing,$(PACKAGES))
+
+test-deps:
+	@$(call install_missing,$(PACKAGES) $(TEST_PACKAGES))
+
+# $(call install_missing,pkg:file ...): installs the packages whose file is missing (as root,
+# with apt-get), or prints the command that does.
+define install_missing
+	missing=""; \
+	for entry in $(1); do \
 	  pkg=$${entry%%:*}; file=$${entry#*:}; \
 	  [ -e "$$file" ] || missing="$$missing $$pkg"; \
 	done; \
@@ -60,6 +73,7 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
 
 # The main tree compiles the graders against solutions/, so `make test` checks that the
 # solutions earn full marks and `make grade-solutions` reuses it.
@@ -70,13 +84,15 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+test: test-deps build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # ---- grading ------------------------------------------------------------------------
 # Student code gets a build tree of its own (build/grade), configured for STUDENT_DIR.
 # The driver builds and runs each question on its own, so a compile error, a crash or an
-# endless loop costs that question only; it exits 0 whenever grading ran.
+# endless loop costs that question only; it exits 0 whenever grading ran. Besides the text
+# report it writes grade-report.html (results and the questions' pictures, one page that
+# any browser opens offline) and prints its path at the end.
 STUDENT_DIR ?= lessons
 GRADE_DIR := build/grade
 GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE)
@@ -88,12 +104,14 @@ grade: deps
 	  -DEMBER_STUDENT_DIR=$(abspath $(STUDENT_DIR)) >/dev/null
 	@cmake --build $(GRADE_DIR) -j $(JOBS) --target ember_grade >/dev/null
 	@$(GRADE_ENV) $(GRADE_DIR)/autograder/ember_grade --build-dir $(GRADE_DIR) $(GRADE_ARGS) \
-	  --results-json $(GRADE_DIR)/results.json --report $(GRADE_DIR)/report.txt
+	  --results-json $(GRADE_DIR)/results.json --report $(GRADE_DIR)/report.txt \
+	  --html $(GRADE_DIR)/grade-report.html
 
 grade-solutions: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_grade >/dev/null
 	@$(GRADE_ENV) $(BUILD_DIR)/autograder/ember_grade --build-dir $(BUILD_DIR) $(GRADE_ARGS) \
-	  --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt
+	  --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt \
+	  --html $(BUILD_DIR)/grade-report.html
 
 # lessons/ is generated: solutions/ is the one source.
 stubs: configure
@@ -108,6 +126,14 @@ bench: configure
 bench-compare: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
 	@bash bench/compare.sh $(BUILD_DIR)/bench/ember_bench
+
+# ---- Gradescope -----------------------------------------------------------------------
+# The zip to upload as the autograder: setup.sh, run_autograder and the course source,
+# without solutions/ (see docs/instructors.md, "Grading on Gradescope").
+GRADESCOPE_ZIP ?= build/gradescope/ember-autograder.zip
+
+gradescope:
+	@bash autograder/gradescope/package.sh $(GRADESCOPE_ZIP)
 
 clean:
 	rm -rf build

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "grade_protocol.h"
+#include "html_report.h"
 #include "process.h"
 
 namespace ember::grade {
@@ -235,6 +236,13 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
                 QuestionResult& result) {
   const std::string target = "grade_" + question.id;
   const fs::path work = options.work_dir;
+  std::string pictures_dir;
+  if (!options.pictures_dir.empty()) {
+    std::error_code ignored;
+    pictures_dir = fs::absolute(options.pictures_dir).string();
+    fs::create_directories(pictures_dir, ignored);
+    remove_pictures(pictures_dir, question.id);  // what is there afterwards is from this run
+  }
 
   if (options.build) {
     ProcessSpec build;
@@ -283,6 +291,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   run.argv = {fs::absolute(exe).string()};
   run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"}};
   if (!options.seed.empty()) run.env.emplace_back("EMBER_SEED", options.seed);
+  if (!pictures_dir.empty()) run.env.emplace_back("EMBER_PICTURES_DIR", pictures_dir);
   run.log_path = (work / (target + ".log")).string();
   run.timeout_seconds = question.timeout_seconds * options.timeout_scale;
   run.max_file_bytes = kMaxQuestionFileBytes;  // a runaway print loop must not fill the disk
@@ -295,6 +304,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   const std::string why = abnormal_end(outcome, parsed.done, run.timeout_seconds);
   const std::string log = why.empty() ? std::string() : read_log(run.log_path);
   assemble_checks(question, target, parsed, why, log, result);
+  if (!pictures_dir.empty()) result.pictures = collect_pictures(pictures_dir, question.id);
 }
 
 }  // namespace

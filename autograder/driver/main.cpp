@@ -1,7 +1,7 @@
 // ember_grade: builds and runs each question's grader on its own and writes the report.
 //
 //   ember_grade --build-dir build [--questions q0,q3] [--results-json results.json]
-//               [--report report.txt] [--no-build] [--color auto|always|never] ...
+//               [--report report.txt] [--html report.html] [--no-build] ...
 //
 // Exit status: 0 when grading ran (whatever the score); 1 when a report file could not be
 // written; 2 for a usage error; 128+signal when interrupted.
@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "grader.h"
+#include "html_report.h"
 #include "process.h"
 #include "report.h"
 
@@ -52,6 +53,14 @@ Options:
   --seed N               EMBER_SEED for the questions (default: inherited, else 0)
   --results-json PATH    also write Gradescope's results.json to PATH
   --report PATH          also write a plain-text copy of the report to PATH
+  --html PATH            write the HTML report (results and pictures, one self-contained
+                         page) to PATH (default: DIR/grade-report.html with --build-dir)
+  --no-html              do not write the HTML report
+  --preface FILE         start the report (text, HTML and results.json) with the text
+                         in FILE, e.g. which files of a submission were graded
+  --pictures-dir DIR     the folder the questions draw their SVG pictures in, passed to
+                         them as EMBER_PICTURES_DIR (default: DIR/pictures with --build-dir,
+                         else a temporary folder)
   --color WHEN           auto (colour when stdout is a terminal), always or never
   --no-timings           leave out wall times, so the report is fully deterministic
   --work-dir DIR         keep logs and results files in DIR (default: a temporary
@@ -64,6 +73,8 @@ Exit status: 0 when grading ran, whatever the score; 1 when a report file could 
 written; 2 for a usage error; 128+N when interrupted by signal N.
 )";
 
+constexpr size_t kMaxPrefaceBytes = 64 << 10;
+
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -73,6 +84,9 @@ struct CliOptions {
   std::vector<QuestionSpec> questions;
   std::string results_json;
   std::string report;
+  std::string html;
+  bool no_html = false;
+  std::string preface_file;
   std::string color = "auto";
   bool timings = true;
   bool keep_work_dir = false;
@@ -191,6 +205,17 @@ CliOptions parse_command_line(int argc, char** argv) {
       options.results_json = value();
     } else if (arg == "--report") {
       options.report = value();
+    } else if (arg == "--html") {
+      options.html = value();
+      if (options.html.empty()) throw UsageError("--html needs a file name");
+    } else if (arg == "--preface") {
+      options.preface_file = value();
+    } else if (arg == "--no-html") {
+      no_value();
+      options.no_html = true;
+    } else if (arg == "--pictures-dir") {
+      options.grade.pictures_dir = value();
+      if (options.grade.pictures_dir.empty()) throw UsageError("--pictures-dir needs a folder");
     } else if (arg == "--color" || arg == "--colour") {
       options.color = value();
       if (options.color != "auto" && options.color != "always" && options.color != "never") {
@@ -240,6 +265,14 @@ CliOptions parse_command_line(int argc, char** argv) {
     grade.exe_dir = (fs::path(grade.build_dir) / "autograder").string();
   } else {
     throw UsageError("say where the grade_qN programs are: --build-dir DIR or --exe-dir DIR");
+  }
+  if (options.no_html) {
+    if (!options.html.empty()) throw UsageError("--html and --no-html contradict each other");
+  } else if (options.html.empty() && !grade.build_dir.empty()) {
+    options.html = (fs::path(grade.build_dir) / "grade-report.html").string();
+  }
+  if (grade.pictures_dir.empty() && !grade.build_dir.empty()) {
+    grade.pictures_dir = (fs::path(grade.build_dir) / "pictures").string();
   }
   if (!jobs_given) grade.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return options;
@@ -293,14 +326,39 @@ int run(int argc, char** argv) {
     } else {
       fs::create_directories(options.grade.work_dir);
     }
+    // Without a build tree the pictures go to the work folder: read for the HTML report,
+    // then removed with it.
+    if (options.grade.pictures_dir.empty()) {
+      options.grade.pictures_dir = (fs::path(options.grade.work_dir) / "pictures").string();
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ember_grade: %s\n", e.what());
     return 1;
   }
 
+  std::string preface;
+  if (!options.preface_file.empty()) {
+    std::ifstream in(options.preface_file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "ember_grade: cannot read the preface %s: %s\n",
+                   options.preface_file.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::string text(kMaxPrefaceBytes, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    preface = sanitize_utf8(strip_ansi(text));
+    while (!preface.empty() && (preface.back() == '\n' || preface.back() == ' ')) preface.pop_back();
+  }
+
   install_interrupt_handlers();
   std::vector<QuestionResult> results;
   std::string plain_report;
+  if (!preface.empty()) {
+    plain_report = preface + "\n\n";
+    std::fputs(plain_report.c_str(), stdout);
+    std::fflush(stdout);
+  }
   for (const QuestionSpec& question : options.questions) {
     QuestionResult result = grade_question(question, options.grade);
     if (interrupted()) break;
@@ -326,11 +384,29 @@ int run(int argc, char** argv) {
   std::fflush(stdout);
 
   bool written = true;
-  if (!options.report.empty()) written = write_text_file(options.report, plain_report) && written;
+  // results.json gets the report without the HTML line: on Gradescope that path means nothing.
   if (!options.results_json.empty()) {
     written = write_text_file(options.results_json, render_results_json(results, plain_report)) &&
               written;
   }
+  std::string text_report = plain_report;
+  if (!options.html.empty()) {
+    HtmlStyle style;
+    style.timings = options.timings;
+    style.preface = preface;
+    if (write_text_file(options.html, render_html(results, style))) {
+      std::error_code error;
+      fs::path shown = fs::absolute(options.html, error);
+      if (error) shown = options.html;
+      const std::string line = "\nHTML report: " + shown.lexically_normal().string() + "\n";
+      text_report += line;
+      std::fputs(line.c_str(), stdout);
+      std::fflush(stdout);
+    } else {
+      written = false;
+    }
+  }
+  if (!options.report.empty()) written = write_text_file(options.report, text_report) && written;
   return written ? 0 : 1;
 }
 

@@ -16,12 +16,21 @@ struct CheckResult {
   std::string message;  // may span several lines
 };
 
+// A picture a question program drew (see html_report.h), ready for the HTML report.
+struct Picture {
+  std::string file_name;  // "q3_misclassified.svg"
+  std::string caption;    // "misclassified"
+  std::string svg;        // sanitised markup to inline; empty when it cannot be shown
+  std::string note;       // why it is not shown (too big, unreadable, not an SVG)
+};
+
 struct QuestionResult {
   std::string id;  // "q3"
   int max = 0;
   int earned = 0;  // already capped at max
   std::vector<CheckResult> checks;
   double seconds = 0;  // wall time (build and run)
+  std::vector<Picture> pictures;  // only for the HTML report
 };
 
 struct ReportStyle {

@@ -18,193 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "test_support.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-// ---- a minimal JSON reader, enough to check results.json -------------------------------
-
-struct Json {
-  enum class Type { Null, Bool, Number, String, Array, Object };
-  Type type = Type::Null;
-  bool boolean = false;
-  double number = 0;
-  std::string string;
-  std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;
-
-  const Json& at(const std::string& key) const {
-    for (const auto& [name, value] : object) {
-      if (name == key) return value;
-    }
-    throw std::runtime_error("no key " + key);
-  }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(std::string text) : text_(std::move(text)) {}
-
-  Json read_document() {
-    Json value = read_value();
-    skip_space();
-    if (pos_ != text_.size()) fail("trailing characters");
-    return value;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(pos_));
-  }
-  void skip_space() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-  bool take(char c) {
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  void expect(char c) {
-    if (!take(c)) fail(std::string("expected ") + c);
-  }
-  std::string read_string() {
-    expect('"');
-    std::string out;
-    while (true) {
-      if (pos_ >= text_.size()) fail("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) fail("bad escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) fail("bad \\u escape");
-          const unsigned code = static_cast<unsigned>(std::stoul(text_.substr(pos_, 4), nullptr, 16));
-          pos_ += 4;
-          if (code >= 0x80) fail("test reader only handles ASCII \\u escapes");
-          out += static_cast<char>(code);
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
-  Json read_value() {
-    skip_space();
-    if (pos_ >= text_.size()) fail("unexpected end");
-    Json value;
-    const char c = text_[pos_];
-    if (c == '{') {
-      ++pos_;
-      value.type = Json::Type::Object;
-      if (take('}')) return value;
-      do {
-        skip_space();
-        std::string key = read_string();
-        expect(':');
-        value.object.emplace_back(std::move(key), read_value());
-      } while (take(','));
-      expect('}');
-    } else if (c == '[') {
-      ++pos_;
-      value.type = Json::Type::Array;
-      if (take(']')) return value;
-      do {
-        value.array.push_back(read_value());
-      } while (take(','));
-      expect(']');
-    } else if (c == '"') {
-      value.type = Json::Type::String;
-      value.string = read_string();
-    } else if (text_.compare(pos_, 4, "true") == 0 || text_.compare(pos_, 5, "false") == 0) {
-      value.type = Json::Type::Bool;
-      value.boolean = text_[pos_] == 't';
-      pos_ += value.boolean ? 4 : 5;
-    } else if (text_.compare(pos_, 4, "null") == 0) {
-      pos_ += 4;
-    } else {
-      size_t used = 0;
-      value.type = Json::Type::Number;
-      value.number = std::stod(text_.substr(pos_), &used);
-      pos_ += used;
-    }
-    return value;
-  }
-
-  std::string text_;
-  size_t pos_ = 0;
-};
-
-// ---- helpers ----------------------------------------------------------------------------
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/ember_grade_test.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command line with stdout and stderr captured.
-Outcome run_shell(const std::string& command, const TempDir& dir) {
-  const std::string out = dir / "captured.stdout";
-  const std::string err = dir / "captured.stderr";
-  const int raw = std::system((command + " >" + quote(out) + " 2>" + quote(err)).c_str());
-  Outcome outcome;
-  outcome.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  outcome.out = read_text(out);
-  outcome.err = read_text(err);
-  return outcome;
-}
+using namespace ember_test;
 
 Outcome run_driver(const std::string& args, const TempDir& dir, const std::string& env = "") {
   return run_shell(env + " " + quote(EMBER_GRADE_EXE) + " " + args, dir);
@@ -231,10 +51,6 @@ const Json& find_test(const Json& results, const std::string& name) {
   throw std::runtime_error("results.json has no test " + name);
 }
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing: " << (needle) << "\nin:\n" << (haystack)
-#define EXPECT_NOT_CONTAINS(haystack, needle) \
-  EXPECT_EQ((haystack).find(needle), std::string::npos) << "unexpected: " << (needle) << "\nin:\n" << (haystack)
 
 }  // namespace
 
@@ -439,6 +255,8 @@ TEST(DriverEndToEnd, UsageErrorsExitWithTwo) {
       {"--frobnicate" + exe, "unknown option '--frobnicate'"},
       {"--no-build=yes" + exe, "--no-build takes no value"},
       {"--report", "--report needs a value"},
+      {"--no-html --html x.html" + exe, "--html and --no-html contradict each other"},
+      {"--html ''" + exe, "--html needs a file name"},
   };
   for (const auto& [args, message] : cases) {
     const Outcome outcome = run_driver(args, dir);
@@ -479,6 +297,10 @@ TEST(DriverEndToEnd, RealCMakeBuild) {
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
   EXPECT_EQ(results.at("score").number, 4);
   EXPECT_EQ(results.at("max_score").number, 10);
+  // With a build tree, the HTML report and the pictures live in it by default.
+  EXPECT_CONTAINS(outcome.out, "Total: 4/10\n\nHTML report: " + build + "/grade-report.html\n");
+  EXPECT_CONTAINS(read_text(build + "/grade-report.html"), "Question q1");
+  EXPECT_TRUE(fs::is_directory(build + "/pictures"));
 
   // A target the build tree does not have is explained as such.
   const Outcome missing = run_driver("--build-dir " + quote(build) + " --cmake " +
@@ -528,4 +350,103 @@ TEST(Harness, RunsOnItsOwnAndWritesTheProtocol) {
       run_shell(quote(FAKE_PASS_Q0) + " --results-file=" + quote(dir / "no/such/dir/r.txt"), dir);
   EXPECT_EQ(bad_file.status, 2);
   EXPECT_CONTAINS(bad_file.err, "cannot open the results file");
+}
+
+TEST(DriverEndToEnd, HtmlReportWithPictures) {
+  TempDir dir;
+  link_question(dir, "q0", FAKE_PASS_Q0);
+  link_question(dir, "q1", FAKE_NOTIMPL_Q1);
+  link_question(dir, "q5", FAKE_PICTURES_Q5);
+  const fs::path pictures = dir.path() / "pictures";
+  fs::create_directories(pictures);
+  std::ofstream(pictures / "q5_stale.svg") << "<svg><text>from an older run</text></svg>";
+  std::ofstream(pictures / "q0_old.svg") << "<svg><text>older still</text></svg>";
+  std::ofstream(pictures / "q2_not_graded.svg") << "<svg><text>q2 picture</text></svg>";
+  fs::create_directories(dir.path() / "out");
+  const std::string html_path = (dir.path() / "out" / ".." / "report.html").string();
+
+  const Outcome outcome = run_driver(
+      "--no-build --exe-dir " + quote(dir / "exe") + " --questions q0,q1,q5 --no-timings "
+      "--color never --pictures-dir " + quote(pictures.string()) + " --html " + quote(html_path) +
+      " --report " + quote(dir / "report.txt") + " --results-json " + quote(dir / "r.json"),
+      dir);
+  ASSERT_EQ(outcome.status, 0) << outcome.err;
+  // The path is printed at the end, absolute and normalised; the text report has it too,
+  // results.json (Gradescope's) does not.
+  const std::string line = "\nHTML report: " + (dir.path() / "report.html").string() + "\n";
+  ASSERT_GE(outcome.out.size(), line.size());
+  EXPECT_EQ(outcome.out.substr(outcome.out.size() - line.size()), line);
+  EXPECT_CONTAINS(outcome.out, "Total: 10/14\n" + line);
+  EXPECT_EQ(read_text(dir / "report.txt"), outcome.out);
+  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  EXPECT_NOT_CONTAINS(results.at("output").string, "HTML report");
+  EXPECT_EQ(results.at("score").number, 10);
+
+  // q5 saw EMBER_PICTURES_DIR without its old picture, and drew two new ones.
+  EXPECT_CONTAINS(outcome.out, "*** PASS: q5.draws_pictures (4/4)\n***     drew 2 pictures\n");
+  EXPECT_FALSE(fs::exists(pictures / "q5_stale.svg"));
+  EXPECT_TRUE(fs::exists(pictures / "q5_feature_maps.svg"));
+
+  const std::string html = read_text(html_path);
+  for (const char* question : {"q0", "q1", "q5"}) {
+    EXPECT_CONTAINS(html, std::string("<section class=\"question\" id=\"") + question + "\">");
+    EXPECT_CONTAINS(html, std::string(">Question ") + question + "</a>");
+  }
+  EXPECT_NOT_CONTAINS(html, "Question q2");
+  EXPECT_CONTAINS(html, "<span class=\"verdict\">FAIL</span> <span class=\"check-name\">"
+                        "q1.prediction_is_a_sign</span>");
+  EXPECT_CONTAINS(html, "exception: q1: PerceptronModel::get_prediction is not implemented");
+  // Pictures: under their own question, in name order, sanitised, with captions.
+  const size_t q5 = html.find("id=\"q5\"");
+  const size_t activations = html.find("<figcaption>activations");
+  const size_t feature_maps = html.find("<figcaption>feature maps");
+  ASSERT_NE(activations, std::string::npos) << html;
+  ASSERT_NE(feature_maps, std::string::npos) << html;
+  EXPECT_LT(q5, activations);
+  EXPECT_LT(activations, feature_maps);
+  EXPECT_CONTAINS(html, "<text x=\"120\" y=\"66\" font-size=\"16\">feature map &amp; filter</text>");
+  EXPECT_CONTAINS(html, "fill=\"url(#pic-q5-feature-maps-ramp)\"");
+  EXPECT_CONTAINS(html, "<figcaption>feature maps<span class=\"file\">q5_feature_maps.svg</span>");
+  // Old pictures of the graded questions are gone; those of other questions are left alone.
+  EXPECT_NOT_CONTAINS(html, "from an older run");
+  EXPECT_NOT_CONTAINS(html, "older still");
+  EXPECT_FALSE(fs::exists(pictures / "q0_old.svg"));
+  EXPECT_NOT_CONTAINS(html, "q2 picture");
+  EXPECT_TRUE(fs::exists(pictures / "q2_not_graded.svg"));
+  EXPECT_NOT_CONTAINS(html, "<script");
+  EXPECT_NOT_CONTAINS(html, "alert");
+  EXPECT_NOT_CONTAINS(html, "example.invalid");
+  EXPECT_NOT_CONTAINS(html, "<?xml");
+
+  // --no-html: no page, no line.
+  const Outcome none = run_driver(
+      "--no-build --exe-dir " + quote(dir / "exe") + " --questions q0 --no-html", dir);
+  ASSERT_EQ(none.status, 0) << none.err;
+  EXPECT_NOT_CONTAINS(none.out, "HTML report");
+}
+
+TEST(DriverEndToEnd, PrefaceStartsEveryReport) {
+  TempDir dir;
+  link_question(dir, "q0", FAKE_PASS_Q0);
+  std::ofstream(dir / "preface.txt") << "Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n\n\n";
+  const Outcome outcome = run_driver(
+      "--no-build --exe-dir " + quote(dir / "exe") + " --questions q0 --no-timings --preface " +
+          quote(dir / "preface.txt") + " --results-json " + quote(dir / "r.json") + " --html " +
+          quote(dir / "r.html"),
+      dir);
+  ASSERT_EQ(outcome.status, 0) << outcome.err;
+  EXPECT_EQ(outcome.out.rfind("Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n\nQuestion q0\n", 0),
+            0u)
+      << outcome.out;
+  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  EXPECT_EQ(results.at("output").string.rfind("Files graded:\n", 0), 0u);
+  EXPECT_CONTAINS(read_text(dir / "r.html"),
+                  "<pre class=\"preface\">Files graded:\n  q0 &lt;- tensor_shapes.hpp &amp; "
+                  "&lt;stuff&gt;</pre>");
+
+  const Outcome missing = run_driver("--no-build --exe-dir " + quote(dir / "exe") +
+                                         " --preface " + quote(dir / "nothing.txt"),
+                                     dir);
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_CONTAINS(missing.err, "cannot read the preface");
 }
