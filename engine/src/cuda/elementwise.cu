@@ -1,0 +1,190 @@
+// Element-wise kernels: fill, copy (strided -> strided), unary, binary and where.
+//
+// One thread per output element, in grid-stride loops (cuda_common.cuh). The formulas
+// are the CPU backend's (cpu/cpu_backend.cpp), written out the same way, including how
+// NaN goes through max, min and clamp.
+#include <cstdint>
+#include <limits>
+
+#include "cuda/cuda_common.cuh"
+#include "cuda/kernels.cuh"
+#include "cuda/strided_indexer.cuh"
+
+namespace ember::cuda {
+namespace {
+
+// ---- the formulas ----------------------------------------------------------------------
+
+__device__ float apply_unary(UnaryOp op, float x, float a, float b) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Exp: return expf(x);
+    case UnaryOp::Log: return logf(x);
+    case UnaryOp::Sqrt: return sqrtf(x);
+    case UnaryOp::Abs: return fabsf(x);
+    case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
+    case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-x));
+    case UnaryOp::Tanh: return tanhf(x);
+    case UnaryOp::AddScalar: return x + a;
+    case UnaryOp::MulScalar: return x * a;
+    case UnaryOp::RsubScalar: return a - x;
+    case UnaryOp::RdivScalar: return a / x;
+    case UnaryOp::PowScalar: return powf(x, a);
+    case UnaryOp::RpowScalar: return powf(a, x);
+    case UnaryOp::Clamp: {
+      // std::min(std::max(x, a), b), spelled out: fminf/fmaxf would drop a NaN.
+      float at_least_a = x < a ? a : x;
+      return b < at_least_a ? b : at_least_a;
+    }
+    case UnaryOp::Sign: return static_cast<float>((x > 0.0f) - (x < 0.0f));
+    case UnaryOp::GtScalar: return x > a ? 1.0f : 0.0f;
+    case UnaryOp::GeScalar: return x >= a ? 1.0f : 0.0f;
+    case UnaryOp::LtScalar: return x < a ? 1.0f : 0.0f;
+    case UnaryOp::LeScalar: return x <= a ? 1.0f : 0.0f;
+    case UnaryOp::EqScalar: return x == a ? 1.0f : 0.0f;
+    case UnaryOp::NeScalar: return x != a ? 1.0f : 0.0f;
+    case UnaryOp::InRange: return (x >= a && x <= b) ? 1.0f : 0.0f;
+  }
+  return 0.0f;
+}
+
+__device__ float apply_binary(BinaryOp op, float x, float y) {
+  switch (op) {
+    case BinaryOp::Add: return x + y;
+    case BinaryOp::Sub: return x - y;
+    case BinaryOp::Mul: return x * y;
+    case BinaryOp::Div: return x / y;
+    case BinaryOp::Pow: return powf(x, y);
+    // The larger (smaller) value; a NaN in either input gives NaN.
+    case BinaryOp::Maximum: return x > y ? x : (x < y ? y : (isnan(x) ? x : y));
+    case BinaryOp::Minimum: return x < y ? x : (x > y ? y : (isnan(x) ? x : y));
+    case BinaryOp::Eq: return x == y ? 1.0f : 0.0f;
+    case BinaryOp::Ne: return x != y ? 1.0f : 0.0f;
+    case BinaryOp::Lt: return x < y ? 1.0f : 0.0f;
+    case BinaryOp::Le: return x <= y ? 1.0f : 0.0f;
+    case BinaryOp::Gt: return x > y ? 1.0f : 0.0f;
+    case BinaryOp::Ge: return x >= y ? 1.0f : 0.0f;
+  }
+  return 0.0f;
+}
+
+// ---- the kernels -------------------------------------------------------------------------
+// The op is a kernel argument, the same for every thread, so the switch costs a few
+// instructions and no divergence; the kernels are limited by memory, not arithmetic.
+
+__global__ void fill_kernel(float* out, int64_t count, float value) {
+  for (int64_t i = first_index(); i < count; i += index_stride()) out[i] = value;
+}
+
+// in and out are contiguous (count,).
+__global__ void unary_kernel(UnaryOp op, const float* in, float* out, int64_t count, float a,
+                             float b) {
+  for (int64_t i = first_index(); i < count; i += index_stride()) {
+    out[i] = apply_unary(op, in[i], a, b);
+  }
+}
+
+// out[out_layout] = in[in_layout]; layout 0 is out, 1 is in.
+template <typename Index>
+__global__ void copy_kernel(const float* in, float* out, StridedIndexer<2> indexer, Index count) {
+  for (Index i = static_cast<Index>(first_index()); i < count; i += static_cast<Index>(index_stride())) {
+    int64_t position[2];
+    indexer.locate(i, position);
+    out[position[0]] = in[position[1]];
+  }
+}
+
+// out = x op y; layout 0 is out, 1 is x, 2 is y (broadcast dims have stride 0).
+template <typename Index>
+__global__ void binary_kernel(BinaryOp op, const float* x, const float* y, float* out,
+                              StridedIndexer<3> indexer, Index count) {
+  for (Index i = static_cast<Index>(first_index()); i < count; i += static_cast<Index>(index_stride())) {
+    int64_t position[3];
+    indexer.locate(i, position);
+    out[position[0]] = apply_binary(op, x[position[1]], y[position[2]]);
+  }
+}
+
+// out = condition != 0 ? x : y; layouts out, condition, x, y.
+template <typename Index>
+__global__ void where_kernel(const float* condition, const float* x, const float* y, float* out,
+                             StridedIndexer<4> indexer, Index count) {
+  for (Index i = static_cast<Index>(first_index()); i < count; i += static_cast<Index>(index_stride())) {
+    int64_t position[4];
+    indexer.locate(i, position);
+    out[position[0]] = condition[position[1]] != 0.0f ? x[position[2]] : y[position[3]];
+  }
+}
+
+// Launches kernel<uint32_t> when the element count fits 32 bits (the common case: cheap
+// index arithmetic), kernel<int64_t> otherwise. A grid-stride loop's index can run past
+// count by one grid before it stops, so 32 bits must hold count plus a grid.
+constexpr int64_t kMax32BitCount =
+    std::numeric_limits<uint32_t>::max() - int64_t{65536} * kThreadsPerBlock;
+
+}  // namespace
+
+void fill(float* out, int64_t count, float value) {
+  if (count <= 0) return;
+  fill_kernel<<<blocks_for(count), kThreadsPerBlock>>>(out, count, value);
+  check_launch("fill");
+}
+
+void copy(const float* in, const StridedLayout& in_layout, float* out,
+          const StridedLayout& out_layout) {
+  int64_t count = out_layout.numel();
+  if (count == 0) return;
+  StridedIndexer<2> indexer({&out_layout, &in_layout});
+  if (indexer.is_contiguous()) {  // both dense: a plain device-to-device copy
+    check_cuda(cudaMemcpyAsync(out + out_layout.offset, in + in_layout.offset,
+                               static_cast<size_t>(count) * sizeof(float),
+                               cudaMemcpyDeviceToDevice, 0),
+               "copy");
+    return;
+  }
+  if (count <= kMax32BitCount) {
+    copy_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(in, out, indexer,
+                                                                    static_cast<uint32_t>(count));
+  } else {
+    copy_kernel<int64_t><<<blocks_for(count), kThreadsPerBlock>>>(in, out, indexer, count);
+  }
+  check_launch("copy");
+}
+
+void unary(UnaryOp op, const float* in, float* out, int64_t count, float a, float b) {
+  if (count <= 0) return;
+  unary_kernel<<<blocks_for(count), kThreadsPerBlock>>>(op, in, out, count, a, b);
+  check_launch("unary");
+}
+
+void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const float* y,
+            const StridedLayout& y_layout, float* out, const StridedLayout& out_layout) {
+  int64_t count = out_layout.numel();
+  if (count == 0) return;
+  StridedIndexer<3> indexer({&out_layout, &x_layout, &y_layout});
+  if (count <= kMax32BitCount) {
+    binary_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(
+        op, x, y, out, indexer, static_cast<uint32_t>(count));
+  } else {
+    binary_kernel<int64_t><<<blocks_for(count), kThreadsPerBlock>>>(op, x, y, out, indexer, count);
+  }
+  check_launch("binary");
+}
+
+void where(const float* condition, const StridedLayout& condition_layout, const float* x,
+           const StridedLayout& x_layout, const float* y, const StridedLayout& y_layout,
+           float* out, const StridedLayout& out_layout) {
+  int64_t count = out_layout.numel();
+  if (count == 0) return;
+  StridedIndexer<4> indexer({&out_layout, &condition_layout, &x_layout, &y_layout});
+  if (count <= kMax32BitCount) {
+    where_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(
+        condition, x, y, out, indexer, static_cast<uint32_t>(count));
+  } else {
+    where_kernel<int64_t><<<blocks_for(count), kThreadsPerBlock>>>(condition, x, y, out, indexer,
+                                                                   count);
+  }
+  check_launch("where");
+}
+
+}  // namespace ember::cuda

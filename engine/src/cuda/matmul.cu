@@ -1,0 +1,192 @@
+// Matrix multiply: C_b (M x N) = op(A_b) (M x K) @ op(B_b) (K x N) for each batch entry b,
+// row-major, with op() an optional transpose (see Backend::matmul in backend.h).
+//
+// Our own kernel, tiled through shared memory. Each block computes one 64x64 tile of C.
+// It walks along K in steps of 16: the 256 threads copy a 64x16 slice of op(A) and a 16x64
+// slice of op(B) into shared memory (fast, on-chip), then each thread multiplies them into
+// its own 4x4 patch of the tile, kept in registers. Every element brought from global
+// memory is used 64 times, instead of once as in the textbook one-thread-per-element loop.
+//
+//          K                       N (64 per block)
+//      +-------+               +-------+
+//   M  | A     |   @      K    | B     |     thread (tx, ty) owns rows ty + 16 r and
+//      | 64x16 |               | 16x64 |     columns tx + 16 c of the tile, r, c in 0..3
+//      +-------+               +-------+
+//
+// The sum over K runs in the same order every time, so results are reproducible. They are
+// not bitwise the CPU's (a different order of additions, and fused multiply-adds).
+//
+// With -DEMBER_CUDA_CUBLAS=ON, matmul_cublas runs the same product through NVIDIA's cuBLAS
+// (in plain FP32, no TF32), to compare speed; the tiled kernel stays the default.
+#include <mutex>
+#include <vector>
+
+#ifdef EMBER_CUDA_CUBLAS
+#include <cublas_v2.h>
+#endif
+
+#include "cuda/cuda_common.cuh"
+#include "cuda/kernels.cuh"
+#include "ember/error.h"
+
+namespace ember::cuda {
+namespace {
+
+constexpr int kTile = 64;         // rows and columns of C per block
+constexpr int kTileK = 16;        // depth of the slices in shared memory
+constexpr int kThreadsSide = 16;  // 16 x 16 = 256 threads per block
+constexpr int kPatch = kTile / kThreadsSide;  // each thread: 4 x 4 elements of C
+constexpr int kMaxBatchPerLaunch = 65535;     // gridDim.z limit
+
+// How a kernel reads op(X): element (row, col) of batch entry b is at
+// data[b * batch_stride + row * row_stride + col * col_stride]. A transposed operand just
+// swaps the two strides.
+struct MatrixView {
+  const float* data;
+  int64_t batch_stride;
+  int64_t row_stride;
+  int64_t col_stride;
+};
+
+__global__ void __launch_bounds__(kThreadsSide * kThreadsSide)
+    matmul_tiled_kernel(MatrixView a, MatrixView b, float* c, int64_t m, int64_t n, int64_t k,
+                        int64_t first_batch) {
+  // One extra column shifts each row of a slice to other shared-memory banks.
+  __shared__ float a_slice[kTileK][kTile + 1];  // a_slice[p][i] = op(A)(row0 + i, k0 + p)
+  __shared__ float b_slice[kTileK][kTile + 1];  // b_slice[p][j] = op(B)(k0 + p, col0 + j)
+
+  int64_t batch = first_batch + blockIdx.z;
+  const float* a_data = a.data + batch * a.batch_stride;
+  const float* b_data = b.data + batch * b.batch_stride;
+  float* c_data = c + batch * m * n;
+  int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  int64_t col0 = static_cast<int64_t>(blockIdx.y) * kTile;
+  int tx = threadIdx.x % kThreadsSide, ty = threadIdx.x / kThreadsSide;
+
+  float sum[kPatch][kPatch] = {};
+  for (int64_t k0 = 0; k0 < k; k0 += kTileK) {
+    // Copy the slices; each thread copies 4 elements of each. Neighbouring threads take
+    // neighbouring addresses in global memory (so a warp's reads combine into few
+    // transactions): along K when op(A)'s rows are contiguous, along M when transposed.
+    for (int e = threadIdx.x; e < kTile * kTileK; e += kThreadsSide * kThreadsSide) {
+      bool along_k = a.col_stride == 1;
+      int i = along_k ? e / kTileK : e % kTile;
+      int p = along_k ? e % kTileK : e / kTile;
+      int64_t row = row0 + i, depth = k0 + p;
+      a_slice[p][i] = (row < m && depth < k) ? a_data[row * a.row_stride + depth * a.col_stride] : 0.0f;
+    }
+    for (int e = threadIdx.x; e < kTile * kTileK; e += kThreadsSide * kThreadsSide) {
+      bool along_n = b.col_stride == 1;
+      int j = along_n ? e % kTile : e / kTileK;
+      int p = along_n ? e / kTile : e % kTileK;
+      int64_t depth = k0 + p, col = col0 + j;
+      b_slice[p][j] = (depth < k && col < n) ? b_data[depth * b.row_stride + col * b.col_stride] : 0.0f;
+    }
+    __syncthreads();
+
+    // Multiply the slices: for each p, a column of 4 values of A times a row of 4 of B.
+    for (int p = 0; p < kTileK; ++p) {
+      float a_values[kPatch], b_values[kPatch];
+      for (int r = 0; r < kPatch; ++r) a_values[r] = a_slice[p][ty + kThreadsSide * r];
+      for (int s = 0; s < kPatch; ++s) b_values[s] = b_slice[p][tx + kThreadsSide * s];
+      for (int r = 0; r < kPatch; ++r) {
+        for (int s = 0; s < kPatch; ++s) sum[r][s] += a_values[r] * b_values[s];
+      }
+    }
+    __syncthreads();  // before the next iteration overwrites the slices
+  }
+
+  for (int r = 0; r < kPatch; ++r) {
+    int64_t row = row0 + ty + kThreadsSide * r;
+    for (int s = 0; s < kPatch; ++s) {
+      int64_t col = col0 + tx + kThreadsSide * s;
+      if (row < m && col < n) c_data[row * n + col] = sum[r][s];
+    }
+  }
+}
+
+// op(X) as the kernel reads it: X stored row-major with row stride ld, transposed or not.
+MatrixView view_of(const float* data, int64_t batch_stride, int64_t ld, bool transposed) {
+  return transposed ? MatrixView{data, batch_stride, 1, ld} : MatrixView{data, batch_stride, ld, 1};
+}
+
+}  // namespace
+
+void matmul(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
+            const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b, float* c,
+            int64_t batch, int64_t m, int64_t n, int64_t k) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  int64_t row_tiles = (m + kTile - 1) / kTile, col_tiles = (n + kTile - 1) / kTile;
+  check(row_tiles <= 0x7fffffff && col_tiles <= 65535,
+        "cuda matmul: a ({}x{}) result is too large for one launch", m, n);
+  MatrixView a_view = view_of(a, a_batch_stride, lda, transpose_a);
+  MatrixView b_view = view_of(b, b_batch_stride, ldb, transpose_b);
+  for (int64_t first = 0; first < batch; first += kMaxBatchPerLaunch) {
+    int64_t count = std::min<int64_t>(kMaxBatchPerLaunch, batch - first);
+    dim3 grid(static_cast<unsigned int>(row_tiles), static_cast<unsigned int>(col_tiles),
+              static_cast<unsigned int>(count));
+    matmul_tiled_kernel<<<grid, kThreadsSide * kThreadsSide>>>(a_view, b_view, c, m, n, k, first);
+    check_launch("matmul");
+  }
+}
+
+#ifdef EMBER_CUDA_CUBLAS
+
+namespace {
+
+void check_cublas(cublasStatus_t status, const char* op) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  throw Error(fmt::format("cuda {}: cuBLAS failed: {} ({})", op, cublasGetStatusString(status),
+                          cublasGetStatusName(status)));
+}
+
+// One cuBLAS handle per device, made on first use and kept for the life of the process.
+cublasHandle_t cublas_handle(int device) {
+  static std::mutex mutex;
+  static std::vector<cublasHandle_t>* handles = new std::vector<cublasHandle_t>();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (static_cast<int>(handles->size()) <= device) handles->resize(device + 1, nullptr);
+  cublasHandle_t& handle = (*handles)[device];
+  if (handle == nullptr) check_cublas(cublasCreate(&handle), "matmul");
+  return handle;
+}
+
+}  // namespace
+
+void matmul_cublas(int device, const float* a, int64_t a_batch_stride, int64_t lda,
+                   bool transpose_a, const float* b, int64_t b_batch_stride, int64_t ldb,
+                   bool transpose_b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: C is zero (the leading dims may be 0, which cuBLAS refuses)
+    check_cuda(cudaMemsetAsync(c, 0, static_cast<size_t>(batch * m * n) * sizeof(float), 0), "matmul");
+    return;
+  }
+  // cuBLAS checks that each leading dim covers a whole stored row even where only one row
+  // is read (a vector); such an unused leading dim is raised to the smallest it accepts.
+  if (!transpose_a && m == 1) lda = std::max(lda, k);
+  if (transpose_a && k == 1) lda = std::max(lda, m);
+  if (!transpose_b && k == 1) ldb = std::max(ldb, n);
+  if (transpose_b && n == 1) ldb = std::max(ldb, k);
+  // cuBLAS is column-major. A row-major matrix read column-major is its transpose, so the
+  // row-major C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T.
+  const float one = 1.0f, zero = 0.0f;
+  cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t op_b = transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  check_cublas(cublasSgemmStridedBatched_64(cublas_handle(device), op_b, op_a, n, m, k, &one, b, ldb,
+                                            b_batch_stride, a, lda, a_batch_stride, &zero, c, n,
+                                            m * n, batch),
+               "matmul");
+}
+
+#else
+
+void matmul_cublas(int, const float*, int64_t, int64_t, bool, const float*, int64_t, int64_t,
+                   bool, float*, int64_t, int64_t, int64_t, int64_t) {
+  throw Error(
+      "cuda matmul: this build has no cuBLAS; configure with -DEMBER_CUDA_CUBLAS=ON to compare "
+      "against it");
+}
+
+#endif
+
+}  // namespace ember::cuda

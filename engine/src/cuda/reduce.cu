@@ -1,0 +1,225 @@
+// Reductions of the middle axis of a contiguous (outer, n, inner) block: Sum, Max, Min,
+// ArgMax, ArgMin. Same results as the CPU loops in cpu/cpu_backend.cpp:
+//   * Max/Min: a NaN anywhere gives NaN;
+//   * ArgMax/ArgMin: the first index of the largest (smallest) value; NaNs are skipped,
+//     except that a NaN at index 0 gives 0 (the CPU loop compares against x[0] and never
+//     moves);
+//   * Sum: the order of additions differs from the CPU's, so the last bits may too; but it
+//     is fixed by the shapes alone, so every run gives the same sum (no atomics).
+//
+// Each op is a "reducer": how one element becomes a Partial result, and how two Partials
+// combine. Combining is associative, so threads can reduce their own elements first and
+// the block can then combine the threads' results in a tree.
+//
+// Two kernels, by where the reduced elements lie in memory:
+//   inner == 1:  (outer, n) rows; one block per row, its threads striding along the row.
+//   inner > 1:   (outer, n, inner); one thread per output column, 32 neighbouring columns
+//                per block (so a warp reads 32 neighbouring floats), 8 threads per column
+//                sharing the n rows.
+// When there are few outputs and long reductions, each output's n elements are split
+// into chunks reduced by separate blocks (to keep the whole GPU busy); the chunks' Partials
+// go to scratch memory and a third kernel combines them, in chunk order.
+#include <math_constants.h>
+
+#include <optional>
+
+#include "cuda/block_reduce.cuh"
+#include "cuda/cuda_common.cuh"
+#include "cuda/kernels.cuh"
+#include "ember/error.h"
+
+namespace ember::cuda {
+namespace {
+
+// A reduction's result so far: the value, and for ArgMax/ArgMin the index where it is
+// (-1 when no element has been seen yet). Sum, Max and Min ignore index.
+struct Partial {
+  float value;
+  int64_t index;
+};
+
+__device__ Partial shuffle_down(Partial p, int offset) {
+  return Partial{cuda::shuffle_down(p.value, offset), cuda::shuffle_down(p.index, offset)};
+}
+
+struct SumReducer {
+  static __device__ Partial identity() { return {0.0f, 0}; }
+  static __device__ Partial element(float x, int64_t) { return {x, 0}; }
+  __device__ Partial operator()(Partial a, Partial b) const { return {a.value + b.value, 0}; }
+  static __device__ float result(Partial p) { return p.value; }
+};
+
+// Max (kLargest) or Min. A NaN wins every comparison, so it reaches the result.
+template <bool kLargest>
+struct ExtremumReducer {
+  static __device__ Partial identity() { return {kLargest ? -CUDART_INF_F : CUDART_INF_F, 0}; }
+  static __device__ Partial element(float x, int64_t) { return {x, 0}; }
+  __device__ Partial operator()(Partial a, Partial b) const {
+    if (isnan(a.value)) return a;
+    if (isnan(b.value)) return b;
+    bool b_better = kLargest ? b.value > a.value : b.value < a.value;
+    return b_better ? b : a;
+  }
+  static __device__ float result(Partial p) { return p.value; }
+};
+
+// ArgMax (kLargest) or ArgMin: the better value wins, the lower index breaks ties.
+template <bool kLargest>
+struct ArgExtremumReducer {
+  static __device__ Partial identity() { return {0.0f, -1}; }
+  static __device__ Partial element(float x, int64_t i) {
+    // A NaN is skipped, unless it is element 0: then the answer is 0, whatever follows.
+    if (isnan(x)) return i == 0 ? Partial{x, 0} : identity();
+    return {x, i};
+  }
+  __device__ Partial operator()(Partial a, Partial b) const {
+    if (a.index < 0) return b;
+    if (b.index < 0) return a;
+    if (isnan(a.value)) return a;  // only element 0 can carry a NaN (see element())
+    if (isnan(b.value)) return b;
+    bool b_better = kLargest ? b.value > a.value : b.value < a.value;
+    bool a_better = kLargest ? a.value > b.value : a.value < b.value;
+    if (b_better) return b;
+    if (a_better) return a;
+    return a.index < b.index ? a : b;
+  }
+  static __device__ float result(Partial p) { return static_cast<float>(p.index < 0 ? 0 : p.index); }
+};
+
+// ---- kernels ---------------------------------------------------------------------------
+
+// (outer, n) -> (outer,). Block (row, chunk) reduces elements [chunk * chunk_size, ...) of
+// its row; with one chunk it writes the result, otherwise its Partial to partials
+// (outer, chunks).
+template <typename Reducer>
+__global__ void reduce_rows_kernel(const float* in, int64_t n, int64_t chunk_size, float* out,
+                                   Partial* partials) {
+  Reducer combine;
+  int64_t row = blockIdx.x, chunk = blockIdx.y, chunks = gridDim.y;
+  const float* x = in + row * n;
+  int64_t begin = chunk * chunk_size, end = begin + chunk_size < n ? begin + chunk_size : n;
+  Partial partial = Reducer::identity();
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    partial = combine(partial, Reducer::element(x[i], i));
+  }
+  partial = block_reduce(partial, Reducer::identity(), combine);
+  if (threadIdx.x != 0) return;
+  if (chunks == 1) {
+    out[row] = Reducer::result(partial);
+  } else {
+    partials[row * chunks + chunk] = partial;
+  }
+}
+
+constexpr int kColumnsPerBlock = 32;  // blockDim.x: one warp reads 32 neighbouring floats
+constexpr int kThreadsPerColumn = 8;  // blockDim.y: threads sharing one column's rows
+
+// (outer, n, inner) -> (outer, inner). Block x covers 32 columns of one outer index; block
+// y is the chunk of n. Thread (tx, ty) reduces rows ty, ty + 8, ... of its column within
+// the chunk; the 8 threads of a column then combine in shared memory, in ty order.
+template <typename Reducer>
+__global__ void reduce_columns_kernel(const float* in, int64_t n, int64_t inner,
+                                      int64_t column_tiles, int64_t chunk_size, float* out,
+                                      Partial* partials) {
+  __shared__ Partial column_partials[kThreadsPerColumn][kColumnsPerBlock];
+  Reducer combine;
+  int64_t o = blockIdx.x / column_tiles;
+  int64_t column = (blockIdx.x % column_tiles) * kColumnsPerBlock + threadIdx.x;
+  int64_t chunk = blockIdx.y, chunks = gridDim.y;
+  int64_t begin = chunk * chunk_size, end = begin + chunk_size < n ? begin + chunk_size : n;
+
+  Partial partial = Reducer::identity();
+  if (column < inner) {
+    const float* block = in + o * n * inner;  // (n, inner)
+    for (int64_t i = begin + threadIdx.y; i < end; i += kThreadsPerColumn) {
+      partial = combine(partial, Reducer::element(block[i * inner + column], i));
+    }
+  }
+  column_partials[threadIdx.y][threadIdx.x] = partial;
+  __syncthreads();
+  if (threadIdx.y != 0 || column >= inner) return;
+  for (int t = 1; t < kThreadsPerColumn; ++t) partial = combine(partial, column_partials[t][threadIdx.x]);
+  if (chunks == 1) {
+    out[o * inner + column] = Reducer::result(partial);
+  } else {
+    partials[(o * chunks + chunk) * inner + column] = partial;
+  }
+}
+
+// partials (outer, chunks, inner) -> out (outer, inner): one thread per output combines its
+// chunks in order.
+template <typename Reducer>
+__global__ void combine_chunks_kernel(const Partial* partials, int64_t outputs, int64_t chunks,
+                                      int64_t inner, float* out) {
+  Reducer combine;
+  for (int64_t t = first_index(); t < outputs; t += index_stride()) {
+    int64_t o = t / inner, column = t % inner;
+    Partial partial = Reducer::identity();
+    for (int64_t c = 0; c < chunks; ++c) partial = combine(partial, partials[(o * chunks + c) * inner + column]);
+    out[t] = Reducer::result(partial);
+  }
+}
+
+// How many chunks to split each output's n elements into: enough blocks in all to fill a
+// large GPU, but no chunk under kMinChunk elements. Depends on the shapes only, so the
+// order of additions (and a sum's last bits) never changes from run to run.
+int64_t chunk_count(int64_t blocks_without_chunks, int64_t n) {
+  constexpr int64_t kTargetBlocks = 1024;
+  constexpr int64_t kMinChunk = 4096;
+  if (blocks_without_chunks >= kTargetBlocks || n < 2 * kMinChunk) return 1;
+  int64_t by_size = n / kMinChunk;
+  int64_t by_blocks = (kTargetBlocks + blocks_without_chunks - 1) / blocks_without_chunks;
+  return std::max<int64_t>(1, std::min(by_size, by_blocks));
+}
+
+template <typename Reducer>
+void reduce_with(const float* in, float* out, int64_t outer, int64_t n, int64_t inner,
+                 CachingAllocator& scratch) {
+  int64_t column_tiles = (inner + kColumnsPerBlock - 1) / kColumnsPerBlock;
+  int64_t blocks = inner == 1 ? outer : outer * column_tiles;
+  int64_t chunks = chunk_count(blocks, n);
+  int64_t chunk_size = (n + chunks - 1) / chunks;
+  check(blocks <= 0x7fffffff, "cuda reduce: {} outputs are too many for one launch", outer * inner);
+
+  // Partials exist only when the reduction is split; otherwise results go straight to out.
+  std::optional<ScratchBuffer> scratch_buffer;
+  Partial* partials = nullptr;
+  if (chunks > 1) {
+    scratch_buffer.emplace(scratch, static_cast<size_t>(outer * chunks * inner) * sizeof(Partial));
+    partials = scratch_buffer->as<Partial>();
+  }
+  dim3 grid(static_cast<unsigned int>(blocks), static_cast<unsigned int>(chunks));
+  if (inner == 1) {
+    int threads = threads_for_items(chunk_size);
+    reduce_rows_kernel<Reducer><<<grid, threads>>>(in, n, chunk_size, out, partials);
+  } else {
+    dim3 threads(kColumnsPerBlock, kThreadsPerColumn);
+    reduce_columns_kernel<Reducer><<<grid, threads>>>(in, n, inner, column_tiles, chunk_size, out,
+                                                      partials);
+  }
+  check_launch("reduce");
+  if (chunks > 1) {
+    int64_t outputs = outer * inner;
+    combine_chunks_kernel<Reducer><<<blocks_for(outputs), kThreadsPerBlock>>>(
+        partials, outputs, chunks, inner, out);
+    check_launch("reduce");
+  }
+}
+
+}  // namespace
+
+void reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n, int64_t inner,
+            CachingAllocator& scratch) {
+  if (outer * inner == 0) return;
+  switch (op) {
+    case ReduceOp::Sum: return reduce_with<SumReducer>(in, out, outer, n, inner, scratch);
+    case ReduceOp::Max: return reduce_with<ExtremumReducer<true>>(in, out, outer, n, inner, scratch);
+    case ReduceOp::Min: return reduce_with<ExtremumReducer<false>>(in, out, outer, n, inner, scratch);
+    case ReduceOp::ArgMax:
+      return reduce_with<ArgExtremumReducer<true>>(in, out, outer, n, inner, scratch);
+    case ReduceOp::ArgMin:
+      return reduce_with<ArgExtremumReducer<false>>(in, out, outer, n, inner, scratch);
+  }
+}
+
+}  // namespace ember::cuda

@@ -1,0 +1,62 @@
+// softmax and log_softmax along the rows of a contiguous (rows, cols) matrix.
+//
+// One block per row, its threads striding along the row, in three passes as on the CPU:
+//   1. the row's largest value (subtracting it keeps exp() from overflowing; a row of
+//      -inf uses 0 instead, so that it gives NaN exactly as the CPU does);
+//   2. the sum of exp(x - largest);
+//   3. y = exp(x - largest) / sum, or for log_softmax y = x - (log(sum) + largest).
+// Each pass ends with a block reduction (block_reduce.cuh) that every thread sees.
+#include <math_constants.h>
+
+#include "cuda/block_reduce.cuh"
+#include "cuda/cuda_common.cuh"
+#include "cuda/kernels.cuh"
+#include "ember/error.h"
+
+namespace ember::cuda {
+namespace {
+
+// std::max's rule, (a < b) ? b : a, so a NaN is passed over as the CPU's loop does.
+struct MaxOp {
+  __device__ float operator()(float a, float b) const { return a < b ? b : a; }
+};
+struct SumOp {
+  __device__ float operator()(float a, float b) const { return a + b; }
+};
+
+// in, out: (rows, cols); block r handles row r.
+__global__ void softmax_kernel(const float* in, float* out, int64_t cols, bool log) {
+  const float* x = in + static_cast<int64_t>(blockIdx.x) * cols;  // (cols,)
+  float* y = out + static_cast<int64_t>(blockIdx.x) * cols;       // (cols,)
+
+  float largest = -CUDART_INF_F;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) largest = MaxOp()(largest, x[j]);
+  largest = block_reduce(largest, -CUDART_INF_F, MaxOp());
+  if (isinf(largest) && largest < 0) largest = 0.0f;  // a row of -inf
+
+  float total = 0.0f;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+    y[j] = expf(x[j] - largest);
+    total += y[j];
+  }
+  total = block_reduce(total, 0.0f, SumOp());
+
+  if (log) {
+    float log_total = logf(total) + largest;
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) y[j] = x[j] - log_total;
+  } else {
+    float scale = 1.0f / total;
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) y[j] *= scale;
+  }
+}
+
+}  // namespace
+
+void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) {
+  if (rows == 0 || cols == 0) return;
+  check(rows <= 0x7fffffff, "cuda softmax: {} rows are too many for one launch", rows);
+  softmax_kernel<<<static_cast<unsigned int>(rows), threads_for_items(cols)>>>(in, out, cols, log);
+  check_launch("softmax");
+}
+
+}  // namespace ember::cuda
