@@ -10,6 +10,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/perceptron_dataset.h>
+#include <ember_course/svg_plot.h>
 
 #include "grading.h"
 #include "perceptron.hpp"
@@ -70,6 +71,46 @@ Tensor parameter_of(q1::PerceptronModel& model) {
 void set_weights(q1::PerceptronModel& model, const Tensor& values) {
   ember::NoGradGuard no_grad;
   parameter_of(model).copy_(values);
+}
+
+// The points of the dataset by label and the line w0 x0 + w1 x1 + w2 = 0 the trained
+// weights draw between them (pictures are only drawn when EMBER_PICTURES_DIR is set).
+std::string decision_line_picture(const std::vector<float>& w, const std::vector<float>& x,
+                                  const std::vector<float>& labels, int64_t d) {
+  namespace svg = ember::course::svg;
+  svg::Chart chart;
+  chart.title = "the points and the trained perceptron's line";
+  chart.x_label = "x0";
+  chart.y_label = "x1";
+  chart.chart_width = 520;
+  chart.chart_height = 500;
+  chart.x_min = chart.y_min = -1.05;
+  chart.x_max = chart.y_max = 1.05;
+  svg::Series positive("label +1", {}, {}), negative("label -1", {}, {});
+  positive.line = negative.line = false;
+  positive.marker = svg::Marker::Circle;
+  negative.marker = svg::Marker::Cross;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    svg::Series& side = labels[i] > 0 ? positive : negative;
+    side.x.push_back(x[i * static_cast<size_t>(d)]);
+    side.y.push_back(x[i * static_cast<size_t>(d) + 1]);
+  }
+  chart.add(positive).add(negative);
+  if (d == 3) {
+    // Solve for the coordinate with the larger weight, so a steep line stays accurate.
+    const double w0 = w[0], w1 = w[1], w2 = w[2];
+    svg::Series line("w . (x0, x1, 1) = 0", {}, {});
+    line.colour = "#1a202c";
+    if (std::fabs(w1) >= std::fabs(w0) && w1 != 0) {
+      line.x = {-2, 2};
+      line.y = {-(w0 * -2 + w2) / w1, -(w0 * 2 + w2) / w1};
+    } else if (w0 != 0) {
+      line.y = {-2, 2};
+      line.x = {-(w1 * -2 + w2) / w0, -(w1 * 2 + w2) / w0};
+    }
+    if (!line.x.empty()) chart.add(line);
+  }
+  return chart.svg();
 }
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
@@ -256,4 +297,7 @@ GRADED_TEST(q1, classifies_all_points, 2) {
              static_cast<double>(dataset.served()) / n, dataset.served(), seconds);
   EXPECT_EQ(correct, n) << "after train, w = " << values_str(w) << " classifies " << correct << " of " << n
                         << " points correctly; expected all of them";
+  const std::string problem = ember::course::svg::draw_picture(
+      "q1", "decision_line", [&] { return decision_line_picture(w, x, labels, d); });
+  if (!problem.empty()) grade_note("{}", problem);
 }

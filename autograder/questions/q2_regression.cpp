@@ -11,6 +11,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/regression_dataset.h>
+#include <ember_course/svg_plot.h>
 
 #include "grading.h"
 #include "regression.hpp"
@@ -68,6 +69,42 @@ const Trained& trained() {
   return *result;
 }
 
+// sin(x) and the trained model's curve over [-2 pi, 2 pi], with the training points.
+std::string fit_picture(q2::RegressionModel& model, const RegressionDataset& dataset, double loss) {
+  namespace svg = ember::course::svg;
+  const int64_t n = 400;
+  const Tensor x = ember::linspace(static_cast<float>(RegressionDataset::kLow),
+                                   static_cast<float>(RegressionDataset::kHigh), n)
+                       .unsqueeze(1);  // (400,) -> (400, 1)
+  std::vector<float> predictions;
+  {
+    ember::NoGradGuard no_grad;
+    predictions = model.forward(x).to_vector();
+  }
+  const std::vector<float> xs = x.to_vector();
+  const std::vector<float> sines = sin_of(xs);
+  svg::Chart chart;
+  chart.title = fmt::format("sin(x) and the trained model (mean squared error {:.4f})", loss);
+  chart.x_label = "x";
+  chart.y_label = "y";
+  chart.chart_width = 640;
+  svg::Series truth("sin(x)", std::vector<double>(xs.begin(), xs.end()),
+                    std::vector<double>(sines.begin(), sines.end()));
+  truth.colour = "#a0aec0";
+  truth.line_width = 5;
+  svg::Series fitted("the model", std::vector<double>(xs.begin(), xs.end()),
+                     std::vector<double>(predictions.begin(), predictions.end()));
+  fitted.colour = "#dd6b20";
+  const std::vector<float> train_x = dataset.x().to_vector(), train_y = dataset.y().to_vector();
+  svg::Series samples("training points", std::vector<double>(train_x.begin(), train_x.end()),
+                      std::vector<double>(train_y.begin(), train_y.end()));
+  samples.line = false;
+  samples.marker = svg::Marker::Circle;
+  samples.colour = "#2b6cb0";
+  chart.add(truth).add(samples).add(fitted);
+  return chart.svg();
+}
+
 }  // namespace
 
 GRADED_TEST(q2, loss_and_gradients, 1) {
@@ -121,6 +158,9 @@ GRADED_TEST(q2, fits_training_points, 2) {
              kTargetLoss, t.seconds);
   EXPECT_LE(loss, kTargetLoss) << "after train, the mean squared error over the " << t.dataset->size()
                                << " training points is " << loss << "; it must be at most " << kTargetLoss;
+  const std::string problem = ember::course::svg::draw_picture(
+      "q2", "fit", [&] { return fit_picture(*t.model, *t.dataset, loss); });
+  if (!problem.empty()) grade_note("{}", problem);
 }
 
 GRADED_TEST(q2, fits_unseen_points, 2) {

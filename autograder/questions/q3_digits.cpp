@@ -10,6 +10,8 @@
 
 #include <ember/ember.h>
 #include <ember_course/digit_dataset.h>
+#include <ember_course/progress.h>
+#include <ember_course/svg_plot.h>
 
 #include "digit_classification.hpp"
 #include "grading.h"
@@ -24,8 +26,10 @@ using ember::course::DigitClassificationDataset;
 constexpr double kTargetAccuracy = 0.97;
 
 // The fraction of images whose largest logit is the right digit, counted here (not with the
-// dataset's helper), in batches, without gradients and in evaluation mode.
-double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, const Tensor& digits) {
+// dataset's helper), in batches, without gradients and in evaluation mode. With predictions,
+// also every image's predicted digit.
+double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, const Tensor& digits,
+                   std::vector<int64_t>* predictions = nullptr) {
   ember::NoGradGuard no_grad;
   ember::course::EvalModeGuard eval_mode(model);
   const std::vector<float> labels = digits.to_vector();
@@ -45,9 +49,33 @@ double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, co
         if (scores[i * 10 + c] > scores[i * 10 + best]) best = c;
       }
       if (static_cast<float>(best) == labels[start + i]) ++correct;
+      if (predictions != nullptr) predictions->push_back(best);
     }
   }
   return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+// The first test images the model gets wrong, with what it said and what they are.
+std::string misclassified_picture(const DigitClassificationDataset& dataset,
+                                  const std::vector<int64_t>& predictions) {
+  namespace svg = ember::course::svg;
+  constexpr size_t kShown = 32;
+  const std::vector<float> digits = dataset.test_labels().to_vector();
+  std::vector<float> pixels;
+  std::vector<std::string> captions;
+  size_t wrong = 0;
+  for (size_t i = 0; i < predictions.size() && i < digits.size(); ++i) {
+    if (static_cast<float>(predictions[i]) == digits[i]) continue;
+    if (++wrong > kShown) continue;
+    const std::vector<float> image = dataset.test_x()[static_cast<int64_t>(i)].to_vector();  // (784,)
+    pixels.insert(pixels.end(), image.begin(), image.end());
+    captions.push_back(fmt::format("said {}\nis {}", predictions[i], static_cast<int>(digits[i])));
+  }
+  const int64_t shown = static_cast<int64_t>(captions.size());
+  svg::ImageGrid grid(ember::from_vector(pixels, {shown, 28, 28}), captions, 8);
+  grid.title = wrong == 0 ? std::string("the model got every test digit right")
+                          : fmt::format("test digits the model got wrong: the first {} of {}", shown, wrong);
+  return grid.svg();
 }
 
 }  // namespace
@@ -113,13 +141,32 @@ GRADED_TEST(q3, loss_and_gradients, 1) {
 GRADED_TEST(q3, test_accuracy, 4) {
   q3::DigitClassificationModel model;  // first: an unfinished model fails before the data loads
   const DigitClassificationDataset dataset;
+  ember::course::clear_latest_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
   model.train(dataset);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const ember::course::TrainingHistory history = ember::course::latest_training_history();
   const double validation = accuracy_of(model, dataset.validation_x(), dataset.validation_labels());
-  const double test = accuracy_of(model, dataset.test_x(), dataset.test_labels());
+  std::vector<int64_t> predictions;
+  const double test = accuracy_of(model, dataset.test_x(), dataset.test_labels(), &predictions);
   grade_note("test accuracy {:.4f} (threshold {}) on {} held-out images; validation {:.4f}; training {:.1f} s", test,
              kTargetAccuracy, dataset.test_x().size(0), validation, seconds);
   EXPECT_GE(test, kTargetAccuracy) << "accuracy on the held-out test images is " << test
                                    << "; it must be at least " << kTargetAccuracy;
+
+  // Pictures, when EMBER_PICTURES_DIR asks for them; they never change the points.
+  namespace svg = ember::course::svg;
+  if (history.empty()) {
+    if (svg::pictures_dir()) {
+      grade_note("no training curves: train() kept no course::TrainingProgress (see the comment above train())");
+    }
+  } else {
+    const std::string problem = svg::draw_picture("q3", "training_curves", [&] {
+      return svg::training_curves(history, "q3: training", kTargetAccuracy, test);
+    });
+    if (!problem.empty()) grade_note("{}", problem);
+  }
+  const std::string problem = svg::draw_picture(
+      "q3", "misclassified", [&] { return misclassified_picture(dataset, predictions); });
+  if (!problem.empty()) grade_note("{}", problem);
 }

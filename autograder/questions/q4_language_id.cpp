@@ -13,6 +13,8 @@
 
 #include <ember/ember.h>
 #include <ember_course/lang_id_dataset.h>
+#include <ember_course/progress.h>
+#include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
 #include "grading.h"
@@ -55,6 +57,32 @@ bool any_nonzero(const Tensor& t) {
     if (v != 0.0f) return true;
   }
   return false;
+}
+
+// Which language the trained model gives the test words of each language: counts with the
+// true language in rows and the predicted one in columns.
+std::string confusion_picture(q4::LanguageIDModel& model,
+                              const ember::course::LanguageIDDataset& dataset, double accuracy) {
+  namespace svg = ember::course::svg;
+  const ember::course::LanguageIDSplit& test = dataset.test();
+  const size_t k = dataset.language_names().size();
+  std::vector<std::vector<int64_t>> counts(k, std::vector<int64_t>(k, 0));
+  ember::NoGradGuard no_grad;
+  static_cast<ember::nn::Module&>(model).eval();  // through Module: train(dataset) hides train(bool)
+  for (int64_t b = 0; b < test.num_buckets(); ++b) {
+    const ember::data::Batch batch = test.bucket(b);  // x (B, L, 47), label (B, 5)
+    const Tensor scores = model.run(ember::course::split_time_steps(batch.x));  // (B, 5)
+    const std::vector<float> predicted = scores.argmax(1).to_vector();
+    const std::vector<float> truth = batch.label.argmax(1).to_vector();
+    for (size_t i = 0; i < predicted.size() && i < truth.size(); ++i) {
+      const auto row = static_cast<size_t>(truth[i]), column = static_cast<size_t>(predicted[i]);
+      if (row < k && column < k) ++counts[row][column];
+    }
+  }
+  const svg::Heatmap map = svg::confusion_matrix(
+      counts, dataset.language_names(),
+      fmt::format("q4: languages of the {} test words (accuracy {:.4f})", test.size(), accuracy));
+  return map.svg();
 }
 
 }  // namespace
@@ -125,10 +153,12 @@ GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
 GRADED_TEST(q4, test_accuracy, 4) {
   q4::LanguageIDModel model;  // first, so that an unfinished constructor fails at once
   ember::course::LanguageIDDataset dataset;
+  ember::course::clear_latest_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
   model.train(dataset);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const ember::course::TrainingHistory history = ember::course::latest_training_history();
   // Words the model never trained on, a bucket (one word length) at a time.
   const double accuracy = ember::course::LanguageIDDataset::accuracy(model, dataset.test());
   const double dev_accuracy = dataset.get_validation_accuracy(model);
@@ -137,4 +167,20 @@ GRADED_TEST(q4, test_accuracy, 4) {
              accuracy, dataset.test().size(), kAccuracyThreshold, dev_accuracy, seconds);
   EXPECT_GE(accuracy, kAccuracyThreshold)
       << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
+
+  // Pictures, when EMBER_PICTURES_DIR asks for them; they never change the points.
+  namespace svg = ember::course::svg;
+  if (history.empty()) {
+    if (svg::pictures_dir()) {
+      grade_note("no training curves: train() kept no course::TrainingProgress (see the comment above train())");
+    }
+  } else {
+    const std::string problem = svg::draw_picture("q4", "training_curves", [&] {
+      return svg::training_curves(history, "q4: training", kAccuracyThreshold, accuracy);
+    });
+    if (!problem.empty()) grade_note("{}", problem);
+  }
+  const std::string problem = svg::draw_picture(
+      "q4", "confusion_matrix", [&] { return confusion_picture(model, dataset, accuracy); });
+  if (!problem.empty()) grade_note("{}", problem);
 }

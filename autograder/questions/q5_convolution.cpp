@@ -18,6 +18,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/convolution_dataset.h>
+#include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
 #include "convolution.hpp"
@@ -61,6 +62,34 @@ const std::vector<std::pair<Shape, Shape>> kCases = {
     {{5, 5}, {3, 3}}, {{7, 4}, {2, 3}}, {{4, 9}, {3, 1}}, {{6, 6}, {1, 1}},
     {{4, 6}, {4, 6}}, {{1, 1}, {1, 1}}, {{1, 8}, {1, 3}}, {{8, 3}, {5, 2}},
     {{28, 28}, {3, 3}}};
+
+// The learned kernel, a test digit, and that digit convolved with the kernel (computed
+// here with the loops above, not with the student's Convolve).
+std::string kernel_picture(const Tensor& kernel, const Tensor& digit, int digit_label) {
+  namespace svg = ember::course::svg;
+  Tensor weights = kernel.detach();
+  svg::Heatmap kernel_map(weights);
+  kernel_map.title = "learned 3 x 3 kernel";
+  kernel_map.scale = svg::ColourScale::Diverging;
+  kernel_map.show_values = true;
+  kernel_map.cell_size = 56;
+  kernel_map.colour_bar_label = "weight";
+
+  const Tensor image = digit.reshape({28, 28});
+  const std::vector<double> convolved = reference_convolve(image, weights);
+  svg::Heatmap before(image);
+  before.title = fmt::format("a test digit ({})", digit_label);
+  before.scale = svg::ColourScale::Ink;
+  before.index_labels = false;
+  before.colour_bar = false;
+  before.cell_size = 7;
+  svg::Heatmap after(26, 26, convolved);
+  after.title = "convolved with the kernel";
+  after.scale = svg::ColourScale::Diverging;
+  after.index_labels = false;
+  after.cell_size = 7;
+  return svg::row_svg({&kernel_map, &before, &after}, "q5: the convolution the model learned");
+}
 
 }  // namespace
 
@@ -173,4 +202,11 @@ GRADED_TEST(q5, test_accuracy, 2) {
              accuracy, dataset.test_x().size(0), kAccuracyThreshold, validation_accuracy, seconds);
   EXPECT_GE(accuracy, kAccuracyThreshold)
       << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
+
+  // A picture, when EMBER_PICTURES_DIR asks for one; it never changes the points.
+  const std::string problem = ember::course::svg::draw_picture("q5", "kernel", [&] {
+    return kernel_picture(model.convolution_weights, dataset.test_x()[0],
+                          static_cast<int>(dataset.test_labels()[0].item()));
+  });
+  if (!problem.empty()) grade_note("{}", problem);
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <ember/ember.h>
+#include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
 #include "attention.hpp"
@@ -253,6 +254,8 @@ GRADED_TEST(q6, attention_output_shape, 1) {
 }
 
 GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
+  std::vector<double> last_weights;  // (T, T) of the first sequence of the longest case
+  int64_t last_T = 0;
   for (int64_t T : kSequenceLengths) {
     const int64_t B = random_int(1, 3);
     const int64_t C = T + random_int(1, 6);  // room for T one-hot position channels
@@ -297,8 +300,29 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
             case_name(B, T, C), t, row_sum);
       }
     }
+    last_T = T;
+    last_weights.assign(static_cast<size_t>(T * T), 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t s = 0; s < T; ++s) {
+        last_weights[static_cast<size_t>(t * T + s)] = values[static_cast<size_t>(t * C + s)];
+      }
+    }
   }
   grade_note("for T = 2, 4, 16: weights on future positions are 0 and every row sums to 1");
+
+  // A picture of the weights just checked, when EMBER_PICTURES_DIR asks for one.
+  const std::string problem = ember::course::svg::draw_picture("q6", "attention_weights", [&] {
+    namespace svg = ember::course::svg;
+    svg::Heatmap map(last_T, last_T, last_weights);
+    map.title = fmt::format("q6: attention weights of one sequence (T = {}, random layers)", last_T);
+    map.x_label = "key position s";
+    map.y_label = "query position t";
+    map.colour_min = 0;
+    map.colour_bar_label = "weight";
+    map.cell_size = 24;
+    return map.svg();
+  });
+  if (!problem.empty()) grade_note("{}", problem);
 }
 
 GRADED_TEST(q6, attention_matches_reference, 1) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include <ember/ember.h>
+#include <ember_course/progress.h>
 #include <ember_course/regression_dataset.h>
 
 namespace q2 {
@@ -44,6 +45,12 @@ class RegressionModel : public nn::Module {
   // Walk it in batches with data::DataLoader loader(dataset, batch_size, /*shuffle=*/true),
   // step an optimizer (optim::Adam works well) on get_loss, and stop once the loss over the
   // whole dataset is comfortably below 0.02.
+  // To watch training as it runs, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h); 0 epochs means "not known in advance" (the loop stops when
+  // the loss is low enough):
+  //   course::TrainingProgress progress(/*epochs=*/0, loader.size());  // before the loop
+  //   progress.step(loss);                                             // after each batch
+  //   progress.end_epoch();                                            // after each epoch
   void train(const course::RegressionDataset& dataset) {
     // YOUR CODE HERE
     throw ember::NotImplemented("q2: RegressionModel::train");

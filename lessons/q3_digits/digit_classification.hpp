@@ -12,6 +12,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/digit_dataset.h>
+#include <ember_course/progress.h>
 
 namespace q3 {
 using namespace ember;
@@ -48,6 +49,12 @@ class DigitClassificationModel : public nn::Module {
   // and step an optimizer (optim::Adam or optim::SGD) on get_loss. Check
   // dataset.get_validation_accuracy(*this) as you tune (or to stop early): aim comfortably
   // above the goal, since the test half scatters around the validation figure.
+  // To watch training as it runs (epoch, loss, accuracy, time left) and to get the loss and
+  // accuracy curves in the grade report, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h):
+  //   course::TrainingProgress progress(epochs, loader.size());     // before the loop
+  //   progress.step(loss);                                           // after each batch
+  //   progress.end_epoch(dataset.get_validation_accuracy(*this));   // after each epoch
   void train(const course::DigitClassificationDataset& dataset) {
     // YOUR CODE HERE
     throw ember::NotImplemented("q3: DigitClassificationModel::train");

@@ -31,6 +31,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/lang_id_dataset.h>
+#include <ember_course/progress.h>
 
 namespace q4 {
 using namespace ember;
@@ -77,6 +78,12 @@ class LanguageIDModel : public nn::Module {
   //   batch.x (B, L, 47) and batch.label (B, 5);
   // run() wants the time axis first, as L tensors (B, 47): batch.x.movedim(1, 0) gives
   // (L, B, 47), and steps[t] picks out character t.
+  // To watch training as it runs (epoch, loss, accuracy, time left) and to get the loss and
+  // accuracy curves in the grade report, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h):
+  //   course::TrainingProgress progress(epochs, loader.size());     // before the loop
+  //   progress.step(loss);                                           // after each batch
+  //   progress.end_epoch(dataset.get_validation_accuracy(*this));   // after each epoch
   void train(const course::LanguageIDDataset& dataset) {
     // YOUR CODE HERE
     throw ember::NotImplemented("q4: LanguageIDModel::train");

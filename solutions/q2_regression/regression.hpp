@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include <ember/ember.h>
+#include <ember_course/progress.h>
 #include <ember_course/regression_dataset.h>
 
 namespace q2 {
@@ -51,6 +52,12 @@ class RegressionModel : public nn::Module {
   // Walk it in batches with data::DataLoader loader(dataset, batch_size, /*shuffle=*/true),
   // step an optimizer (optim::Adam works well) on get_loss, and stop once the loss over the
   // whole dataset is comfortably below 0.02.
+  // To watch training as it runs, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h); 0 epochs means "not known in advance" (the loop stops when
+  // the loss is low enough):
+  //   course::TrainingProgress progress(/*epochs=*/0, loader.size());  // before the loop
+  //   progress.step(loss);                                             // after each batch
+  //   progress.end_epoch();                                            // after each epoch
   void train(const course::RegressionDataset& dataset) {
     // BEGIN SOLUTION q2 RegressionModel::train
     optim::Adam optimizer(parameters(), optim::AdamOptions(1e-2));
@@ -58,13 +65,16 @@ class RegressionModel : public nn::Module {
     // Aim ten times below the goal: points between the training samples then fit too.
     const float target_loss = 0.002f;
     const int max_epochs = 2000;
+    course::TrainingProgress progress(/*epochs=*/0, loader.size());
     for (int epoch = 0; epoch < max_epochs; ++epoch) {
       for (const data::Batch& batch : loader) {
         optimizer.zero_grad();
         Tensor loss = get_loss(batch.x, batch.label);  // (20, 1), (20, 1) -> ()
         loss.backward();
         optimizer.step();
+        progress.step(loss);
       }
+      progress.end_epoch();
       NoGradGuard no_grad;
       if (get_loss(dataset.x(), dataset.y()).item() < target_loss) return;
     }

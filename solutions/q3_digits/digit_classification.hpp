@@ -12,6 +12,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/digit_dataset.h>
+#include <ember_course/progress.h>
 
 namespace q3 {
 using namespace ember;
@@ -56,6 +57,12 @@ class DigitClassificationModel : public nn::Module {
   // and step an optimizer (optim::Adam or optim::SGD) on get_loss. Check
   // dataset.get_validation_accuracy(*this) as you tune (or to stop early): aim comfortably
   // above the goal, since the test half scatters around the validation figure.
+  // To watch training as it runs (epoch, loss, accuracy, time left) and to get the loss and
+  // accuracy curves in the grade report, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h):
+  //   course::TrainingProgress progress(epochs, loader.size());     // before the loop
+  //   progress.step(loss);                                           // after each batch
+  //   progress.end_epoch(dataset.get_validation_accuracy(*this));   // after each epoch
   void train(const course::DigitClassificationDataset& dataset) {
     // BEGIN SOLUTION q3 DigitClassificationModel::train
     // Adam with a learning rate that falls linearly from 3e-3 to 0 over three epochs: large
@@ -68,6 +75,7 @@ class DigitClassificationModel : public nn::Module {
     data::DataLoader loader(dataset, /*batch_size=*/100, /*shuffle=*/true);
     const int64_t total_steps = epochs * loader.size();
     int64_t step = 0;
+    course::TrainingProgress progress(epochs, loader.size());
     for (int epoch = 0; epoch < epochs; ++epoch) {
       for (const data::Batch& batch : loader) {
         optimizer.zero_grad();
@@ -76,7 +84,9 @@ class DigitClassificationModel : public nn::Module {
         optimizer.step();
         ++step;
         optimizer.options().lr(initial_lr * static_cast<double>(total_steps - step) / total_steps);
+        progress.step(loss);
       }
+      progress.end_epoch(dataset.get_validation_accuracy(*this));
     }
     // END SOLUTION
   }

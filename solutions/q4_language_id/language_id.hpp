@@ -31,6 +31,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/lang_id_dataset.h>
+#include <ember_course/progress.h>
 
 namespace q4 {
 using namespace ember;
@@ -96,10 +97,17 @@ class LanguageIDModel : public nn::Module {
   //   batch.x (B, L, 47) and batch.label (B, 5);
   // run() wants the time axis first, as L tensors (B, 47): batch.x.movedim(1, 0) gives
   // (L, B, 47), and steps[t] picks out character t.
+  // To watch training as it runs (epoch, loss, accuracy, time left) and to get the loss and
+  // accuracy curves in the grade report, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h):
+  //   course::TrainingProgress progress(epochs, loader.size());     // before the loop
+  //   progress.step(loss);                                           // after each batch
+  //   progress.end_epoch(dataset.get_validation_accuracy(*this));   // after each epoch
   void train(const course::LanguageIDDataset& dataset) {
     // BEGIN SOLUTION q4 LanguageIDModel::train
     optim::Adam optimizer(parameters(), optim::AdamOptions(kLearningRate));
     course::BucketLoader loader(dataset.train(), kBatchSize, /*shuffle=*/true);
+    course::TrainingProgress progress(kEpochs, loader.size());
     for (int epoch = 0; epoch < kEpochs; ++epoch) {
       for (const data::Batch& batch : loader) {
         Tensor steps = batch.x.movedim(1, 0);  // (B, L, 47) -> (L, B, 47)
@@ -109,7 +117,9 @@ class LanguageIDModel : public nn::Module {
         Tensor loss = get_loss(xs, batch.label);
         loss.backward();
         optimizer.step();
+        progress.step(loss);
       }
+      progress.end_epoch(dataset.get_validation_accuracy(*this));
     }
     // END SOLUTION
   }

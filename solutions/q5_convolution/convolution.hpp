@@ -28,6 +28,7 @@
 
 #include <ember/ember.h>
 #include <ember_course/convolution_dataset.h>
+#include <ember_course/progress.h>
 
 namespace q5 {
 using namespace ember;
@@ -118,17 +119,26 @@ class DigitConvolutionalModel : public nn::Module {
   // Trains the model on the dataset's training images (a data::DataLoader over the
   // dataset yields batch.x (B, 784) and batch.label (B, 10)).
   // dataset.get_validation_accuracy(*this) tells you how it is doing.
+  // To watch training as it runs (epoch, loss, accuracy, time left) and to get the loss and
+  // accuracy curves in the grade report, keep a course::TrainingProgress in your loop
+  // (ember_course/progress.h):
+  //   course::TrainingProgress progress(epochs, loader.size());     // before the loop
+  //   progress.step(loss);                                           // after each batch
+  //   progress.end_epoch(dataset.get_validation_accuracy(*this));   // after each epoch
   void train(const course::DigitConvolutionDataset& dataset) {
     // BEGIN SOLUTION q5 DigitConvolutionalModel::train
     optim::Adam optimizer(parameters(), optim::AdamOptions(kLearningRate));
     data::DataLoader loader(dataset, kBatchSize, /*shuffle=*/true);
+    course::TrainingProgress progress(kEpochs, loader.size());
     for (int epoch = 0; epoch < kEpochs; ++epoch) {
       for (const data::Batch& batch : loader) {
         optimizer.zero_grad();
         Tensor loss = get_loss(batch.x, batch.label);
         loss.backward();
         optimizer.step();
+        progress.step(loss);
       }
+      progress.end_epoch(dataset.get_validation_accuracy(*this));
     }
     // END SOLUTION
   }
