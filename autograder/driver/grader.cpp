@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -292,6 +296,16 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"}};
   if (!options.seed.empty()) run.env.emplace_back("EMBER_SEED", options.seed);
   if (!pictures_dir.empty()) run.env.emplace_back("EMBER_PICTURES_DIR", pictures_dir);
+  // Training progress (course::TrainingProgress) goes to our stderr, passed in as fd 3,
+  // because the question's own stdout and stderr go to its log. EMBER_MUTE=1 (make grade
+  // MUTE=1) keeps it quiet; the child inherits that variable and writes nothing.
+  const char* mute = std::getenv("EMBER_MUTE");
+  const bool muted = mute != nullptr && *mute != '\0' && std::string(mute) != "0";
+  if (!muted && ::fcntl(STDERR_FILENO, F_GETFD) != -1) {
+    run.progress_fd = STDERR_FILENO;
+    run.env.emplace_back("EMBER_PROGRESS_FD", std::to_string(kProgressFd));
+    run.env.emplace_back("EMBER_PROGRESS_TTY", ::isatty(STDERR_FILENO) == 1 ? "1" : "0");
+  }
   run.log_path = (work / (target + ".log")).string();
   run.timeout_seconds = question.timeout_seconds * options.timeout_scale;
   run.max_file_bytes = kMaxQuestionFileBytes;  // a runaway print loop must not fill the disk

@@ -117,9 +117,15 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
   if (pid == 0) {
     // The child: only async-signal-safe calls from here on.
     ::setpgid(0, 0);
+    // The progress descriptor is copied out of the way first: it may be stderr itself,
+    // which is about to become the log, and fd 3 may hold the log or /dev/null until
+    // they are in place. The copy is close-on-exec; fd 3 (dup2) is not.
+    const int progress_copy =
+        spec.progress_fd >= 0 ? ::fcntl(spec.progress_fd, F_DUPFD_CLOEXEC, 10) : -1;
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
+    if (progress_copy >= 0) ::dup2(progress_copy, kProgressFd);
     struct sigaction default_action;
     std::memset(&default_action, 0, sizeof default_action);
     default_action.sa_handler = SIG_DFL;

@@ -15,7 +15,12 @@ struct ProcessSpec {
   std::string log_path;           // stdout and stderr of the child (truncated first)
   double timeout_seconds = 0;     // <= 0: no limit
   unsigned long long max_file_bytes = 0;  // RLIMIT_FSIZE for the child (SIGXFSZ); 0: inherit
+  // A descriptor of ours the child gets as its fd 3 (kProgressFd), e.g. our stderr, so it can
+  // show progress on our terminal while its stdout and stderr go to the log; -1: none.
+  int progress_fd = -1;
 };
+
+inline constexpr int kProgressFd = 3;
 
 struct ProcessOutcome {
   enum class Status {
