@@ -84,8 +84,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Under the sanitizers on a GPU machine, cudart needs ASan's shadow gap left unprotected, and
+# the CUDA driver's lifetime allocations are not leaks; both settings are harmless elsewhere.
+SANITIZE_ENV := $(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=protect_shadow_gap=0 \
+  LSAN_OPTIONS=suppressions=$(abspath cmake/lsan_suppressions.txt))
+
 test: test-deps build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD_DIR) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)
 
 # ---- grading ------------------------------------------------------------------------
 # Student code gets a build tree of its own (build/grade), configured for STUDENT_DIR.
