@@ -1,6 +1,7 @@
 // Tests of course::TrainingProgress: the plain-line format, the terminal line with carriage
 // returns, muting and the environment, the time-left estimate and the recorded history.
 #include "ember_course/progress.h"
+#include "scoped_env.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -69,32 +70,6 @@ ProgressOptions options_for(const Capture& capture, bool terminal, FakeClock& cl
 size_t count(const std::string& text, char c) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), c));
 }
-
-// Sets an environment variable for the lifetime of the object and puts back what was there.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 // Sends stderr into a Capture for the lifetime of the object.
 class StderrRedirect {

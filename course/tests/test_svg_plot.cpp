@@ -1,6 +1,7 @@
 // Tests of the SVG pictures: well-formed XML, escaped text, only finite numbers, and files
 // written where they are asked for (and nowhere when pictures are off).
 #include "ember_course/svg_plot.h"
+#include "scoped_env.h"
 
 #include <unistd.h>
 
@@ -165,32 +166,6 @@ void expect_good_svg(const std::string& text) {
     EXPECT_EQ(text.find(bad), std::string::npos) << "found " << bad;
   }
 }
-
-// Sets an environment variable for the lifetime of the object and puts back what was there.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 // A fresh folder under the system's temporary folder, removed afterwards.
 class TemporaryDir {
