@@ -127,6 +127,9 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
           "backward: part of this graph ({}) was already freed by an earlier backward(); "
           "compute it again",
           node->name);
+    EMBER_CHECK(grad_output.shape() == node->output_shape,
+                "backward: internal error in '{}': gradient of shape {} for an output of shape {}",
+                node->name, shape_str(grad_output.shape()), shape_str(node->output_shape));
     std::vector<Tensor> input_grads = node->backward(grad_output);
     for (size_t i = 0; i < node->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& input = node->inputs[i];
