@@ -1,10 +1,18 @@
 #include "ember/shape.h"
 
+#include <ostream>
+
 #include <fmt/format.h>
 
 #include "ember/error.h"
 
 namespace ember {
+
+void throw_too_many_dims(size_t ndim, const char* what) {
+  throw Error(fmt::format("{}: {} dims is more than the {} Ember supports", what, ndim, kMaxDims));
+}
+
+std::ostream& operator<<(std::ostream& os, const Shape& shape) { return os << shape_str(shape); }
 
 int64_t shape_numel(const Shape& shape) {
   int64_t count = 1;
