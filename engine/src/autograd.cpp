@@ -2,11 +2,11 @@
 #include "ember/autograd.h"
 
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
+#include <atomic>
 
 #include "ember/creation.h"
 #include "ember/ops.h"
+#include "object_pool.h"
 #include "tensor_internal.h"
 
 namespace ember {
@@ -26,7 +26,8 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
 }
 
 // Nodes reachable from root, each after every node that feeds gradient into it
-// (so running them in this order goes from the loss back to the leaves).
+// (so running them in this order goes from the loss back to the leaves): a depth-first
+// walk that emits a node once all its inputs' producers are emitted, then reversed.
 // Shared pointers keep every node alive until the pass ends, even while the graph is
 // being released.
 //
@@ -34,25 +35,33 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
 // hundred thousand nodes makes them large, and freeing large blocks makes glibc's malloc
 // reorganise every small block it caches, which cost more than the walk itself.
 void topological_order(const std::shared_ptr<Node>& root, std::vector<std::shared_ptr<Node>>& postorder) {
-  postorder.clear();
-  thread_local std::unordered_set<Node*> visited;
-  thread_local std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
-  visited.clear();
+  static std::atomic<uint64_t> pass_counter{0};
+  const uint64_t pass = ++pass_counter;  // marks the nodes this walk has reached
+  struct Frame {
+    const std::shared_ptr<Node>* node;  // owned by the consumer's input (or the caller)
+    size_t next_input;
+  };
+  thread_local std::vector<Frame> stack;
   stack.clear();
-  visited.insert(root.get());
-  stack.push_back({root, 0});
+  postorder.clear();
+  auto enter = [&](const std::shared_ptr<Node>& node) {
+    node->visited_in_pass = pass;
+    node->pending_grad = Tensor();  // left over only if an earlier pass threw halfway
+    stack.push_back({&node, 0});
+  };
+  enter(root);
   while (!stack.empty()) {
-    std::shared_ptr<Node> node = stack.back().first;
-    size_t next_input = stack.back().second++;
-    if (next_input < node->inputs.size()) {
-      const Tensor& input = node->inputs[next_input];
-      if (!input.defined()) continue;
-      const std::shared_ptr<Node>& child = input.impl()->grad_fn;
-      if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
-    } else {
-      postorder.push_back(std::move(node));
+    Frame& frame = stack.back();
+    Node& node = **frame.node;
+    if (frame.next_input == node.inputs.size()) {
+      postorder.push_back(*frame.node);
       stack.pop_back();
+      continue;
     }
+    const Tensor& input = node.inputs[frame.next_input++];
+    if (!input.defined()) continue;
+    const std::shared_ptr<Node>& child = input.impl()->grad_fn;
+    if (child && child->visited_in_pass != pass) enter(child);  // may move `frame`
   }
   std::reverse(postorder.begin(), postorder.end());
 }
@@ -71,10 +80,17 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+bool any_requires_grad(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
+  for (const Tensor& input : inputs) {
+    if (input.defined() && input.impl()->requires_grad) return true;
+  }
+  return false;
+}
+
 Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
                  Node::BackwardFunction backward) {
   if (!grad_mode_enabled || !any_requires_grad(inputs)) return output;
-  auto node = std::make_shared<Node>();
+  auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
@@ -115,14 +131,11 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
   thread_local std::vector<std::shared_ptr<Node>> order;  // cleared, not freed (see above)
   topological_order(root_node, order);
 
-  thread_local std::unordered_map<Node*, Tensor> pending;  // cleared, not freed (see above)
-  pending.clear();
-  pending.emplace(root_node.get(), root_grad);
+  root_node->pending_grad = root_grad;
   for (const std::shared_ptr<Node>& node : order) {
-    auto found = pending.find(node.get());
-    if (found == pending.end()) continue;  // no gradient flows through this node
-    Tensor grad_output = std::move(found->second);
-    pending.erase(found);
+    if (!node->pending_grad.defined()) continue;  // no gradient flows through this node
+    Tensor grad_output = std::move(node->pending_grad);
+    node->pending_grad = Tensor();
     EMBER_CHECK(static_cast<bool>(node->backward),
           "backward: part of this graph ({}) was already freed by an earlier backward(); "
           "compute it again",
@@ -139,7 +152,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
             "backward: internal error in '{}': gradient of shape {} for an input of shape {}",
             node->name, shape_str(grad.shape()), shape_str(input.shape()));
       if (Node* producer = input.impl()->grad_fn.get()) {
-        Tensor& slot = pending[producer];
+        Tensor& slot = producer->pending_grad;
         slot = slot.defined() ? slot + grad : grad;
       } else {
         accumulate_into_leaf(input, grad);
@@ -152,7 +165,6 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     node->inputs.clear();
   }
   order.clear();
-  pending.clear();
 }
 
 }  // namespace ember

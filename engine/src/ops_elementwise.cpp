@@ -69,8 +69,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
   if (!any_requires_grad({a, b})) return out;
   // Each input's gradient needs the other input's value; keep only what will be used.
+  // (The inputs themselves, not detached copies: the node holds them anyway, and only
+  // saving an op's own output would make a cycle.)
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  Tensor a_value = need_b ? a.detach() : Tensor(), b_value = need_a ? b.detach() : Tensor();
+  Tensor a_value = need_b ? a : Tensor(), b_value = need_a ? b : Tensor();
   Shape shape_a = a.shape(), shape_b = b.shape();
   return record_op("mul", {a, b}, out, [=](const Tensor& grad) {
     return Grads{need_a ? sum_to_shape(grad * b_value, shape_a) : Tensor(),

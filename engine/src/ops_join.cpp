@@ -50,18 +50,34 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   });
 }
 
+// Not cat of unsqueezed inputs: that recorded two ops per input, and the course's naive
+// convolution stacks one scalar per output pixel.
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   EMBER_CHECK(!tensors.empty(), "stack: expected at least one tensor");
   for (const Tensor& t : tensors) check_defined(t, "stack");
-  int64_t d = normalize_dim(dim, tensors.front().dim() + 1, "stack");
-  std::vector<Tensor> expanded;
+  const Tensor& first = tensors.front();
+  int64_t d = normalize_dim(dim, first.dim() + 1, "stack");
   for (size_t i = 0; i < tensors.size(); ++i) {
-    EMBER_CHECK(tensors[i].shape() == tensors.front().shape(),
+    EMBER_CHECK(tensors[i].shape() == first.shape(),
           "stack: tensor {} has shape {} but tensor 0 has shape {}; all must match", i,
-          shape_str(tensors[i].shape()), shape_str(tensors.front().shape()));
-    expanded.push_back(tensors[i].unsqueeze(d));
+          shape_str(tensors[i].shape()), shape_str(first.shape()));
+    check_same_device(first, tensors[i], "stack");
   }
-  return cat(expanded, d);
+  Shape out_shape = first.shape();  // N tensors of (A, B), d = 1 -> (A, N, B)
+  out_shape.insert(out_shape.begin() + d, static_cast<int64_t>(tensors.size()));
+  check_max_dims(out_shape, "stack");
+  Tensor out = empty_tensor(out_shape, first.device());
+  {
+    NoGradGuard no_grad;  // filling the result is not part of the graph
+    for (size_t i = 0; i < tensors.size(); ++i) out.select(d, static_cast<int64_t>(i)).copy_(tensors[i]);
+  }
+  if (!any_requires_grad(tensors)) return out;
+  return record_op("stack", tensors, out, [d, count = tensors.size()](const Tensor& grad) {
+    Grads grads;  // input i's gradient is slice i along d (a view, no copy)
+    grads.reserve(count);
+    for (size_t i = 0; i < count; ++i) grads.push_back(grad.select(d, static_cast<int64_t>(i)));
+    return grads;
+  });
 }
 
 Tensor index_select(const Tensor& x, const Tensor& indices) {

@@ -67,8 +67,9 @@ Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   if (!will_record(x)) return out;
   Shape input_shape = x.shape(), kept = keepdim_shape(x, dim);
   // Every input element contributed once: the gradient is the output's, spread back.
-  return record_op("sum", {x}, out, [input_shape, kept](const Tensor& grad) {
-    return Grads{grad.reshape(kept).expand(input_shape)};
+  // (A sum over everything needs no reshape: expand adds the missing dims on the left.)
+  return record_op("sum", {x}, out, [input_shape, kept, all = dim == nullptr](const Tensor& grad) {
+    return Grads{all ? grad.expand(input_shape) : grad.reshape(kept).expand(input_shape)};
   });
 }
 

@@ -9,6 +9,7 @@
 #include "ember/autograd.h"
 #include "ember/creation.h"
 #include "ember/ops.h"
+#include "object_pool.h"
 #include "tensor_internal.h"
 
 namespace ember {
@@ -21,8 +22,8 @@ Tensor empty_tensor(const Shape& shape, Device device) {
   EMBER_CHECK(static_cast<int>(shape.size()) <= kMaxDims,
         "empty: shape {} has {} dims; Ember supports at most {}", shape_str(shape), shape.size(),
         kMaxDims);
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(device, shape_numel(shape));
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
+  impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), device, shape_numel(shape));
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   return Tensor(std::move(impl));
@@ -35,7 +36,7 @@ void check_max_dims(const Shape& shape, const char* op) {
 }
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = base.impl()->storage;
   impl->shape = shape;
   impl->strides = strides;

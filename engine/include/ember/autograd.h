@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct Node {
   std::vector<Tensor> inputs;  // one gradient is returned per input, in this order
   BackwardFunction backward;   // may return an undefined Tensor for an input that needs none
   Shape output_shape;          // the gradient arriving here must have this shape
+
+  // Bookkeeping of run_backward, kept in the node itself rather than in hash maps keyed
+  // by node (a graph can have hundreds of thousands of nodes; a lookup per node cost
+  // more than many of the closures):
+  Tensor pending_grad;          // d(loss)/d(output) summed so far during a pass
+  uint64_t visited_in_pass = 0; // the pass that last reached this node while sorting
 };
 
 // Whether ops record the graph on this thread (on by default).
@@ -49,6 +56,8 @@ Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
 
 // True when an op on these inputs would be recorded.
 bool any_requires_grad(const std::vector<Tensor>& inputs);
+// The same for a list written in place, any_requires_grad({a, b}), without building a vector.
+bool any_requires_grad(std::initializer_list<std::reference_wrapper<const Tensor>> inputs);
 
 // Runs backpropagation from root (see Tensor::backward).
 void run_backward(const Tensor& root, const Tensor& gradient);

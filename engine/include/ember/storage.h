@@ -11,6 +11,10 @@ namespace ember {
 
 class Storage {
  public:
+  // Up to this many floats on the CPU live inside the Storage object itself: a loss, a
+  // scalar, a 3x3 patch. Asking the backend for a block would cost more than using it.
+  static constexpr int64_t kInlineFloats = 16;
+
   // Allocates count floats on the device (uninitialised).
   Storage(Device device, int64_t count);
   ~Storage();
@@ -25,6 +29,7 @@ class Storage {
   Device device_;
   int64_t count_;
   float* data_;
+  float inline_data_[kInlineFloats];
 };
 
 }  // namespace ember
