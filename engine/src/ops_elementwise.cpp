@@ -50,33 +50,29 @@ Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, val
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
   if (!any_requires_grad({a, b})) return out;
-  Shape shape_a = a.shape(), shape_b = b.shape();
-  return record_op("add", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
-    return Grads{sum_to_shape(grad, shape_a), sum_to_shape(grad, shape_b)};
+  // The closures keep the inputs (the node holds them anyway) rather than copies of their
+  // shapes: a small closure is a cheap allocation. Only an op's own output must never be
+  // kept in its closure: that would be a cycle.
+  return record_op("add", {a, b}, out, [a, b](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(grad, b.shape())};
   });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, b, "sub");
   if (!any_requires_grad({a, b})) return out;
-  Shape shape_a = a.shape(), shape_b = b.shape();
-  return record_op("sub", {a, b}, out, [shape_a, shape_b](const Tensor& grad) {
-    return Grads{sum_to_shape(grad, shape_a), sum_to_shape(-grad, shape_b)};
+  return record_op("sub", {a, b}, out, [a, b](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(-grad, b.shape())};
   });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
   if (!any_requires_grad({a, b})) return out;
-  // Each input's gradient needs the other input's value; keep only what will be used.
-  // (The inputs themselves, not detached copies: the node holds them anyway, and only
-  // saving an op's own output would make a cycle.)
-  bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  Tensor a_value = need_b ? a : Tensor(), b_value = need_a ? b : Tensor();
-  Shape shape_a = a.shape(), shape_b = b.shape();
-  return record_op("mul", {a, b}, out, [=](const Tensor& grad) {
-    return Grads{need_a ? sum_to_shape(grad * b_value, shape_a) : Tensor(),
-                 need_b ? sum_to_shape(grad * a_value, shape_b) : Tensor()};
+  // Each input's gradient needs the other input's value.
+  return record_op("mul", {a, b}, out, [a, b](const Tensor& grad) {
+    return Grads{a.requires_grad() ? sum_to_shape(grad * b, a.shape()) : Tensor(),
+                 b.requires_grad() ? sum_to_shape(grad * a, b.shape()) : Tensor()};
   });
 }
 

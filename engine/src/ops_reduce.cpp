@@ -65,11 +65,12 @@ Shape keepdim_shape(const Tensor& x, const int64_t* dim) {
 Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   Tensor out = reduce_kernel(ReduceOp::Sum, x, dim, keepdim, "sum");
   if (!will_record(x)) return out;
-  Shape input_shape = x.shape(), kept = keepdim_shape(x, dim);
   // Every input element contributed once: the gradient is the output's, spread back.
-  // (A sum over everything needs no reshape: expand adds the missing dims on the left.)
-  return record_op("sum", {x}, out, [input_shape, kept, all = dim == nullptr](const Tensor& grad) {
-    return Grads{all ? grad.expand(input_shape) : grad.reshape(kept).expand(input_shape)};
+  // (Without a dropped dim no reshape is needed: expand adds missing dims on the left.)
+  bool dropped_dim = dim != nullptr && !keepdim;
+  int64_t d = dim ? *dim : 0;
+  return record_op("sum", {x}, out, [x, dropped_dim, d](const Tensor& grad) {
+    return Grads{dropped_dim ? grad.reshape(keepdim_shape(x, &d)).expand(x.shape()) : grad.expand(x.shape())};
   });
 }
 

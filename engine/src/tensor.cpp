@@ -558,9 +558,32 @@ Tensor& Tensor::fill_(float value) {
 }
 
 // The result is computed out of place first, so `w += w` reads the old values.
-Tensor& Tensor::operator+=(const Tensor& other) { check_in_place(*this, "+="); return copy_(*this + other); }
-Tensor& Tensor::operator-=(const Tensor& other) { check_in_place(*this, "-="); return copy_(*this - other); }
-Tensor& Tensor::operator*=(const Tensor& other) { check_in_place(*this, "*="); return copy_(*this * other); }
+namespace {
+// self = self <op> other, written straight into self's memory. Optimizers and gradient
+// accumulation do this millions of times; a new tensor and a copy each time doubled it.
+Tensor& binary_in_place(Tensor& self, BinaryOp op, const Tensor& other, const char* name) {
+  check_in_place(self, name);
+  check_defined(other, name);
+  check_same_device(self, other, name);
+  Shape shape = broadcast_shapes(self.shape(), other.shape(), name);
+  EMBER_CHECK(shape == self.shape(), "{}: the result would have shape {}, but the tensor changed in place has shape {}",
+              name, shape_str(shape), shape_str(self.shape()));
+  // Element i is read and then written at the same place, so a dense self may be both
+  // input and output of the kernel (whose output must be dense). A strided self, or
+  // another view of self's memory as the other input, goes through a temporary.
+  if (!self.is_contiguous() || other.impl()->storage == self.impl()->storage) {
+    return self.copy_(op == BinaryOp::Add ? self + other : op == BinaryOp::Sub ? self - other : self * other);
+  }
+  StridedLayout dense(shape, contiguous_strides(shape), 0);
+  backend_of(self).binary(op, self.data_ptr(), dense, storage_data(other), broadcast_layout(other, shape),
+                          self.data_ptr(), dense);
+  return self;
+}
+}  // namespace
+
+Tensor& Tensor::operator+=(const Tensor& other) { return binary_in_place(*this, BinaryOp::Add, other, "+="); }
+Tensor& Tensor::operator-=(const Tensor& other) { return binary_in_place(*this, BinaryOp::Sub, other, "-="); }
+Tensor& Tensor::operator*=(const Tensor& other) { return binary_in_place(*this, BinaryOp::Mul, other, "*="); }
 Tensor& Tensor::operator+=(float value) { check_in_place(*this, "+="); return copy_(*this + value); }
 Tensor& Tensor::operator-=(float value) { check_in_place(*this, "-="); return copy_(*this - value); }
 Tensor& Tensor::operator*=(float value) { check_in_place(*this, "*="); return copy_(*this * value); }

@@ -244,6 +244,28 @@ TEST(TensorInPlace, CopyFromNonContiguousSource) {
   EXPECT_TRUE(tensor_near(x, {3, 2}, {1, 4, 2, 5, 3, 6}));
 }
 
+TEST(TensorInPlace, InPlaceBroadcastsTheOtherOperand) {
+  Tensor x = tensor({{1, 2, 3}, {4, 5, 6}});
+  x += tensor({10, 20, 30});
+  EXPECT_TRUE(tensor_near(x, {2, 3}, {11, 22, 33, 14, 25, 36}));
+  x -= tensor({{1}, {2}});
+  EXPECT_TRUE(tensor_near(x, {2, 3}, {10, 21, 32, 12, 23, 34}));
+  x *= tensor(0.5f);
+  EXPECT_TRUE(tensor_near(x, {2, 3}, {5, 10.5f, 16, 6, 11.5f, 17}));
+  // The result must keep this tensor's shape: (3,) += (2, 3) cannot be done in place.
+  Tensor row = zeros({3});
+  EXPECT_TRUE(throws_error([&] { row += zeros({2, 3}); }, "+=: the result would have shape (2, 3)"));
+}
+
+TEST(TensorInPlace, InPlaceWithItselfOrAnOverlappingView) {
+  Tensor x = tensor({1, 2, 3, 4});
+  x += x;  // the same memory as both operands
+  EXPECT_TRUE(tensor_near(x, {4}, {2, 4, 6, 8}));
+  Tensor y = tensor({1, 2, 3, 4});
+  y.slice(0, 1, 4) *= y.slice(0, 0, 3);  // reads what it writes: the out-of-place answer
+  EXPECT_TRUE(tensor_near(y, {4}, {1, 2, 6, 12}));
+}
+
 TEST(TensorInPlace, InPlaceOnNonContiguousView) {
   Tensor x = zeros({2, 3});
   Tensor col = x.t();  // (3, 2), non-contiguous
