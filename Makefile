@@ -3,6 +3,7 @@
 #   make grade            grade every question of lessons/ (the student's work); also
 #                         writes an HTML report (build/grade/grade-report.html)
 #   make grade q3         grade one question (also: make grade Q=q3)
+#   make grade DEVICE=cuda  run the checks on the GPU (cuda:N for another; docs/gpu.md)
 #   make test             build everything and run the whole test suite
 #   make test SANITIZE=1  the same under AddressSanitizer and UBSan
 #   make grade-solutions  grade the instructors' solutions/
@@ -98,6 +99,9 @@ test: test-deps build
 # endless loop costs that question only; it exits 0 whenever grading ran. Besides the text
 # report it writes grade-report.html (results and the questions' pictures, one page that
 # any browser opens offline) and prints its path at the end.
+# DEVICE reaches the driver and every question program as EMBER_DEVICE: cpu (the default),
+# cuda or cuda:N. The report's summary says where the checks ran; without a usable GPU
+# every check fails with the reason rather than running on the CPU.
 STUDENT_DIR ?= lessons
 GRADE_DIR := build/grade
 GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE)

@@ -68,6 +68,7 @@ void say(const GradeOptions& options, const std::string& text) {
 }
 
 struct ParsedResults {
+  std::optional<protocol::Record> device;
   std::vector<protocol::Record> plans;
   std::vector<protocol::Record> starts;
   std::vector<protocol::Record> checks;
@@ -88,6 +89,7 @@ ParsedResults parse_results(const std::string& text) {
       case protocol::Kind::Start: parsed.starts.push_back(*record); break;
       case protocol::Kind::Check: parsed.checks.push_back(*record); break;
       case protocol::Kind::Done: parsed.done = true; break;
+      case protocol::Kind::Device: parsed.device = *record; break;
       case protocol::Kind::Header: break;
     }
   }
@@ -295,6 +297,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   run.argv = {fs::absolute(exe).string()};
   run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"}};
   if (!options.seed.empty()) run.env.emplace_back("EMBER_SEED", options.seed);
+  if (!options.device.empty()) run.env.emplace_back(protocol::kDeviceVariable, options.device);
   if (!pictures_dir.empty()) run.env.emplace_back("EMBER_PICTURES_DIR", pictures_dir);
   // Training progress (course::TrainingProgress) goes to our stderr, passed in as fd 3,
   // because the question's own stdout and stderr go to its log. EMBER_MUTE=1 (make grade
@@ -317,6 +320,10 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   const ParsedResults parsed = parse_results(read_file(results_path, kMaxResultsBytes));
   const std::string why = abnormal_end(outcome, parsed.done, run.timeout_seconds);
   const std::string log = why.empty() ? std::string() : read_log(run.log_path);
+  if (parsed.device) {
+    result.device = parsed.device->name;
+    result.device_problem = parsed.device->message;
+  }
   assemble_checks(question, target, parsed, why, log, result);
   if (!pictures_dir.empty()) result.pictures = collect_pictures(pictures_dir, question.id);
 }

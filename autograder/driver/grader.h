@@ -30,6 +30,7 @@ struct GradeOptions {
   std::string work_dir;  // logs and results files
   double timeout_scale = 1.0;
   std::string seed;      // EMBER_SEED for the questions; empty: inherit
+  std::string device;    // EMBER_DEVICE for the questions ("cpu", "cuda", "cuda:1"); empty: inherit
   // EMBER_PICTURES_DIR for the questions: where they draw their SVG pictures. A question's
   // old pictures (qN_*.svg) are removed before it runs and read back after. Empty: none.
   std::string pictures_dir;

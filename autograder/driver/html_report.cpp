@@ -680,6 +680,9 @@ std::string render_html(const std::vector<QuestionResult>& questions, const Html
   out += "<h1>" + html_escape(style.title) + "</h1>\n";
   out += fmt::format("<p class=\"subtitle\">Provisional grade: <strong>{}/{}</strong> points</p>\n",
                      earned, max);
+  if (!style.device.empty()) {
+    out += "<p class=\"subtitle\">" + html_escape(style.device) + "</p>\n";
+  }
   if (!style.preface.empty()) out += "<pre class=\"preface\">" + html_escape(style.preface) + "</pre>\n";
   out += "</header>\n";
 

@@ -49,6 +49,7 @@ struct HtmlStyle {
   bool timings = true;
   std::string title = "Ember grade report";
   std::string preface;  // shown above the summary (e.g. which files were graded)
+  std::string device;   // "Device: cpu" (DeviceSummary::line()), under the grade; empty: none
 };
 
 // The whole page.

@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include "grade_protocol.h"
 #include "grader.h"
 #include "html_report.h"
 #include "process.h"
@@ -51,6 +52,9 @@ Options:
   --timeout-scale X      multiply every question's time budget by X, e.g. for sanitizer
                          builds (default: env EMBER_GRADE_TIMEOUT_SCALE, else 1)
   --seed N               EMBER_SEED for the questions (default: inherited, else 0)
+  --device D             the device the checks run on: cpu, cuda (the first GPU) or
+                         cuda:N (default: env EMBER_DEVICE, else cpu). When the device
+                         cannot be used, every check fails with the reason.
   --results-json PATH    also write Gradescope's results.json to PATH
   --report PATH          also write a plain-text copy of the report to PATH
   --html PATH            write the HTML report (results and pictures, one self-contained
@@ -87,6 +91,7 @@ struct CliOptions {
   std::string html;
   bool no_html = false;
   std::string preface_file;
+  std::string device = "cpu";  // normalised, for the report
   std::string color = "auto";
   bool timings = true;
   bool keep_work_dir = false;
@@ -151,6 +156,7 @@ CliOptions parse_command_line(int argc, char** argv) {
   CliOptions options;
   options.questions = all_questions();
   std::optional<std::string> scale_text;
+  std::optional<std::string> device_text;
   std::string exe_dir;
   bool jobs_given = false;
   for (int i = 1; i < argc; ++i) {
@@ -201,6 +207,8 @@ CliOptions parse_command_line(int argc, char** argv) {
         throw UsageError("--seed must be a non-negative integer, got '" + seed + "'");
       }
       options.grade.seed = seed;
+    } else if (arg == "--device") {
+      device_text = value();
     } else if (arg == "--results-json") {
       options.results_json = value();
     } else if (arg == "--report") {
@@ -246,6 +254,20 @@ CliOptions parse_command_line(int argc, char** argv) {
   }
   if (scale_text) {
     options.grade.timeout_scale = parse_number(*scale_text, "the time-budget scale", false);
+  }
+  // The device: checked here, before anything is built, so a misspelt value costs nothing.
+  // Whether the device can be used is for the question programs to find out (they link
+  // the engine); they report it, and the report says so.
+  if (!device_text) {
+    if (const char* env = std::getenv(ember::grading::protocol::kDeviceVariable); env != nullptr) {
+      device_text = env;
+    }
+  }
+  if (device_text) {
+    const auto name = ember::grading::protocol::normalize_device(*device_text);
+    if (!name) throw UsageError(ember::grading::protocol::bad_device_message(*device_text));
+    options.device = *name;
+    options.grade.device = device_text->empty() ? std::string("cpu") : *device_text;
   }
 
   GradeOptions& grade = options.grade;
@@ -378,7 +400,8 @@ int run(int argc, char** argv) {
     return 128 + interrupt_signal();
   }
 
-  const std::string summary = render_summary(results);
+  const DeviceSummary device = summarize_device(options.device, results);
+  const std::string summary = render_summary(results, device);
   plain_report += summary;
   std::fputs(summary.c_str(), stdout);
   std::fflush(stdout);
@@ -386,7 +409,8 @@ int run(int argc, char** argv) {
   bool written = true;
   // results.json gets the report without the HTML line: on Gradescope that path means nothing.
   if (!options.results_json.empty()) {
-    written = write_text_file(options.results_json, render_results_json(results, plain_report)) &&
+    written = write_text_file(options.results_json,
+                              render_results_json(results, plain_report, device)) &&
               written;
   }
   std::string text_report = plain_report;
@@ -394,6 +418,7 @@ int run(int argc, char** argv) {
     HtmlStyle style;
     style.timings = options.timings;
     style.preface = preface;
+    style.device = device.line();
     if (write_text_file(options.html, render_html(results, style))) {
       std::error_code error;
       fs::path shown = fs::absolute(options.html, error);

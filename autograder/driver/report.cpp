@@ -321,7 +321,32 @@ std::string render_question(const QuestionResult& question, const ReportStyle& s
   return out;
 }
 
-std::string render_summary(const std::vector<QuestionResult>& questions) {
+std::string DeviceSummary::line() const {
+  if (!problem.empty()) return fmt::format("Device: {} could not be used: {}", name, problem);
+  // The CPU can always be used; a GPU only counts once a question program has run on it.
+  if (reported || name == "cpu") return "Device: " + name;
+  return fmt::format("Device: {} was asked for, but no question program ran to use it", name);
+}
+
+DeviceSummary summarize_device(const std::string& requested,
+                               const std::vector<QuestionResult>& questions) {
+  DeviceSummary summary;
+  for (const QuestionResult& question : questions) {
+    if (question.device.empty()) continue;
+    summary.reported = true;
+    if (summary.name.empty()) summary.name = question.device;
+    if (!question.device_problem.empty()) {
+      summary.name = question.device;
+      summary.problem = question.device_problem;
+      break;
+    }
+  }
+  if (summary.name.empty()) summary.name = requested;
+  return summary;
+}
+
+std::string render_summary(const std::vector<QuestionResult>& questions,
+                           const std::optional<DeviceSummary>& device) {
   std::string out = "Provisional grades\n==================\n";
   int earned = 0;
   int max = 0;
@@ -332,11 +357,13 @@ std::string render_summary(const std::vector<QuestionResult>& questions) {
   }
   out += "------------------\n";
   out += fmt::format("Total: {}/{}\n", earned, max);
+  if (device) out += device->line() + "\n";
   return out;
 }
 
 std::string render_results_json(const std::vector<QuestionResult>& questions,
-                                const std::string& output) {
+                                const std::string& output,
+                                const std::optional<DeviceSummary>& device) {
   int earned = 0;
   int max = 0;
   for (const QuestionResult& question : questions) {
@@ -347,6 +374,10 @@ std::string render_results_json(const std::vector<QuestionResult>& questions,
   out += fmt::format("  \"score\": {},\n", earned);
   out += fmt::format("  \"max_score\": {},\n", max);
   out += "  \"output\": " + json_quote(output) + ",\n";
+  if (device) {
+    out += "  \"extra_data\": {\"device\": " + json_quote(device->name) +
+           ", \"device_problem\": " + json_quote(device->problem) + "},\n";
+  }
   out += "  \"tests\": [";
   bool first = true;
   for (const QuestionResult& question : questions) {

@@ -2,6 +2,7 @@
 // results.json, and the text helpers they need (compiler-error extraction, UTF-8 cleaning).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,27 @@ struct QuestionResult {
   std::vector<CheckResult> checks;
   double seconds = 0;  // wall time (build and run)
   std::vector<Picture> pictures;  // only for the HTML report
+  // The device the question program ran its checks on ("cpu", "cuda:0"), as it reported it;
+  // empty when it reported none (it did not build or did not start). device_problem: why
+  // the checks could not run there (then every check failed with that reason).
+  std::string device;
+  std::string device_problem;
 };
+
+// Which device the checks ran on, for the summary, the HTML report and results.json.
+struct DeviceSummary {
+  std::string name;       // "cpu", "cuda:0"
+  std::string problem;    // empty when the checks ran on it; otherwise why none could
+  bool reported = false;  // a question program said so (false: name is only what was asked for)
+  // "Device: cpu", "Device: cuda:0 could not be used: <problem>", or for a GPU that no
+  // question program reported on (none built or started), "Device: cuda:0 was asked for, ...".
+  std::string line() const;
+};
+
+// The device the questions reported (the first problem any of them reported wins), or
+// `requested` (EMBER_DEVICE normalised, e.g. "cpu") when none reported one.
+DeviceSummary summarize_device(const std::string& requested,
+                               const std::vector<QuestionResult>& questions);
 
 struct ReportStyle {
   bool color = false;
@@ -41,10 +62,14 @@ struct ReportStyle {
 // "Question q3\n===========\n*** PASS: ...\n\n### Question q3: 2/6 ###\n\n"
 std::string render_question(const QuestionResult& question, const ReportStyle& style);
 // "Provisional grades\n==================\nQuestion q0: 4/4\n...\n------------------\nTotal: .../...\n"
-std::string render_summary(const std::vector<QuestionResult>& questions);
-// Gradescope's results.json; `output` is the whole plain-text report.
+// followed by device->line() when a device is given.
+std::string render_summary(const std::vector<QuestionResult>& questions,
+                           const std::optional<DeviceSummary>& device = std::nullopt);
+// Gradescope's results.json; `output` is the whole plain-text report. With a device, also
+// "extra_data": {"device": ..., "device_problem": ...}.
 std::string render_results_json(const std::vector<QuestionResult>& questions,
-                                const std::string& output);
+                                const std::string& output,
+                                const std::optional<DeviceSummary>& device = std::nullopt);
 
 // The first compiler errors in a build log: up to max_lines lines starting a little before
 // the first line that mentions an error, without build-tool chatter. Falls back to the last

@@ -105,6 +105,10 @@ std::string header_line() {
   return join_fields({kHeaderTag, std::to_string(kVersion)});
 }
 
+std::string device_line(std::string_view device, std::string_view problem) {
+  return join_fields({"device", escape(device), escape(problem)});
+}
+
 std::string plan_line(std::string_view question, std::string_view name, int max) {
   return join_fields({"plan", escape(question), escape(name), std::to_string(max)});
 }
@@ -132,6 +136,13 @@ std::optional<Record> parse_line(std::string_view line) {
     if (!version) return std::nullopt;
     record.kind = Kind::Header;
     record.version = *version;
+    return record;
+  }
+  if (tag == "device") {
+    if (f.size() != 3 || f[1].empty()) return std::nullopt;
+    record.kind = Kind::Device;
+    record.name = unescape(f[1]);
+    record.message = unescape(f[2]);
     return record;
   }
   if (tag == "plan" || tag == "start") {
@@ -165,6 +176,31 @@ std::optional<Record> parse_line(std::string_view line) {
     return record;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> normalize_device(std::string_view value) {
+  if (value.empty() || value == "cpu") return std::string("cpu");
+  if (value == "cuda") return std::string("cuda:0");
+  constexpr std::string_view kCuda = "cuda:";
+  if (!starts_with(value, kCuda)) return std::nullopt;
+  const std::string_view number = value.substr(kCuda.size());
+  if (number.empty() || number.size() > 4 || (number.size() > 1 && number[0] == '0')) {
+    return std::nullopt;
+  }
+  for (char c : number) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::string bad_device_message(std::string_view value) {
+  std::string message = kDeviceVariable;
+  message += "='";
+  message += value;
+  message +=
+      "' is not a device: use cpu (the default), cuda (the first GPU, cuda:0) or cuda:N (GPU "
+      "number N), e.g. make grade DEVICE=cuda";
+  return message;
 }
 
 std::string tidy_failure_message(std::string_view message) {

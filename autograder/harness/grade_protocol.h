@@ -8,6 +8,9 @@
 // so a crash loses nothing that was already recorded.
 //
 //   ember-grade <TAB> 1                                         header: protocol version
+//   device <TAB> cuda:0 <TAB> problem                           the device the checks run on
+//                                                               (EMBER_DEVICE), and why they
+//                                                               cannot when problem is not empty
 //   plan  <TAB> q3 <TAB> accuracy_on_test_half <TAB> 4          one per check that will run,
 //                                                               all written before the first check
 //   start <TAB> q3 <TAB> accuracy_on_test_half <TAB> 4          a check begins
@@ -34,21 +37,24 @@ inline constexpr const char* kHeaderTag = "ember-grade";
 std::string escape(std::string_view text);
 std::string unescape(std::string_view field);
 
-enum class Kind { Header, Plan, Start, Check, Done };
+enum class Kind { Header, Device, Plan, Start, Check, Done };
 
 struct Record {
   Kind kind = Kind::Done;
   std::string question;  // "q3"
-  std::string name;      // "accuracy_on_test_half"
+  std::string name;      // "accuracy_on_test_half"; for Device, the device ("cuda:0")
   int earned = 0;        // Check only
   int max = 0;           // Plan, Start, Check
   bool passed = false;   // Check only
-  std::string message;   // Check only (unescaped)
+  std::string message;   // Check: failure text and notes; Device: the problem (both unescaped)
   int version = 0;       // Header only
 };
 
 // Each returns one complete line, including the trailing '\n'.
 std::string header_line();
+// device: "cpu", "cuda:0", or the value of EMBER_DEVICE as given when it names no device;
+// problem: empty when the checks can run there, otherwise why they cannot.
+std::string device_line(std::string_view device, std::string_view problem);
 std::string plan_line(std::string_view question, std::string_view name, int max);
 std::string start_line(std::string_view question, std::string_view name, int max);
 std::string check_line(std::string_view question, std::string_view name, int earned, int max,
@@ -58,6 +64,20 @@ std::string done_line();
 // Parses one line (without its '\n'; a trailing '\r' is tolerated). Returns nullopt for
 // anything malformed: unknown tag, wrong field count, bad numbers.
 std::optional<Record> parse_line(std::string_view line);
+
+// ---- the grading device ------------------------------------------------------------------
+// The environment variable that chooses the device the checks run on (make grade DEVICE=...
+// sets it). The driver checks its spelling before building anything; the harness reads it.
+inline constexpr const char* kDeviceVariable = "EMBER_DEVICE";
+
+// A value of EMBER_DEVICE, normalised: "" and "cpu" -> "cpu", "cuda" -> "cuda:0",
+// "cuda:N" -> "cuda:N" (N a whole number, without a sign or leading zeros).
+// std::nullopt for anything else.
+std::optional<std::string> normalize_device(std::string_view value);
+
+// Why a value that normalize_device refuses is not a device; names EMBER_DEVICE and the
+// values it accepts.
+std::string bad_device_message(std::string_view value);
 
 // Turns a GoogleTest failure text into what a student needs to read, e.g.
 //   C++ exception with description "q3: f is not implemented" thrown in the test body.

@@ -124,6 +124,9 @@ class GradingListener : public ::testing::EmptyTestEventListener {
   void OnTestIterationStart(const ::testing::UnitTest& unit_test, int iteration) override {
     if (iteration != 0) return;
     write(protocol::header_line());
+    const DeviceChoice& device = device_choice();
+    write(protocol::device_line(device.name.empty() ? std::string("cpu") : device.name,
+                                device.problem));
     for (int i = 0; i < unit_test.total_test_suite_count(); ++i) {
       const ::testing::TestSuite* suite = unit_test.GetTestSuite(i);
       for (int j = 0; j < suite->total_test_count(); ++j) {
@@ -278,6 +281,18 @@ CheckRegistrar::CheckRegistrar(const char* question, const char* check, int poin
 }
 
 void run_check(void (*body)()) {
+  // Not on the CPU instead: a run asked for a GPU must not report the CPU's results as its own.
+  // The first check says why in full; the others, in a sentence.
+  if (const DeviceChoice& device = device_choice(); !device.problem.empty()) {
+    static bool explained = false;
+    if (explained && device.headline != device.problem) {
+      ADD_FAILURE() << "not run: " << device.headline << "; the first check says why";
+    } else {
+      ADD_FAILURE() << "not run: " << device.problem;
+    }
+    explained = true;
+    return;
+  }
   try {
     body();
   } catch (const ember::Error& e) {
@@ -303,7 +318,9 @@ int main(int argc, char** argv) {
           "\nGrading harness options:\n"
           "  --results-file=PATH  append one line per check to PATH (env EMBER_GRADE_RESULTS)\n"
           "  --seed=N             seed the engine with N before every test (env EMBER_SEED, "
-          "default 0)\n");
+          "default 0)\n"
+          "Environment: EMBER_DEVICE=cpu|cuda|cuda:N  the device the checks run on (default "
+          "cpu)\n");
       return 0;
     }
     if (options.seed_given) {
@@ -328,6 +345,13 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    const DeviceChoice& device = device_choice();
+    if (device.problem.empty()) {
+      std::printf("[  DEVICE  ] %s\n", device.name.c_str());
+    } else {
+      std::printf("[  DEVICE  ] %s\n", device.problem.c_str());
+    }
+    std::fflush(stdout);
     // GoogleTest owns the listener from here on (and closes the file when it deletes it).
     ::testing::UnitTest::GetInstance()->listeners().Append(new GradingListener(results));
     return RUN_ALL_TESTS();

@@ -21,6 +21,13 @@
 // named (--results-file=PATH or EMBER_GRADE_RESULTS), one line per check is appended to it
 // as the check finishes (see grade_protocol.h); the driver ember_grade reads it. Run on its
 // own (./grade_q3) the program prints GoogleTest's usual output plus a points line.
+//
+// Devices (grade_device.h): the checks run on the CPU unless EMBER_DEVICE names a GPU
+// (make grade DEVICE=cuda). A grader moves the student's model and its inputs there with
+// move_to_device / on_device and reads results back with to_vector() or item(). When the
+// device cannot be used (a build without CUDA, a machine without a GPU, a misspelt value),
+// every GRADED_TEST fails before its body runs, with the reason: nothing silently runs on
+// the CPU instead.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +37,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "grade_device.h"
 
 namespace ember::grading {
 
@@ -54,6 +63,7 @@ class CheckRegistrar {
 };
 
 // Runs a check's body, turning an escaping exception into a failure with a readable message.
+// When the grading device cannot be used, fails the check with the reason instead.
 void run_check(void (*body)());
 
 }  // namespace detail

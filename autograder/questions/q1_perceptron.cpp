@@ -1,5 +1,10 @@
 // Grader for lesson q1 (the perceptron): the parameter, run, get_prediction, the update
 // rule observed on one- and two-point datasets, and training on 500 separable points.
+//
+// Devices (make grade DEVICE=cuda): every model is moved to the grading device, and so are
+// the points given to run / get_prediction and the datasets given to train (their batches
+// are then gathered there). Values are drawn on the CPU, as on a CPU run, and read back with
+// to_vector() / item() for the comparisons.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +26,9 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::PerceptronDataset;
+using ember::grading::move_dataset_to_device;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 // A PerceptronDataset that counts the examples training asks for and stops a training that
 // runs too long by throwing: a wrong update rule can loop forever, and this turns that into
@@ -29,9 +37,13 @@ class LimitedDataset : public PerceptronDataset {
  public:
   // description says what the points are, for the message.
   LimitedDataset(Tensor x, Tensor labels, int64_t limit, std::string description)
-      : PerceptronDataset(std::move(x), std::move(labels)), limit_(limit), description_(std::move(description)) {}
+      : PerceptronDataset(std::move(x), std::move(labels)), limit_(limit), description_(std::move(description)) {
+    move_dataset_to_device(*this);
+  }
   explicit LimitedDataset(int64_t limit)
-      : PerceptronDataset(), limit_(limit), description_("the 500 separable points of PerceptronDataset()") {}
+      : PerceptronDataset(), limit_(limit), description_("the 500 separable points of PerceptronDataset()") {
+    move_dataset_to_device(*this);
+  }
 
   ember::data::Example get(int64_t i) const override {
     count(1);
@@ -70,7 +82,7 @@ Tensor parameter_of(q1::PerceptronModel& model) {
 
 void set_weights(q1::PerceptronModel& model, const Tensor& values) {
   ember::NoGradGuard no_grad;
-  parameter_of(model).copy_(values);
+  parameter_of(model).copy_(on_device(values));
 }
 
 // The points of the dataset by label and the line w0 x0 + w1 x1 + w2 = 0 the trained
@@ -130,6 +142,7 @@ std::string values_str(const std::vector<float>& v) {
 GRADED_TEST(q1, one_parameter_w, 1) {
   for (int64_t d = 1; d <= 9; ++d) {
     q1::PerceptronModel model(d);
+    move_to_device(model);
     const auto params = model.named_parameters();
     ASSERT_EQ(params.size(), 1u) << "PerceptronModel(" << d << ") has " << params.size()
                                  << " parameters; expected exactly one, named \"w\"";
@@ -152,11 +165,12 @@ GRADED_TEST(q1, run_is_dot_product, 1) {
   int cases = 0;
   for (int64_t d = 1; d <= 9; ++d) {
     q1::PerceptronModel model(d);
+    move_to_device(model);
     for (int trial = 0; trial < 3; ++trial, ++cases) {
       const Tensor w = ember::randn({1, d});
       const Tensor x = ember::randn({1, d});
       set_weights(model, w);
-      const Tensor score = model.run(x);
+      const Tensor score = model.run(on_device(x));
       ASSERT_TRUE(score.defined()) << "run returned an undefined tensor";
       ASSERT_EQ(score.numel(), 1) << "run(x) for x of shape (1, " << d << ") returned shape "
                                   << shape_str(score.shape()) << "; expected one value, e.g. (1, 1)";
@@ -174,6 +188,7 @@ GRADED_TEST(q1, prediction_is_sign_of_score, 1) {
   int cases = 0;
   for (int64_t d = 1; d <= 9; ++d) {
     q1::PerceptronModel model(d);
+    move_to_device(model);
     for (int trial = 0; trial < 4; ++trial) {
       const Tensor w = ember::randn({1, d});
       const Tensor x = ember::randn({1, d});
@@ -182,13 +197,13 @@ GRADED_TEST(q1, prediction_is_sign_of_score, 1) {
       if (std::fabs(score) < 1e-3) continue;  // too close to 0 to judge float rounding
       ++cases;
       const int expected = score >= 0 ? 1 : -1;
-      ASSERT_EQ(model.get_prediction(x), expected)
+      ASSERT_EQ(model.get_prediction(on_device(x)), expected)
           << "get_prediction(x) with w = " << values_str(w.to_vector()) << " and x = "
-          << values_str(x.to_vector()) << " (score " << score << ") returned " << model.get_prediction(x)
-          << "; expected " << expected;
+          << values_str(x.to_vector()) << " (score " << score << ") returned "
+          << model.get_prediction(on_device(x)) << "; expected " << expected;
     }
     // A score of exactly 0 counts as +1.
-    const int at_zero = model.get_prediction(ember::zeros({1, d}));
+    const int at_zero = model.get_prediction(on_device(ember::zeros({1, d})));
     ASSERT_EQ(at_zero, 1) << "get_prediction of the point x = 0 (score exactly 0) returned " << at_zero
                           << "; expected +1";
   }
@@ -201,6 +216,7 @@ GRADED_TEST(q1, update_rule, 1) {
   {
     const int64_t d = 3;
     q1::PerceptronModel model(d);
+    move_to_device(model);
     const Tensor w = ember::randn({1, d});
     set_weights(model, w);
     std::vector<float> x = ember::randn({1, d}).to_vector();
@@ -232,6 +248,7 @@ GRADED_TEST(q1, update_rule, 1) {
   for (int64_t d : {1, 2, 3, 5, 8}) {
     for (int trial = 0; trial < 2; ++trial, ++updates) {
       q1::PerceptronModel model(d);
+      move_to_device(model);
       const std::vector<float> x = ember::randn({1, d}).to_vector();
       std::vector<float> w = ember::randn({1, d}).to_vector();
       double score = dot(w, x);
@@ -263,6 +280,7 @@ GRADED_TEST(q1, update_rule, 1) {
   //     x = (1, 1) must give w - x = (0, -2).
   {
     q1::PerceptronModel model(2);
+    move_to_device(model);
     set_weights(model, ember::tensor({{1.0f, -1.0f}}));
     LimitedDataset dataset(ember::tensor({{1.0f, 1.0f}}), ember::tensor({{-1.0f}}), 1000,
                            "one point x = (1, 1) with label -1 and w = (1, -1)");
@@ -280,6 +298,7 @@ GRADED_TEST(q1, classifies_all_points, 2) {
   const int64_t max_passes = 1000;
   LimitedDataset dataset(PerceptronDataset::kDefaultSize * max_passes);
   q1::PerceptronModel model(dataset.dimensions());
+  move_to_device(model);
   const auto start = std::chrono::steady_clock::now();
   model.train(dataset);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,5 +1,9 @@
 // Grader for lesson q2 (non-linear regression): the loss and its gradients, the loss value,
 // and the fit after training, on the 200 training points and on points it never saw.
+//
+// Devices (make grade DEVICE=cuda): the model, the inputs and targets, and the dataset given
+// to train are all moved to the grading device; inputs are drawn on the CPU first, as on a
+// CPU run, and results are read back with to_vector() / item().
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -22,6 +26,9 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::RegressionDataset;
+using ember::grading::move_dataset_to_device;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 constexpr double kTargetLoss = 0.02;
 
@@ -34,7 +41,7 @@ std::vector<float> sin_of(const std::vector<float>& x) {
 // The mean squared error of the model's predictions, computed here rather than by get_loss.
 double mean_squared_error(q2::RegressionModel& model, const Tensor& x, const std::vector<float>& y) {
   ember::NoGradGuard no_grad;
-  const Tensor prediction = model.forward(x);
+  const Tensor prediction = model.forward(on_device(x));
   if (prediction.shape() != x.shape()) {
     throw std::runtime_error(fmt::format("forward(x) for x of shape {} returned shape {}; expected {}",
                                          shape_str(x.shape()), shape_str(prediction.shape()),
@@ -61,6 +68,8 @@ const Trained& trained() {
     auto t = std::make_unique<Trained>();
     t->dataset = std::make_shared<RegressionDataset>();
     t->model = std::make_shared<q2::RegressionModel>();
+    move_to_device(*t->model);
+    move_dataset_to_device(*t->dataset);  // x(), y() and the loader's batches on the device
     const auto start = std::chrono::steady_clock::now();
     t->model->train(*t->dataset);
     t->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -79,7 +88,7 @@ std::string fit_picture(q2::RegressionModel& model, const RegressionDataset& dat
   std::vector<float> predictions;
   {
     ember::NoGradGuard no_grad;
-    predictions = model.forward(x).to_vector();
+    predictions = model.forward(on_device(x)).to_vector();
   }
   const std::vector<float> xs = x.to_vector();
   const std::vector<float> sines = sin_of(xs);
@@ -109,11 +118,13 @@ std::string fit_picture(q2::RegressionModel& model, const RegressionDataset& dat
 
 GRADED_TEST(q2, loss_and_gradients, 1) {
   q2::RegressionModel model;
+  move_to_device(model);
   const auto params = model.named_parameters();
   ASSERT_FALSE(params.empty()) << "RegressionModel has no parameters; register its layers in the constructor";
   for (int64_t batch : {1, 2, 4}) {
-    const Tensor x = ember::uniform({batch, 1}, -6.28f, 6.28f);
-    const Tensor y = ember::from_vector(sin_of(x.to_vector()), {batch, 1});
+    const Tensor x_cpu = ember::uniform({batch, 1}, -6.28f, 6.28f);
+    const Tensor y = on_device(ember::from_vector(sin_of(x_cpu.to_vector()), {batch, 1}));
+    const Tensor x = on_device(x_cpu);
     const Tensor prediction = model.forward(x);
     ASSERT_EQ(prediction.shape(), (Shape{batch, 1})) << "forward(x) for x of shape (" << batch
                                                      << ", 1) returned shape " << shape_str(prediction.shape())
@@ -141,9 +152,10 @@ GRADED_TEST(q2, loss_and_gradients, 1) {
 
 GRADED_TEST(q2, loss_is_mean_squared_error, 1) {
   q2::RegressionModel model;
-  const Tensor x = ember::uniform({16, 1}, -6.28f, 6.28f);
+  move_to_device(model);
+  const Tensor x = on_device(ember::uniform({16, 1}, -6.28f, 6.28f));
   const std::vector<float> targets = ember::uniform({16, 1}, -1.0f, 1.0f).to_vector();
-  const Tensor y = ember::from_vector(targets, {16, 1});
+  const Tensor y = on_device(ember::from_vector(targets, {16, 1}));
   const double expected = mean_squared_error(model, x, targets);
   const double got = model.get_loss(x, y).item();
   grade_note("get_loss {:.6f}, mean of squared errors {:.6f}", got, expected);

@@ -1,5 +1,9 @@
 // Grader for lesson q3 (digit classification): shapes, the loss and its gradients, and the
 // accuracy after training on the held-out half of MNIST's test images.
+//
+// Devices (make grade DEVICE=cuda): the model and every input are moved to the grading
+// device, and the dataset is told to deliver its batches there (dataset.to(device)). Results
+// are read back with to_vector() / item() for the comparisons.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +26,9 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::DigitClassificationDataset;
+using ember::grading::move_dataset_to_device;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 constexpr double kTargetAccuracy = 0.97;
 
@@ -37,7 +44,7 @@ double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, co
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
-    const Tensor logits = model.run(images.slice(0, start, end));
+    const Tensor logits = model.run(on_device(images.slice(0, start, end)));
     if (logits.shape() != Shape{end - start, 10}) {
       throw std::runtime_error(fmt::format("run(x) for x of shape ({}, 784) returned shape {}; expected ({}, 10)",
                                            end - start, shape_str(logits.shape()), end - start));
@@ -82,8 +89,9 @@ std::string misclassified_picture(const DigitClassificationDataset& dataset,
 
 GRADED_TEST(q3, run_shapes, 1) {
   q3::DigitClassificationModel model;
+  move_to_device(model);
   for (int64_t batch : {1, 3, 64}) {
-    const Tensor x = ember::rand({batch, 784});
+    const Tensor x = on_device(ember::rand({batch, 784}));
     const Tensor logits = model.run(x);
     ASSERT_TRUE(logits.defined()) << "run returned an undefined tensor";
     ASSERT_EQ(logits.shape(), (Shape{batch, 10})) << "run(x) for x of shape (" << batch << ", 784) returned shape "
@@ -94,12 +102,13 @@ GRADED_TEST(q3, run_shapes, 1) {
 
 GRADED_TEST(q3, loss_and_gradients, 1) {
   q3::DigitClassificationModel model;
+  move_to_device(model);
   const auto params = model.named_parameters();
   ASSERT_FALSE(params.empty()) << "DigitClassificationModel has no parameters; register its layers in the constructor";
   const int64_t batch = 8;
-  const Tensor x = ember::rand({batch, 784});
+  const Tensor x = on_device(ember::rand({batch, 784}));
   const std::vector<float> digits = ember::randint(0, 10, {batch}).to_vector();
-  const Tensor y = ember::one_hot(ember::from_vector(digits, {batch}), 10);  // (8, 10)
+  const Tensor y = on_device(ember::one_hot(ember::from_vector(digits, {batch}), 10));  // (8, 10)
   model.zero_grad();
   const Tensor loss = model.get_loss(x, y);
   ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
@@ -140,10 +149,19 @@ GRADED_TEST(q3, loss_and_gradients, 1) {
 
 GRADED_TEST(q3, test_accuracy, 4) {
   q3::DigitClassificationModel model;  // first: an unfinished model fails before the data loads
-  const DigitClassificationDataset dataset;
+  move_to_device(model);
+  DigitClassificationDataset dataset;
+  move_dataset_to_device(dataset);  // the DataLoader's batches come on the grading device
   ember::course::clear_latest_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  ember::grading::run_with_device_note(
+      [&] { model.train(dataset); },
+      dataset.validation_x().device() == ember::grading::device()
+          ? std::string()
+          : "course::DigitClassificationDataset keeps its validation and test images on the CPU, "
+            "so on a GPU dataset.get_validation_accuracy(*this) gives run() CPU tensors while the "
+            "model is on the GPU; that is a limit of the course code, not of your model (see "
+            "docs/gpu.md, \"Grading on a GPU\")");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ember::course::TrainingHistory history = ember::course::latest_training_history();
   const double validation = accuracy_of(model, dataset.validation_x(), dataset.validation_labels());

@@ -3,6 +3,13 @@
 //   loss_is_cross_entropy                   1  get_loss is a finite scalar, the mean CE
 //   gradients_reach_characters_and_params   1  backward reaches every xs[t] and parameter
 //   test_accuracy                           4  >= 0.81 on the 500 held-out test words
+//
+// Devices (make grade DEVICE=cuda): the model and the characters and labels given to run and
+// get_loss are moved to the grading device (the characters of the gradient check stay CPU
+// leaves: their gradients come back through the move), and the test words are moved there a
+// bucket at a time. course::LanguageIDDataset cannot move to a GPU yet (it has no
+// to(Device)), so the batches a lesson's train() gets from course::BucketLoader stay on the
+// CPU; the test_accuracy check says so when training fails on a GPU (docs/gpu.md).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,6 +31,9 @@ namespace {
 
 using ember::Tensor;
 namespace F = ember::nn::functional;
+using ember::grading::move_dataset_to_device;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 constexpr int64_t kChars = 47;
 constexpr int64_t kLanguages = 5;
@@ -59,6 +69,26 @@ bool any_nonzero(const Tensor& t) {
   return false;
 }
 
+// The fraction of a split's words whose highest score is the right language, a bucket (one
+// word length) at a time: LanguageIDDataset::accuracy's count, with each bucket moved to the
+// grading device first.
+double accuracy_on(q4::LanguageIDModel& model, const ember::course::LanguageIDSplit& split) {
+  ember::NoGradGuard no_grad;
+  ember::course::EvalModeGuard eval_mode(model);
+  int64_t correct = 0;
+  for (int64_t b = 0; b < split.num_buckets(); ++b) {
+    const ember::data::Batch batch = split.bucket(b).to(ember::grading::device());
+    const int64_t count = batch.x.size(0);
+    const Tensor scores = model.run(ember::course::split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
+    ember::check(scores.defined() && scores.shape() == ember::Shape{count, kLanguages},
+                 "run(xs) returned shape {} for a batch of {} words of {} characters; expected ({}, {})",
+                 scores.defined() ? ember::shape_str(scores.shape()) : std::string("(undefined)"), count,
+                 batch.x.size(1), count, kLanguages);
+    correct += static_cast<int64_t>((scores.argmax(1) == batch.label.argmax(1)).sum().item());
+  }
+  return static_cast<float>(correct) / static_cast<float>(split.size());  // as the course counts
+}
+
 // Which language the trained model gives the test words of each language: counts with the
 // true language in rows and the predicted one in columns.
 std::string confusion_picture(q4::LanguageIDModel& model,
@@ -70,7 +100,7 @@ std::string confusion_picture(q4::LanguageIDModel& model,
   ember::NoGradGuard no_grad;
   static_cast<ember::nn::Module&>(model).eval();  // through Module: train(dataset) hides train(bool)
   for (int64_t b = 0; b < test.num_buckets(); ++b) {
-    const ember::data::Batch batch = test.bucket(b);  // x (B, L, 47), label (B, 5)
+    const ember::data::Batch batch = test.bucket(b).to(ember::grading::device());  // x (B, L, 47), label (B, 5)
     const Tensor scores = model.run(ember::course::split_time_steps(batch.x));  // (B, 5)
     const std::vector<float> predicted = scores.argmax(1).to_vector();
     const std::vector<float> truth = batch.label.argmax(1).to_vector();
@@ -89,12 +119,13 @@ std::string confusion_picture(q4::LanguageIDModel& model,
 
 GRADED_TEST(q4, run_output_shapes, 1) {
   q4::LanguageIDModel model;
+  move_to_device(model);
   ASSERT_FALSE(model.parameters().empty())
       << "LanguageIDModel has no parameters: register its layers with register_module";
   // (batch size, word length): single words and single characters included.
   const std::vector<std::pair<int64_t, int64_t>> cases = {{1, 1}, {2, 3}, {7, 1}, {16, 10}, {5, 6}};
   for (const auto& [batch, length] : cases) {
-    Tensor scores = model.run(random_characters(batch, length));
+    Tensor scores = model.run(on_device(random_characters(batch, length)));
     ASSERT_TRUE(scores.defined()) << "run() returned an undefined tensor for B=" << batch
                                   << ", L=" << length;
     const ember::Shape expected{batch, kLanguages};
@@ -109,8 +140,9 @@ GRADED_TEST(q4, run_output_shapes, 1) {
 
 GRADED_TEST(q4, loss_is_cross_entropy, 1) {
   q4::LanguageIDModel model;
-  std::vector<Tensor> xs = random_characters(8, 5);
-  Tensor y = random_languages(8);
+  move_to_device(model);
+  std::vector<Tensor> xs = on_device(random_characters(8, 5));
+  Tensor y = on_device(random_languages(8));
   Tensor loss = model.get_loss(xs, y);
   ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
   ASSERT_EQ(loss.numel(), 1) << "get_loss should return one number (the mean over the batch), "
@@ -127,9 +159,11 @@ GRADED_TEST(q4, loss_is_cross_entropy, 1) {
 
 GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
   q4::LanguageIDModel model;
+  move_to_device(model);
   const int64_t batch = 8, length = 6;
+  // Leaves on the CPU; on a GPU, their gradients come back through on_device's copy.
   std::vector<Tensor> xs = random_characters(batch, length, /*requires_grad=*/true);
-  Tensor loss = model.get_loss(xs, random_languages(batch));
+  Tensor loss = model.get_loss(on_device(xs), on_device(random_languages(batch)));
   ASSERT_TRUE(loss.requires_grad())
       << "the loss does not depend on anything that requires grad: are the layers registered "
          "parameters, and is the graph kept (no detach, no NoGradGuard)?";
@@ -152,16 +186,25 @@ GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
 
 GRADED_TEST(q4, test_accuracy, 4) {
   q4::LanguageIDModel model;  // first, so that an unfinished constructor fails at once
+  move_to_device(model);
   ember::course::LanguageIDDataset dataset;
+  // LanguageIDDataset has no to(Device) yet: then its batches stay on the CPU (see the top).
+  const bool moved = move_dataset_to_device(dataset);
   ember::course::clear_latest_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  ember::grading::run_with_device_note(
+      [&] { model.train(dataset); },
+      moved ? std::string()
+            : "course::LanguageIDDataset cannot move its words to a GPU yet, so the batches of "
+              "course::BucketLoader and dataset.get_validation_accuracy(*this) give your model CPU "
+              "tensors while it is on the GPU; that is a limit of the course code, not of your "
+              "model (see docs/gpu.md, \"Grading on a GPU\")");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ember::course::TrainingHistory history = ember::course::latest_training_history();
   // Words the model never trained on, a bucket (one word length) at a time.
-  const double accuracy = ember::course::LanguageIDDataset::accuracy(model, dataset.test());
-  const double dev_accuracy = dataset.get_validation_accuracy(model);
+  const double accuracy = accuracy_on(model, dataset.test());
+  const double dev_accuracy = accuracy_on(model, dataset.dev());
   grade_note("test accuracy {:.4f} on {} words (threshold {}); dev accuracy {:.4f}; training took "
              "{:.1f} s",
              accuracy, dataset.test().size(), kAccuracyThreshold, dev_accuracy, seconds);

@@ -4,6 +4,11 @@
 //   test_accuracy                2  >= 0.80 on 5,000 held-out t10k digits, with the
 //                                   convolution weights registered and in use
 //
+// Devices (make grade DEVICE=cuda): the inputs and weights given to Convolve, the model and
+// its inputs are moved to the grading device, and the dataset is told to deliver its batches
+// there (dataset.to(device)); the accuracies are counted on test and validation images moved
+// there too. Results are read back with to_vector() / item().
+//
 // The lesson asks for Convolve written with slices and element-wise ops. Ember has no
 // built-in convolution op (no conv2d in ops.h or nn/), so there is no engine shortcut for
 // this grader to detect; should one be added, this file must check that Convolve does not
@@ -28,6 +33,9 @@ namespace {
 
 using ember::Shape;
 using ember::Tensor;
+using ember::grading::move_dataset_to_device;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 constexpr double kAccuracyThreshold = 0.80;
 
@@ -96,8 +104,8 @@ std::string kernel_picture(const Tensor& kernel, const Tensor& digit, int digit_
 GRADED_TEST(q5, convolve_matches_reference, 1) {
   double largest = 0.0;
   for (const auto& [input_shape, weight_shape] : kCases) {
-    Tensor input = ember::randn(input_shape);
-    Tensor weight = ember::randn(weight_shape);
+    Tensor input = on_device(ember::randn(input_shape));
+    Tensor weight = on_device(ember::randn(weight_shape));
     Tensor out = q5::Convolve(input, weight);
     const Shape expected_shape{input_shape[0] - weight_shape[0] + 1,
                                input_shape[1] - weight_shape[1] + 1};
@@ -131,11 +139,11 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
   const float step = 1e-2f;
   double largest = 0.0;
   for (const auto& [input_shape, weight_shape] : cases) {
-    Tensor input = ember::randn(input_shape);
-    Tensor weight = ember::randn(weight_shape);
+    Tensor input = on_device(ember::randn(input_shape));
+    Tensor weight = on_device(ember::randn(weight_shape));  // a leaf on the device
     weight.set_requires_grad(true);
-    Tensor projection = ember::randn({input_shape[0] - weight_shape[0] + 1,
-                                      input_shape[1] - weight_shape[1] + 1});
+    Tensor projection = on_device(ember::randn({input_shape[0] - weight_shape[0] + 1,
+                                                input_shape[1] - weight_shape[1] + 1}));
     Tensor loss = (q5::Convolve(input, weight) * projection).sum();
     ASSERT_TRUE(loss.requires_grad())
         << "Convolve(" << shapes(input_shape, weight_shape) << ") is not connected to the weight "
@@ -152,7 +160,7 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
         std::vector<float> shifted = base;
         shifted[k] += delta;
         return static_cast<double>(
-            (q5::Convolve(input, ember::from_vector(shifted, weight_shape)) * projection)
+            (q5::Convolve(input, on_device(ember::from_vector(shifted, weight_shape))) * projection)
                 .sum()
                 .item());
       };
@@ -172,31 +180,43 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
 
 GRADED_TEST(q5, test_accuracy, 2) {
   q5::DigitConvolutionalModel model;
+  move_to_device(model);
   // Sanity first: the kernel is a registered (3, 3) parameter and forward uses it.
   bool registered = false;
   for (const auto& [name, parameter] : model.named_parameters()) {
     if (name == "convolution_weights") registered = parameter.shape() == Shape{3, 3};
   }
   ASSERT_TRUE(registered) << "the model has no (3, 3) parameter named \"convolution_weights\"";
-  Tensor scores = model.forward(ember::rand({4, 784}));
+  Tensor scores = model.forward(on_device(ember::rand({4, 784})));
   ASSERT_TRUE(scores.defined() && scores.shape() == Shape({4, 10}))
       << "forward on (4, 784) returned "
       << (scores.defined() ? ember::shape_str(scores.shape()) : std::string("an undefined tensor"))
       << "; expected (4, 10)";
   model.zero_grad();
-  model.get_loss(ember::rand({4, 784}), ember::one_hot(ember::randint(0, 10, {4}), 10)).backward();
+  model.get_loss(on_device(ember::rand({4, 784})),
+                 on_device(ember::one_hot(ember::randint(0, 10, {4}), 10)))
+      .backward();
   ASSERT_TRUE(model.convolution_weights.grad().defined())
       << "no gradient reached convolution_weights: forward must convolve the images with it";
   model.zero_grad();
 
   ember::course::DigitConvolutionDataset dataset;
+  move_dataset_to_device(dataset);  // the DataLoader's batches come on the grading device
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  ember::grading::run_with_device_note(
+      [&] { model.train(dataset); },
+      dataset.validation_x().device() == ember::grading::device()
+          ? std::string()
+          : "course::DigitConvolutionDataset keeps its validation and test images on the CPU, "
+            "so on a GPU dataset.get_validation_accuracy(*this) gives forward() CPU tensors while "
+            "the model is on the GPU; that is a limit of the course code, not of your model (see "
+            "docs/gpu.md, \"Grading on a GPU\")");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double accuracy = ember::course::DigitConvolutionDataset::accuracy(
-      model, dataset.test_x(), dataset.test_labels());
-  const double validation_accuracy = dataset.get_validation_accuracy(model);
+      model, on_device(dataset.test_x()), on_device(dataset.test_labels()));
+  const double validation_accuracy = ember::course::DigitConvolutionDataset::accuracy(
+      model, on_device(dataset.validation_x()), on_device(dataset.validation_labels()));
   grade_note("test accuracy {:.4f} on {} held-out digits (threshold {}); validation accuracy "
              "{:.4f}; training took {:.1f} s",
              accuracy, dataset.test_x().size(0), kAccuracyThreshold, validation_accuracy, seconds);
@@ -205,7 +225,7 @@ GRADED_TEST(q5, test_accuracy, 2) {
 
   // A picture, when EMBER_PICTURES_DIR asks for one; it never changes the points.
   const std::string problem = ember::course::svg::draw_picture("q5", "kernel", [&] {
-    return kernel_picture(model.convolution_weights, dataset.test_x()[0],
+    return kernel_picture(model.convolution_weights.cpu(), dataset.test_x()[0].cpu(),
                           static_cast<int>(dataset.test_labels()[0].item()));
   });
   if (!problem.empty()) grade_note("{}", problem);

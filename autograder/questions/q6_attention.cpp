@@ -15,6 +15,11 @@
 // identity (weight = I, bias = 0) the output is weights @ input, and when the first T
 // channels of the input at position s are the one-hot vector e_s, the first T channels of
 // output row t are exactly row t of the attention weights.
+//
+// Devices (make grade DEVICE=cuda): every layer is moved to the grading device before the
+// test sets its weights (mask buffers included: a mask kept in a plain member would stay on
+// the CPU), and so is every input. The references read the weights and inputs back with
+// to_vector().
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -34,6 +39,8 @@ namespace {
 
 using ember::Shape;
 using ember::Tensor;
+using ember::grading::move_to_device;
+using ember::grading::on_device;
 
 const std::vector<int64_t> kSequenceLengths = {2, 4, 16};
 
@@ -225,6 +232,7 @@ std::string case_name(int64_t B, int64_t T, int64_t C) {
 GRADED_TEST(q6, attention_output_shape, 1) {
   const int64_t C = 6, block_size = 8;
   q6::Attention attention(C, block_size);
+  move_to_device(attention);
   // The constructor is given; check it was left intact (the other checks rely on it).
   const std::vector<std::string> layers = {"k_layer", "q_layer", "v_layer"};
   const auto children = attention.named_children();
@@ -243,7 +251,7 @@ GRADED_TEST(q6, attention_output_shape, 1) {
   }
   ASSERT_TRUE(has_mask) << "Attention has no buffer named 'mask'";
   for (int64_t T : {int64_t{1}, int64_t{3}, block_size}) {
-    Tensor out = attention.forward(ember::randn({2, T, C}));
+    Tensor out = attention.forward(on_device(ember::randn({2, T, C})));
     ASSERT_TRUE(out.defined()) << "forward returned an undefined tensor";
     const Shape expected{2, T, C};
     ASSERT_EQ(out.shape(), expected)
@@ -260,6 +268,7 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
     const int64_t B = random_int(1, 3);
     const int64_t C = T + random_int(1, 6);  // room for T one-hot position channels
     q6::Attention attention(C, T + random_int(0, 4));
+    move_to_device(attention);
     randomize_linear(*attention.q_layer, 0.5f);
     randomize_linear(*attention.k_layer, 0.5f);
     {
@@ -270,7 +279,7 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
     }
     // Channels 0..T-1 of position s hold e_s; the other channels are random.
     Tensor positions = ember::eye(T).unsqueeze(0).expand({B, T, T});                  // (B, T, T)
-    Tensor input = ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous();  // (B, T, C)
+    Tensor input = on_device(ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous());  // (B, T, C)
     Tensor out = attention.forward(input);
     const Shape expected{B, T, C};
     ASSERT_TRUE(out.defined() && out.shape() == expected)
@@ -330,10 +339,11 @@ GRADED_TEST(q6, attention_matches_reference, 1) {
   for (int64_t T : kSequenceLengths) {
     const int64_t B = random_int(1, 4), C = random_int(2, 12);
     q6::Attention attention(C, T + random_int(0, 4));
+    move_to_device(attention);
     randomize_linear(*attention.q_layer, 0.5f);
     randomize_linear(*attention.k_layer, 0.5f);
     randomize_linear(*attention.v_layer, 0.5f);
-    Tensor input = ember::randn({B, T, C});
+    Tensor input = on_device(ember::randn({B, T, C}));
     const std::vector<double> expected = reference_attention(attention, input);
     if (!expect_close(attention.forward(input), {B, T, C}, expected,
                       "Attention (" + case_name(B, T, C) + ")", &largest)) {
@@ -358,6 +368,7 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
       q6::MultiHeadAttention attention(d_in, d_out, T + random_int(0, 4), num_heads, qkv_bias,
                                        dropout);
       attention.eval();
+      move_to_device(attention);
       const std::string name = "MultiHeadAttention(d_in=" + std::to_string(d_in) +
                                ", d_out=" + std::to_string(d_out) +
                                ", num_heads=" + std::to_string(num_heads) +
@@ -373,7 +384,7 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
       }
       ASSERT_NE(attention.out_proj, nullptr) << name << ": out_proj must be set";
       randomize_linear(*attention.out_proj, 0.5f);
-      Tensor input = ember::randn({B, T, d_in});
+      Tensor input = on_device(ember::randn({B, T, d_in}));
       const std::vector<double> expected = reference_multi_head(attention, input, num_heads);
       if (!expect_close(attention.forward(input), {B, T, d_out}, expected, name, &largest)) {
         grade_note("{} differs from the reference", name);
@@ -430,7 +441,7 @@ GRADED_TEST(q6, layer_norm_matches_reference, 1) {
     for (float b : norm->beta.to_vector()) ASSERT_EQ(b, 0.0f) << "beta must start as zeros";
     randomize(norm->gamma, 1.0f);
     randomize(norm->beta, 1.0f);
-    Tensor input = ember::randn(c.shape) * 3.0f + 2.0f;  // far from mean 0, variance 1
+    Tensor input = on_device(ember::randn(c.shape) * 3.0f + 2.0f);  // far from mean 0, variance 1
     const std::vector<double> expected =
         reference_layer_norm(input, norm->gamma, norm->beta, static_cast<double>(c.eps));
     const std::string name = "LayerNorm(" + std::to_string(d) + ", eps=" + std::to_string(c.eps) +

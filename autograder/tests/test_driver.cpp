@@ -257,6 +257,7 @@ TEST(DriverEndToEnd, UsageErrorsExitWithTwo) {
       {"--report", "--report needs a value"},
       {"--no-html --html x.html" + exe, "--html and --no-html contradict each other"},
       {"--html ''" + exe, "--html needs a file name"},
+      {"--device gpu" + exe, "EMBER_DEVICE='gpu' is not a device: use cpu (the default), cuda"},
   };
   for (const auto& [args, message] : cases) {
     const Outcome outcome = run_driver(args, dir);
@@ -298,7 +299,7 @@ TEST(DriverEndToEnd, RealCMakeBuild) {
   EXPECT_EQ(results.at("score").number, 4);
   EXPECT_EQ(results.at("max_score").number, 10);
   // With a build tree, the HTML report and the pictures live in it by default.
-  EXPECT_CONTAINS(outcome.out, "Total: 4/10\n\nHTML report: " + build + "/grade-report.html\n");
+  EXPECT_CONTAINS(outcome.out, "Total: 4/10\nDevice: cpu\n\nHTML report: " + build + "/grade-report.html\n");
   EXPECT_CONTAINS(read_text(build + "/grade-report.html"), "Question q1");
   EXPECT_TRUE(fs::is_directory(build + "/pictures"));
 
@@ -321,6 +322,7 @@ TEST(Harness, RunsOnItsOwnAndWritesTheProtocol) {
   EXPECT_CONTAINS(outcome.out, "[  POINTS  ] q0: 4/4");
   EXPECT_EQ(read_text(results),
             "ember-grade\t1\n"
+            "device\tcpu\t\n"
             "plan\tq0\tshapes_add_up\t1\n"
             "plan\tq0\tnotes_survive_escaping\t3\n"
             "start\tq0\tshapes_add_up\t1\n"
@@ -376,7 +378,7 @@ TEST(DriverEndToEnd, HtmlReportWithPictures) {
   const std::string line = "\nHTML report: " + (dir.path() / "report.html").string() + "\n";
   ASSERT_GE(outcome.out.size(), line.size());
   EXPECT_EQ(outcome.out.substr(outcome.out.size() - line.size()), line);
-  EXPECT_CONTAINS(outcome.out, "Total: 10/14\n" + line);
+  EXPECT_CONTAINS(outcome.out, "Total: 10/14\nDevice: cpu\n" + line);
   EXPECT_EQ(read_text(dir / "report.txt"), outcome.out);
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
   EXPECT_NOT_CONTAINS(results.at("output").string, "HTML report");

@@ -53,6 +53,38 @@ TEST(Protocol, ParsesWhatItWrites) {
   ASSERT_TRUE(protocol::parse_line("done").has_value());
 }
 
+TEST(Protocol, DeviceLineRoundTrips) {
+  EXPECT_EQ(protocol::device_line("cpu", ""), "device\tcpu\t\n");
+  std::string line = protocol::device_line("cuda:0", "no CUDA device\tis available\n(really)");
+  line.pop_back();
+  const auto record = protocol::parse_line(line);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->kind, protocol::Kind::Device);
+  EXPECT_EQ(record->name, "cuda:0");
+  EXPECT_EQ(record->message, "no CUDA device\tis available\n(really)");
+  for (const char* bad : {"device", "device\tcpu", "device\t\tproblem", "device\tcpu\ta\tb"}) {
+    EXPECT_FALSE(protocol::parse_line(bad).has_value()) << bad;
+  }
+}
+
+TEST(Protocol, NormalizesDeviceNames) {
+  EXPECT_EQ(protocol::normalize_device(""), "cpu");
+  EXPECT_EQ(protocol::normalize_device("cpu"), "cpu");
+  EXPECT_EQ(protocol::normalize_device("cuda"), "cuda:0");
+  EXPECT_EQ(protocol::normalize_device("cuda:0"), "cuda:0");
+  EXPECT_EQ(protocol::normalize_device("cuda:1"), "cuda:1");
+  EXPECT_EQ(protocol::normalize_device("cuda:12"), "cuda:12");
+  for (const char* junk : {"gpu", "CPU", "Cuda", " cuda", "cuda:", "cuda:-1", "cuda:01", "cuda:1x",
+                           "cuda:99999", "cuda0", "cpu:0", "mps"}) {
+    EXPECT_FALSE(protocol::normalize_device(junk).has_value()) << junk;
+  }
+  const std::string message = protocol::bad_device_message("gpu");
+  EXPECT_NE(message.find("EMBER_DEVICE='gpu' is not a device"), std::string::npos) << message;
+  EXPECT_NE(message.find("cpu (the default), cuda (the first GPU, cuda:0) or cuda:N"),
+            std::string::npos)
+      << message;
+}
+
 TEST(Protocol, RejectsMalformedLines) {
   for (const char* line : {"", "nonsense", "check\tq3\tx\t1\t2\tPASS",  // too few fields
                            "check\tq3\tx\tone\t2\tPASS\tm", "check\tq3\tx\t1\t2\tMAYBE\tm",

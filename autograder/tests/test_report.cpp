@@ -67,6 +67,44 @@ TEST(Report, Summary) {
             "Total: 6/10\n");
 }
 
+TEST(Report, SummarySaysWhichDevice) {
+  QuestionResult q0;
+  q0.id = "q0";
+  q0.max = 4;
+  q0.earned = 4;
+  q0.device = "cpu";
+  EXPECT_EQ(render_summary({q0}, summarize_device("cpu", {q0})),
+            "Provisional grades\n"
+            "==================\n"
+            "Question q0: 4/4\n"
+            "------------------\n"
+            "Total: 4/4\n"
+            "Device: cpu\n");
+  // What the questions reported wins over what was asked for; with no report, the request.
+  q0.device = "cuda:1";
+  EXPECT_EQ(summarize_device("cuda:1", {q0}).line(), "Device: cuda:1");
+  QuestionResult unbuilt;
+  unbuilt.id = "q1";
+  EXPECT_EQ(summarize_device("cpu", {unbuilt}).line(), "Device: cpu");
+  EXPECT_EQ(summarize_device("cuda:0", {unbuilt}).line(),
+            "Device: cuda:0 was asked for, but no question program ran to use it");
+  EXPECT_EQ(summarize_device("cuda:0", {unbuilt, q0}).line(), "Device: cuda:1");
+  // A device that could not be used: the first problem reported.
+  QuestionResult q2 = unbuilt;
+  q2.id = "q2";
+  q2.device = "cuda:0";
+  q2.device_problem = "EMBER_DEVICE=cuda: no CUDA device is available";
+  const DeviceSummary failed = summarize_device("cuda:0", {unbuilt, q2});
+  EXPECT_EQ(failed.name, "cuda:0");
+  EXPECT_EQ(failed.line(), "Device: cuda:0 could not be used: EMBER_DEVICE=cuda: no CUDA device is available");
+  const std::string json = render_results_json({q2}, "out", failed);
+  EXPECT_NE(json.find("\"extra_data\": {\"device\": \"cuda:0\", \"device_problem\": \"EMBER_DEVICE=cuda: "
+                      "no CUDA device is available\"},"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(render_results_json({q2}, "out").find("extra_data"), std::string::npos);
+}
+
 TEST(Report, ResultsJson) {
   const std::string json = render_results_json({sample_question()}, "all \"the\" text\n");
   EXPECT_NE(json.find("\"score\": 2,"), std::string::npos) << json;

@@ -73,7 +73,11 @@ DataLoader::Iterator::Iterator(const DataLoader* loader,
 
 void DataLoader::Iterator::load() {
   if (position_ < loader_->size()) {
-    batch_ = loader_->dataset_->get_batch(loader_->batch_indices(*order_, position_));
+    const Dataset& dataset = *loader_->dataset_;
+    batch_ = dataset.get_batch(loader_->batch_indices(*order_, position_));
+    // After dataset.to(device): a no-op for a TensorDataset (its batches are gathered there),
+    // a copy for a dataset that builds its batches on the CPU.
+    if (const auto& device = dataset.target_device()) batch_ = batch_.to(*device);
   } else {
     batch_ = Batch();
   }

@@ -1,11 +1,27 @@
 #include "ember/data/dataset.h"
 
+#include "ember/backend.h"
 #include "ember/creation.h"
 #include "ember/error.h"
 #include "ember/ops.h"
 #include "ember/shape.h"
 
 namespace ember::data {
+
+Example Example::to(Device device) const {
+  Example moved;
+  if (x.defined()) moved.x = x.to(device);
+  if (label.defined()) moved.label = label.to(device);
+  return moved;
+}
+
+Dataset& Dataset::to(Device device) {
+  // Fail here, with the engine's own explanation ("built without CUDA", "no CUDA device"),
+  // rather than at the first batch.
+  backend_for(device);
+  target_device_ = device;
+  return *this;
+}
 
 Example Dataset::get_batch(const std::vector<int64_t>& indices) const {
   check(!indices.empty(), "Dataset::get_batch: the list of indices is empty");
@@ -38,6 +54,9 @@ TensorDataset::TensorDataset(Tensor x, Tensor labels) : x_(std::move(x)), labels
   check(x_.size(0) == labels_.size(0),
         "TensorDataset: x has {} examples (shape {}) but labels has {} (shape {})", x_.size(0),
         shape_str(x_.shape()), labels_.size(0), shape_str(labels_.shape()));
+  check(x_.device() == labels_.device(),
+        "TensorDataset: x is on {} but labels is on {}; move one with .to(device)",
+        x_.device().str(), labels_.device().str());
 }
 
 TensorDataset::TensorDataset(Tensor x) : x_(std::move(x)) {
@@ -47,6 +66,16 @@ TensorDataset::TensorDataset(Tensor x) : x_(std::move(x)) {
 }
 
 int64_t TensorDataset::size() const { return x_.size(0); }
+
+TensorDataset& TensorDataset::to(Device device) {
+  // Copy first, then swap, so that a failed copy leaves the dataset as it was.
+  Tensor x = x_.to(device);
+  Tensor labels = labels_.defined() ? labels_.to(device) : Tensor();
+  Dataset::to(device);
+  x_ = std::move(x);
+  labels_ = std::move(labels);
+  return *this;
+}
 
 Example TensorDataset::get(int64_t i) const {
   check(i >= 0 && i < size(), "TensorDataset: index {} is out of range for a dataset of {} examples",

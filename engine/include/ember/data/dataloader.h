@@ -14,6 +14,8 @@
 // compile); constructed from a shared_ptr it shares ownership.
 // Randomness: each begin() (each range-for) draws a new order with
 // ember::randperm_indices, so ember::manual_seed makes the sequence of epochs reproducible.
+// Devices: after dataset.to(device) (see dataset.h) every batch is delivered on that device;
+// otherwise batches come wherever the dataset's get_batch makes them.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,99 @@
+// The grading device: EMBER_DEVICE parsed, checked against this build and machine, kept.
+#include "grade_device.h"
+
+#include <cstdlib>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include <ember/backend.h>
+#include <ember/error.h>
+
+#include "grade_protocol.h"
+
+namespace ember::grading {
+
+namespace protocol = ::ember::grading::protocol;
+
+Device parse_device(std::string_view value) {
+  const auto name = protocol::normalize_device(value);
+  if (!name) throw Error(protocol::bad_device_message(value));
+  if (*name == "cpu") return Device::cpu();
+  return Device::cuda(std::stoi(name->substr(5)));  // "cuda:N"; at most 4 digits
+}
+
+namespace {
+
+// The first sentence of the message for a device that cannot be used.
+std::string unusable_headline(Device device, std::string_view requested) {
+  const std::string asked = fmt::format("{}={}", protocol::kDeviceVariable,
+                                        requested.empty() ? device.str() : std::string(requested));
+  if (!cuda::is_available()) {
+    return asked + ": no CUDA device is available, so no check was run (not on the CPU either)";
+  }
+  return fmt::format("{}: {} cannot be used, so no check was run (not on the CPU either)", asked,
+                     device.str());
+}
+
+}  // namespace
+
+std::string device_problem(Device device, std::string_view requested) {
+  if (device.is_cpu()) return {};
+  std::string why;
+  try {
+    backend_for(device);  // throws with the engine's explanation when the device is unusable
+    return {};
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  return fmt::format(
+      "{}. The engine says: {}. Grade on the CPU with DEVICE=cpu (the default), or on a machine "
+      "with an NVIDIA GPU and a build with CUDA (docs/gpu.md)",
+      unusable_headline(device, requested), why);
+}
+
+DeviceChoice choose_device(const char* value) {
+  DeviceChoice choice;
+  choice.requested = value != nullptr ? value : "";
+  try {
+    choice.device = parse_device(choice.requested);
+    choice.name = choice.device.str();
+  } catch (const std::exception& e) {
+    choice.device = Device::cpu();
+    choice.name = choice.requested;
+    choice.problem = e.what();
+    choice.headline = choice.problem;
+    return choice;
+  }
+  try {
+    choice.problem = device_problem(choice.device, choice.requested);
+    if (!choice.problem.empty()) choice.headline = unusable_headline(choice.device, choice.requested);
+  } catch (const std::exception& e) {  // only std::bad_alloc and the like
+    choice.problem = choice.headline = e.what();
+  }
+  return choice;
+}
+
+const DeviceChoice& device_choice() {
+  static const DeviceChoice choice = choose_device(std::getenv(protocol::kDeviceVariable));
+  return choice;
+}
+
+Device device() {
+  const DeviceChoice& choice = device_choice();
+  if (!choice.problem.empty()) throw Error(choice.problem);
+  return choice.device;
+}
+
+bool on_gpu() { return !device().is_cpu(); }
+
+Tensor on_device(const Tensor& tensor) { return tensor.to(device()); }
+
+std::vector<Tensor> on_device(const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> moved;
+  moved.reserve(tensors.size());
+  for (const Tensor& tensor : tensors) moved.push_back(on_device(tensor));
+  return moved;
+}
+
+}  // namespace ember::grading
