@@ -60,9 +60,6 @@ StridedLayout broadcast_layout(const Tensor& t, const Shape& shape) {
   return layout;
 }
 
-void check_defined(const Tensor& t, const char* op) {
-  EMBER_CHECK(t.defined(), "{}: the tensor is undefined (default-constructed, never assigned)", op);
-}
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
   EMBER_CHECK(a.device() == b.device(),
@@ -95,21 +92,14 @@ bool StridedLayout::is_contiguous() const {
   return true;
 }
 
-const TensorImpl& Tensor::checked_impl(const char* op) const {
-  check_defined(*this, op);
-  return *impl_;
+void Tensor::throw_undefined(const char* op) {
+  throw Error(fmt::format("{}: the tensor is undefined (default-constructed, never assigned)", op));
 }
 
 // ---------------------------------------------------------------------------------------
 // What it is
 
-const Shape& Tensor::shape() const { return checked_impl("shape").shape; }
-const Shape& Tensor::strides() const { return checked_impl("strides").strides; }
-int64_t Tensor::offset() const { return checked_impl("offset").offset; }
-int64_t Tensor::dim() const { return static_cast<int64_t>(checked_impl("dim").shape.size()); }
 int64_t Tensor::numel() const { return shape_numel(checked_impl("numel").shape); }
-Device Tensor::device() const { return checked_impl("device").storage->device(); }
-float* Tensor::data_ptr() const { return checked_impl("data_ptr").storage->data() + impl_->offset; }
 
 int64_t Tensor::size(int64_t dim) const {
   const TensorImpl& impl = checked_impl("size");
@@ -454,7 +444,6 @@ Tensor Tensor::clone() const {
 // ---------------------------------------------------------------------------------------
 // Autograd on the handle
 
-bool Tensor::requires_grad() const { return checked_impl("requires_grad").requires_grad; }
 bool Tensor::is_leaf() const { return checked_impl("is_leaf").grad_fn == nullptr; }
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked_impl("grad_fn").grad_fn; }
 

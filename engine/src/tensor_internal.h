@@ -26,7 +26,9 @@ StridedLayout broadcast_layout(const Tensor& t, const Shape& shape);
 inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
 
 // Throws "<op>: expected an defined tensor" style errors for misuse.
-void check_defined(const Tensor& t, const char* op);
+inline void check_defined(const Tensor& t, const char* op) {
+  if (!t.defined()) Tensor::throw_undefined(op);
+}
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 
 // True when an op reading t would be recorded for autograd. Ops test it before building

@@ -65,13 +65,13 @@ class Tensor {
 
   // ---- what it is ----------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const;
-  const Shape& strides() const;
-  int64_t offset() const;
+  const Shape& shape() const { return checked_impl("shape").shape; }
+  const Shape& strides() const { return checked_impl("strides").strides; }
+  int64_t offset() const { return checked_impl("offset").offset; }
   int64_t size(int64_t dim) const;
-  int64_t dim() const;
+  int64_t dim() const { return static_cast<int64_t>(checked_impl("dim").shape.size()); }
   int64_t numel() const;
-  Device device() const;
+  Device device() const { return checked_impl("device").storage->device(); }
   bool is_contiguous() const;
   // The single value of a one-element tensor ("item: expected one element, got shape (2, 3)").
   float item() const;
@@ -102,7 +102,7 @@ class Tensor {
   Tensor clone() const;  // a copy with its own storage, still in the graph
 
   // ---- autograd --------------------------------------------------------------
-  bool requires_grad() const;
+  bool requires_grad() const { return checked_impl("requires_grad").requires_grad; }
   // Marks a leaf as a parameter to differentiate. As in PyTorch, only a leaf can be set
   // back to false (a result of ops that requires grad is part of the graph).
   Tensor& set_requires_grad(bool requires_grad = true);
@@ -172,11 +172,19 @@ class Tensor {
 
   // ---- internals, for ops and backends -----------------------------------------
   const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
-  float* data_ptr() const;  // device pointer to element 0 of this view
+  // Device pointer to element 0 of this view.
+  float* data_ptr() const { return checked_impl("data_ptr").storage->data() + impl_->offset; }
   bool same_impl(const Tensor& other) const { return impl_ == other.impl_; }
+  // Throws "<op>: the tensor is undefined (default-constructed, never assigned)".
+  [[noreturn]] static void throw_undefined(const char* op);
 
  private:
-  const TensorImpl& checked_impl(const char* op) const;
+  // The impl, or an ember::Error naming op for an undefined tensor. Inline (with the
+  // accessors above) because every op calls them several times.
+  const TensorImpl& checked_impl(const char* op) const {
+    if (!impl_) throw_undefined(op);
+    return *impl_;
+  }
   std::shared_ptr<TensorImpl> impl_;
 };
 
