@@ -71,6 +71,15 @@ MatrixOperand describe_operand(const Tensor& x) {
   return operand;
 }
 
+// True when x's matrices are stored column by column: x is the transpose of a dense
+// row-major tensor (w.t(), q.transpose(-1, -2)), so x.transpose(-1, -2) is row-major.
+bool is_transposed_view(const Tensor& x) {
+  int64_t rows = x.size(-2), cols = x.size(-1);
+  const Shape& strides = x.strides();
+  int64_t row_stride = strides[x.dim() - 2], col_stride = strides[x.dim() - 1];
+  return rows > 1 && cols > 1 && row_stride == 1 && col_stride >= rows;
+}
+
 // Both at least 2-D with matching inner dims; batch dims broadcast.
 Tensor matmul_batched(const Tensor& a, const Tensor& b) {
   int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
@@ -79,9 +88,12 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
   int64_t batch_count = shape_numel(batch);
 
   Shape a_target = batch, b_target = batch, out_shape = batch;
-  a_target.insert(a_target.end(), {m, k});
-  b_target.insert(b_target.end(), {k, n});
-  out_shape.insert(out_shape.end(), {m, n});
+  a_target.push_back(m);
+  a_target.push_back(k);
+  b_target.push_back(k);
+  b_target.push_back(n);
+  out_shape.push_back(m);
+  out_shape.push_back(n);
 
   MatrixOperand left = describe_operand(a.detach().expand(a_target));
   MatrixOperand right = describe_operand(b.detach().expand(b_target));
@@ -94,11 +106,28 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
   if (!any_requires_grad({a, b})) return out;
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
   Tensor a_value = a.detach(), b_value = b.detach();
+  const bool a_transposed = is_transposed_view(a_value), b_transposed = is_transposed_view(b_value);
   return record_op("matmul", {a, b}, out, [=](const Tensor& grad) {
     // C = A B: dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
+    //
+    // Each gradient comes out in its operand's layout. For an operand that is a transposed
+    // view, as Q in K @ Q.transpose(1, 2), the GEMM computes the transpose of the gradient,
+    // dB^T = dC^T A, as a dense (..., n, k) result, and the gradient is its transposed view.
+    // The transpose node behind the operand then turns it back into a dense tensor for Q,
+    // instead of handing Q a strided view that the next op would have to copy.
     Grads grads(2);
-    if (need_a) grads[0] = sum_to_shape(matmul(grad, b_value.transpose(-1, -2)), a_value.shape());
-    if (need_b) grads[1] = sum_to_shape(matmul(a_value.transpose(-1, -2), grad), b_value.shape());
+    if (need_a) {
+      Tensor grad_a = a_transposed
+                          ? matmul(b_value, grad.transpose(-1, -2)).transpose(-1, -2)  // (..., k, m)^T
+                          : matmul(grad, b_value.transpose(-1, -2));                   // (..., m, k)
+      grads[0] = sum_to_shape(grad_a, a_value.shape());
+    }
+    if (need_b) {
+      Tensor grad_b = b_transposed
+                          ? matmul(grad.transpose(-1, -2), a_value).transpose(-1, -2)  // (..., n, k)^T
+                          : matmul(a_value.transpose(-1, -2), grad);                   // (..., k, n)
+      grads[1] = sum_to_shape(grad_b, b_value.shape());
+    }
     return grads;
   });
 }

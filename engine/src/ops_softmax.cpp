@@ -21,6 +21,27 @@ Tensor softmax_kernel(const Tensor& x, int64_t dim, bool log, const char* name) 
   return out.movedim(-1, d);
 }
 
+// The gradient of softmax_kernel's result y = out, from the gradient of y, in one kernel
+// per row (the formulas are in backend.h). y came out of softmax_kernel, so moving dim
+// last again gives its dense rows back without a copy; grad is copied only if it is not
+// dense in that order (an expanded gradient of a sum, say).
+Tensor softmax_backward_kernel(const Tensor& y, const Tensor& grad, int64_t dim, bool log) {
+  if (y.dim() == 0) {
+    return softmax_backward_kernel(y.reshape({1}), grad.reshape({1}), 0, log).reshape({});
+  }
+  int64_t d = normalize_dim(dim, y.dim(), "softmax backward");
+  Tensor y_rows = y.movedim(d, -1).contiguous();        // (..., n)
+  Tensor grad_rows = grad.movedim(d, -1).contiguous();  // (..., n)
+  Tensor grad_in = empty_tensor(y_rows.shape(), y.device());
+  int64_t cols = y_rows.size(-1);
+  int64_t rows = cols == 0 ? 0 : y_rows.numel() / cols;
+  if (y_rows.numel() > 0) {
+    backend_of(y).softmax_backward(y_rows.data_ptr(), grad_rows.data_ptr(), grad_in.data_ptr(),
+                                   rows, cols, log);
+  }
+  return grad_in.movedim(-1, d);
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
@@ -29,7 +50,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor y = out.detach();
   return record_op("softmax", {x}, out, [y, dim](const Tensor& grad) {
     // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
-    return Grads{y * (grad - sum(grad * y, dim, true))};
+    return Grads{softmax_backward_kernel(y, grad, dim, false)};
   });
 }
 
@@ -39,7 +60,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor y = out.detach();
   return record_op("log_softmax", {x}, out, [y, dim](const Tensor& grad) {
     // dx = g - softmax(x) * sum(g), with softmax(x) = exp(log_softmax(x)).
-    return Grads{grad - exp(y) * sum(grad, dim, true)};
+    return Grads{softmax_backward_kernel(y, grad, dim, true)};
   });
 }
 

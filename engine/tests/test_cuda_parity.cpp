@@ -585,6 +585,35 @@ TEST(CudaParity, SoftmaxAndLogSoftmax) {
   EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return log_softmax(t, 1); }, masked, {1e-6, 1e-6}, false));
 }
 
+TEST(CudaParity, SoftmaxBackwardKernel) {
+  // The fused gradient kernel on its own, called through the backend with the forward's
+  // output y: short and long rows, and masked rows where y holds exact zeros (softmax) or
+  // -inf (log_softmax).
+  SKIP_WITHOUT_CUDA();
+  struct Case {
+    int64_t rows, cols;
+  };
+  for (Case c : {Case{1, 1}, Case{37, 10}, Case{6, 64}, Case{3, 5000}}) {
+    for (bool log : {false, true}) {
+      SCOPED_TRACE(std::to_string(c.rows) + " x " + std::to_string(c.cols) + (log ? " log" : ""));
+      std::vector<float> x = host_uniform(c.rows * c.cols, -4, 4, 146);
+      for (int64_t r = 0; r < c.rows; ++r) {  // a causal mask: -inf right of the diagonal
+        for (int64_t j = r + 1; j < c.cols; ++j) x[r * c.cols + j] = -kInf;
+      }
+      std::vector<float> g = host_uniform(c.rows * c.cols, -1, 1, 147);
+      auto run = [&](Device device) {
+        Backend& backend = backend_for(device);
+        Tensor xs = from_vector(x, {c.rows, c.cols}, device), gs = from_vector(g, {c.rows, c.cols}, device);
+        Tensor y = zeros({c.rows, c.cols}, device), dx = zeros({c.rows, c.cols}, device);
+        backend.softmax(xs.data_ptr(), y.data_ptr(), c.rows, c.cols, log);
+        backend.softmax_backward(y.data_ptr(), gs.data_ptr(), dx.data_ptr(), c.rows, c.cols, log);
+        return dx.to_vector();
+      };
+      EXPECT_TRUE(values_near(run(kCuda), run(Device::cpu()), {1e-5, 1e-4}, "softmax_backward"));
+    }
+  }
+}
+
 // ---- joining and indexing -------------------------------------------------------------------
 
 TEST(CudaParity, CatStackAndIndexSelect) {

@@ -96,6 +96,32 @@ TEST(NnGradcheck, LinearFunctional) {
   EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& v) { return F::linear(v[0], v[1], v[2]); },
                         {make_input({3, 4}, -1, 1, 1), make_input({2, 4}, -1, 1, 2),
                          make_input({2}, -1, 1, 3)}));
+  // linear has a node of its own: its backward must handle batch dims, a single vector, a
+  // strided input, no bias, and inputs that need no gradient.
+  auto linear = [](const std::vector<Tensor>& v) { return F::linear(v[0], v[1], v[2]); };
+  EXPECT_TRUE(gradcheck(linear, {make_input({2, 3, 4}, -1, 1, 4), make_input({5, 4}, -1, 1, 5),
+                                 make_input({5}, -1, 1, 6)}));
+  EXPECT_TRUE(gradcheck(linear, {make_input({4}, -1, 1, 7), make_input({3, 4}, -1, 1, 8),
+                                 make_input({3}, -1, 1, 9)}));
+  EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& v) { return F::linear(v[0].t(), v[1], v[2]); },
+                        {make_input({4, 3}, -1, 1, 10), make_input({2, 4}, -1, 1, 11),
+                         make_input({2}, -1, 1, 12)}));
+  EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& v) { return F::linear(v[0], v[1]); },
+                        {make_input({3, 4}, -1, 1, 13), make_input({2, 4}, -1, 1, 14)}));
+  Tensor data = make_input({3, 4}, -1, 1, 15);  // a constant input: only weight and bias
+  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& v) { return F::linear(data, v[0], v[1]); },
+                        {make_input({2, 4}, -1, 1, 16), make_input({2}, -1, 1, 17)}));
+}
+
+TEST(NnGradcheck, LinearWeightGradientIsDenseInTheWeightsLayout) {
+  // dW arrives as the GEMM's dense (out, in) result, not as a transposed view.
+  Tensor x = make_input({5, 3}, -1, 1, 18);
+  Tensor weight = make_input({2, 3}, -1, 1, 19);
+  weight.set_requires_grad(true);
+  F::linear(x, weight).sum().backward();
+  EXPECT_TRUE(weight.grad().is_contiguous());
+  // d(sum(x W^T))/dW[o, i] = sum over rows of x[:, i], the same for every o.
+  EXPECT_TRUE(ember_test::tensors_near(weight.grad(), x.sum(0).unsqueeze(0).expand({2, 3})));
 }
 
 TEST(NnGradcheck, LayerNormModuleAndFunctional) {

@@ -110,6 +110,10 @@ TEST(MatmulGrad, TransposedAndSlicedOperands) {
   EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].t(), v[1].t()); }, {in({3, 2}, 133), in({4, 3}, 134)}));
   EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].slice(1, 0, 4, 2), v[1].permute({1, 0})); },
                         {in({3, 4}, 135), in({5, 2}, 136)}));
+  // Transposed batched operands, with a broadcast batch dim: matmul computes their gradients
+  // as transposes of dense products.
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].transpose(1, 2), v[1].transpose(1, 2)); },
+                        {in({2, 4, 3}, 139), in({1, 5, 4}, 140)}));
 }
 
 TEST(MatmulGrad, SameTensorBothSides) {

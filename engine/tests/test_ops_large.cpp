@@ -2,6 +2,7 @@
 // with broadcasting and strides, reductions along each dim, softmax over long rows,
 // matmul, index_select, and a few closed-form gradients. References use to_vector() and
 // plain loops in double.
+#include "cpu/thread_pool.h"
 #include "gradcheck.h"
 
 using namespace ember;
@@ -73,6 +74,36 @@ TEST(LargeOps, ReductionsAlongEachDim) {
   std::vector<double> colmean(C);
   for (int64_t j = 0; j < C; ++j) colmean[j] = cs[j] / R;
   EXPECT_LT(max_abs_diff(x.mean(0).to_vector(), colmean), 1e-6);
+}
+
+TEST(LargeOps, ColumnReductionsOfATallBlock) {
+  // A bias gradient's shape: many rows, few columns. The CPU kernel shares the columns out
+  // between threads in bands of 32 (here 32, 32, 32 and 4); the result must not depend on
+  // the thread count.
+  const int64_t R = 3000, C = 100;
+  Tensor x = make_input({R, C}, -1, 1, 309);
+  std::vector<float> v = x.to_vector();
+  std::vector<double> cs(C, 0), cmax(C, -INFINITY);
+  std::vector<float> carg(C, 0);
+  for (int64_t i = 0; i < R; ++i)
+    for (int64_t j = 0; j < C; ++j) {
+      cs[j] += v[i * C + j];
+      if (v[i * C + j] > cmax[j]) {
+        cmax[j] = v[i * C + j];
+        carg[j] = static_cast<float>(i);
+      }
+    }
+  const int saved = cpu::num_threads();
+  std::vector<std::vector<float>> sums;
+  for (int threads : {1, 2}) {
+    cpu::set_num_threads(threads);
+    sums.push_back(x.sum(0).to_vector());
+    EXPECT_LT(max_abs_diff(sums.back(), cs), 1e-3);
+    EXPECT_LT(max_abs_diff(x.max(0).to_vector(), cmax), 1e-7);
+    EXPECT_EQ(x.argmax(0).to_vector(), carg);
+  }
+  cpu::set_num_threads(saved);
+  EXPECT_EQ(sums[0], sums[1]);
 }
 
 TEST(LargeOps, VarianceOfLargeSample) {

@@ -33,6 +33,36 @@ std::vector<float> softmax_ref(const Tensor& x, int64_t d, bool log_space) {
 
 }  // namespace
 
+TEST(Softmax, RowLengthsAroundTheVectorWidth) {
+  // The CPU kernel handles 16 columns at a time, and short rows a block of rows at a time;
+  // widths on both sides of 16 and 32, and wide value ranges (exp underflows to 0 below -87).
+  for (int64_t cols : {1, 7, 8, 15, 16, 17, 33, 100}) {
+    SCOPED_TRACE("cols " + std::to_string(cols));
+    Tensor x = make_input({3, 5, cols}, -60, 60, 91);
+    EXPECT_TRUE(tensor_near(softmax(x, 2), {3, 5, cols}, softmax_ref(x, 2, false), 1e-6, 1e-5));
+    EXPECT_TRUE(tensor_near(log_softmax(x, 2), {3, 5, cols}, softmax_ref(x, 2, true), 1e-4, 1e-5));
+  }
+}
+
+TEST(Softmax, InfinitiesAndNaN) {
+  const float inf = INFINITY;
+  // A masked entry gets 0, a row of -inf gives NaN (0 / 0, as PyTorch), a NaN spreads to
+  // its row, and a gap of 100 leaves exactly 0 and 1.
+  Tensor x = from_vector({0, -inf, 1, -inf, -inf, -inf, 1, NAN, 2, 0, -100, -inf}, {4, 3});
+  std::vector<float> p = softmax(x, 1).to_vector();
+  const float e = std::exp(1.0f);
+  EXPECT_NEAR(p[0], 1 / (1 + e), 1e-7);
+  EXPECT_EQ(p[1], 0.0f);
+  EXPECT_NEAR(p[2], e / (1 + e), 1e-7);
+  for (int j = 3; j < 9; ++j) EXPECT_TRUE(std::isnan(p[j])) << j;
+  EXPECT_EQ(p[9], 1.0f);
+  EXPECT_EQ(p[10], 0.0f);
+  EXPECT_EQ(p[11], 0.0f);
+  std::vector<float> lp = log_softmax(x, 1).to_vector();
+  EXPECT_EQ(lp[1], -inf);
+  EXPECT_NEAR(lp[10], -100.0f, 1e-5);
+}
+
 TEST(Softmax, EveryDimOfThreeDTensor) {
   Tensor x = make_input({2, 3, 4}, -2, 2, 81);
   for (int64_t d = 0; d < 3; ++d) {

@@ -103,6 +103,11 @@ class Backend {
   // --- softmax ------------------------------------------------------------
   // Row-wise over contiguous (rows, cols): softmax, or log_softmax when log is true.
   virtual void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) = 0;
+  // Its gradient, row by row, from the forward's output y and the output's gradient g (all
+  // contiguous (rows, cols)): softmax dx = y * (g - sum(g * y)); log_softmax (y the log
+  // probabilities) dx = g - exp(y) * sum(g). One pass per row instead of four ops.
+  virtual void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                                int64_t cols, bool log) = 0;
 
   // --- indexing -----------------------------------------------------------
   // out (count, row_size) = table[indices[i]] row by row; indices hold whole numbers as

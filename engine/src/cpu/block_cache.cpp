@@ -11,58 +11,92 @@ constexpr bool kCacheEnabled = false;
 constexpr bool kCacheEnabled = true;
 #endif
 
-constexpr size_t class_bytes(int size_class) { return size_t{64} << size_class; }
-
-// The smallest class that holds `bytes`, or -1 for a block too large to cache.
-int size_class_for(size_t bytes, int class_count) {
-  for (int c = 0; c < class_count; ++c) {
-    if (bytes <= class_bytes(c)) return c;
-  }
-  return -1;
+// Index of a small class (0 for 64 B, 11 for 128 KiB).
+int small_class_index(size_t class_bytes) {
+  int index = 0;
+  while ((size_t{64} << index) < class_bytes) ++index;
+  return index;
 }
+
+// What the 64-byte header in front of every block records, so deallocate knows where the
+// block belongs; the data after the header keeps its 64-byte alignment.
+struct Header {
+  size_t capacity;  // bytes after the header
+  bool cacheable;   // false for blocks above kMaxCachedBlock (and with the cache off)
+};
 
 }  // namespace
 
-// Each block starts with a 64-byte header holding its size class, so deallocate knows
-// where it belongs and the data after the header keeps its 64-byte alignment.
+size_t BlockCache::class_bytes(size_t bytes) {
+  if (bytes <= 64) return 64;
+  if (bytes <= kMaxSmallBytes) {
+    size_t size = 64;
+    while (size < bytes) size *= 2;
+    return size;
+  }
+  if (bytes > kMaxCachedBlock) return bytes;
+  // bytes is in (2^p, 2^(p+1)]: round up to a multiple of 2^(p-2), a quarter of the octave.
+  size_t power = kMaxSmallBytes;
+  while (power * 2 < bytes) power *= 2;
+  const size_t step = power / 4;
+  return (bytes + step - 1) / step * step;
+}
+
 void* BlockCache::allocate(size_t bytes) {
-  int size_class = kCacheEnabled ? size_class_for(bytes, kClassCount) : -1;
+  // With the cache off, exactly the bytes asked for, so AddressSanitizer sees every overrun.
+  const size_t capacity = kCacheEnabled ? class_bytes(bytes) : bytes;
+  const bool cacheable = kCacheEnabled && capacity <= kMaxCachedBlock;
   char* block = nullptr;
-  if (size_class >= 0) {
+  if (cacheable) {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<void*>& list = free_blocks_[size_class];
-    if (!list.empty()) {
-      block = static_cast<char*>(list.back());
-      list.pop_back();
-      cached_bytes_ -= class_bytes(size_class);
+    std::vector<void*>* list = nullptr;
+    if (capacity <= kMaxSmallBytes) {
+      list = &small_blocks_[small_class_index(capacity)];
+    } else if (auto found = large_blocks_.find(capacity); found != large_blocks_.end()) {
+      list = &found->second;
+    }
+    if (list != nullptr && !list->empty()) {
+      block = static_cast<char*>(list->back());
+      list->pop_back();
+      cached_bytes_ -= capacity;
     }
   }
   if (!block) {
-    size_t size = size_class >= 0 ? class_bytes(size_class) : bytes;
-    block = static_cast<char*>(::operator new(kAlignment + size, std::align_val_t(kAlignment)));
+    block = static_cast<char*>(::operator new(kAlignment + capacity, std::align_val_t(kAlignment)));
   }
-  *reinterpret_cast<int*>(block) = size_class;
+  *reinterpret_cast<Header*>(block) = Header{capacity, cacheable};
   return block + kAlignment;
 }
 
 void BlockCache::deallocate(void* data) {
   char* block = static_cast<char*>(data) - kAlignment;
-  int size_class = *reinterpret_cast<int*>(block);
-  if (size_class >= 0) {
+  const Header header = *reinterpret_cast<const Header*>(block);
+  if (header.cacheable) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (cached_bytes_ + class_bytes(size_class) <= kMaxCachedBytes) {
-      free_blocks_[size_class].push_back(block);
-      cached_bytes_ += class_bytes(size_class);
+    if (cached_bytes_ + header.capacity <= kMaxCachedBytes) {
+      if (header.capacity <= kMaxSmallBytes) {
+        small_blocks_[small_class_index(header.capacity)].push_back(block);
+      } else {
+        large_blocks_[header.capacity].push_back(block);
+      }
+      cached_bytes_ += header.capacity;
       return;
     }
   }
   ::operator delete(block, std::align_val_t(kAlignment));
 }
 
+size_t BlockCache::cached_bytes() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cached_bytes_;
+}
+
 BlockCache::~BlockCache() {
-  for (std::vector<void*>& list : free_blocks_) {
+  auto free_all = [](std::vector<void*>& list) {
     for (void* block : list) ::operator delete(block, std::align_val_t(kAlignment));
-  }
+  };
+  for (std::vector<void*>& list : small_blocks_) free_all(list);
+  for (auto& entry : large_blocks_) free_all(entry.second);
 }
 
 }  // namespace ember::cpu

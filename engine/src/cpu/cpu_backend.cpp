@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <new>
 
 #include "backend_registry.h"
 #include "cpu/block_cache.h"
 #include "cpu/gemm.h"
+#include "cpu/optimizer_kernels.h"
+#include "cpu/softmax_kernels.h"
 #include "cpu/strided_loop.h"
 #include "cpu/thread_pool.h"
 #include "ember/error.h"
@@ -31,7 +34,7 @@ void parallel_range(int64_t count, int64_t grain, Fn&& fn) {
     if (count > 0) fn(int64_t{0}, count);
     return;
   }
-  parallel_for(0, count, grain, fn);
+  parallel_for(0, count, grain, std::ref(fn));  // std::ref: no copy of fn onto the heap
 }
 
 float apply_unary(UnaryOp op, float x, float a, float b) {
@@ -158,6 +161,8 @@ class CpuBackend final : public Backend {
         const float* s = in + start[1];
         if (out_step == 1 && in_step == 1) {
           std::memcpy(o, s, static_cast<size_t>(length) * sizeof(float));
+        } else if (out_step == 1 && in_step == 0) {  // an expanded value (the gradient of a sum)
+          std::fill(o, o + length, s[0]);
         } else {
           for (int64_t i = 0; i < length; ++i) o[i * out_step] = s[i * in_step];
         }
@@ -209,9 +214,29 @@ class CpuBackend final : public Backend {
     parallel_range(walk.row_count(), grain, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         auto start = walk.row_start(row);
-        for (int64_t i = 0; i < length; ++i) {
-          bool take_x = condition[start[1] + i * c_step] != 0.0f;
-          out[start[0] + i] = take_x ? x[start[2] + i * x_step] : y[start[3] + i * y_step];
+        float* o = out + start[0];
+        const float* cs = condition + start[1];
+        const float* xs = x + start[2];
+        const float* ys = y + start[3];
+        // masked_fill (a dense condition, one fill value) and its gradient get loops of their
+        // own, which vectorise: both values are read first, so that picking one is a select
+        // instead of a branch. The general loop reads through the strides.
+        if (c_step == 1 && x_step == 0 && y_step == 1) {
+          const float xv = xs[0];
+          for (int64_t i = 0; i < length; ++i) {
+            const float yv = ys[i];
+            o[i] = cs[i] != 0.0f ? xv : yv;
+          }
+        } else if (c_step == 1 && x_step == 1 && y_step == 0) {
+          const float yv = ys[0];
+          for (int64_t i = 0; i < length; ++i) {
+            const float xv = xs[i];
+            o[i] = cs[i] != 0.0f ? xv : yv;
+          }
+        } else {
+          for (int64_t i = 0; i < length; ++i) {
+            o[i] = cs[i * c_step] != 0.0f ? xs[i * x_step] : ys[i * y_step];
+          }
         }
       }
     });
@@ -219,16 +244,23 @@ class CpuBackend final : public Backend {
 
   void reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n,
               int64_t inner) override {
-    int64_t work_per_outer = std::max<int64_t>(n * inner, 1);
-    int64_t grain = std::max<int64_t>(1, kParallelGrain / work_per_outer);
-    parallel_range(outer, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o) {
+    // Tasks are (outer index, band of up to kBand columns): a single tall block, like the
+    // (B*T, C) gradient a bias sums over its rows, is then shared between cores by columns.
+    // Each output is still reduced by one thread, over n in order, so the result does not
+    // depend on the thread count.
+    constexpr int64_t kBand = 32;  // columns: two cache lines of each row
+    const int64_t bands = inner == 1 ? 1 : (inner + kBand - 1) / kBand;
+    const int64_t work_per_task = std::max<int64_t>(n * std::min(inner, kBand), 1);
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / work_per_task);
+    parallel_range(outer * bands, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t o = task / bands, j0 = task % bands * kBand;
         const float* block = in + o * n * inner;  // (n, inner)
         float* result = out + o * inner;          // (inner,)
         if (inner == 1) {
           result[0] = reduce_contiguous(op, block, n);
         } else {
-          reduce_columns(op, block, result, n, inner);
+          reduce_columns(op, block + j0, inner, result + j0, n, std::min(kBand, inner - j0));
         }
       }
     });
@@ -241,42 +273,33 @@ class CpuBackend final : public Backend {
       gemm(transpose_a, transpose_b, m, n, k, 1.0f, a + index * a_batch_stride, lda,
            b + index * b_batch_stride, ldb, 0.0f, c + index * m * n, n);
     };
-    // Many small products (attention heads) are spread over cores one per task; a large
-    // product parallelises inside gemm instead.
-    if (batch > 1 && m * n * k < (1 << 18)) {
-      parallel_range(batch, std::max<int64_t>(1, (1 << 18) / std::max<int64_t>(m * n * k, 1)),
-                     [&](int64_t begin, int64_t end) {
-                       for (int64_t i = begin; i < end; ++i) one_product(i);
-                     });
+    // A batch of products (attention's per-sequence (T, C) @ (C, T)) is shared out whole:
+    // each thread computes some of the products from start to end. That needs one fork-join
+    // for the batch instead of two per product, and each product is summed by one thread in
+    // one order, so the result does not depend on the thread count. Splitting inside each
+    // product is for a single product, or a batch too short to keep every thread busy.
+    // Below ~1 MFLOP in all, waking a thread costs more than it saves; a product counts as at
+    // least 64K flops, about what its packing and set-up cost (attention at T = 8 multiplies
+    // 32 pairs of 8 x 128 matrices: 16K flops each, 0.3 us each on one core).
+    const double flops_each = std::max(2.0 * static_cast<double>(m) * static_cast<double>(n) *
+                                           static_cast<double>(k),
+                                       65536.0);
+    if (batch > 1 && batch >= num_threads() && static_cast<double>(batch) * flops_each >= 1.0e6) {
+      parallel_range(batch, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) one_product(i);
+      });
     } else {
       for (int64_t i = 0; i < batch; ++i) one_product(i);
     }
   }
 
   void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) override {
-    int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1));
-    parallel_range(rows, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const float* x = in + r * cols;
-        float* y = out + r * cols;
-        // Subtracting the row's max keeps exp() from overflowing; the result is unchanged.
-        float largest = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < cols; ++j) largest = std::max(largest, x[j]);
-        if (std::isinf(largest) && largest < 0) largest = 0.0f;  // a row of -inf
-        float total = 0.0f;
-        for (int64_t j = 0; j < cols; ++j) {
-          y[j] = std::exp(x[j] - largest);
-          total += y[j];
-        }
-        if (log) {
-          float log_total = std::log(total) + largest;
-          for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - log_total;
-        } else {
-          float scale = 1.0f / total;
-          for (int64_t j = 0; j < cols; ++j) y[j] *= scale;
-        }
-      }
-    });
+    softmax_rows(in, out, rows, cols, log);
+  }
+
+  void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                        int64_t cols, bool log) override {
+    softmax_backward_rows(y, grad, grad_in, rows, cols, log);
   }
 
   void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,
@@ -314,32 +337,14 @@ class CpuBackend final : public Backend {
   void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t count, float lr,
                 float momentum, float dampening, float weight_decay, bool nesterov,
                 bool first_step) override {
-    for (int64_t i = 0; i < count; ++i) {
-      float g = grad[i] + weight_decay * param[i];
-      if (momentum != 0.0f) {
-        float buffer = first_step ? g : momentum * momentum_buffer[i] + (1.0f - dampening) * g;
-        momentum_buffer[i] = buffer;
-        g = nesterov ? g + momentum * buffer : buffer;
-      }
-      param[i] -= lr * g;
-    }
+    sgd_update(param, grad, momentum_buffer, count, lr, momentum, dampening, weight_decay,
+               nesterov, first_step);
   }
 
   void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t count,
                  float lr, float beta1, float beta2, float eps, float weight_decay,
                  int64_t step) override {
-    // Bias corrections in double, as PyTorch computes them in Python floats.
-    double correction1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
-    double correction2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
-    float step_size = static_cast<float>(lr / correction1);
-    float correction2_sqrt = static_cast<float>(std::sqrt(correction2));
-    for (int64_t i = 0; i < count; ++i) {
-      float g = grad[i] + weight_decay * param[i];
-      exp_avg[i] = beta1 * exp_avg[i] + (1.0f - beta1) * g;
-      exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1.0f - beta2) * g * g;
-      float denominator = std::sqrt(exp_avg_sq[i]) / correction2_sqrt + eps;
-      param[i] -= step_size * exp_avg[i] / denominator;
-    }
+    adam_update(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay, step);
   }
 
  private:
@@ -383,13 +388,15 @@ class CpuBackend final : public Backend {
     return 0.0f;
   }
 
-  // Reduces (n, inner) over n, walking rows so the inner loop is contiguous.
-  static void reduce_columns(ReduceOp op, const float* block, float* result, int64_t n, int64_t inner) {
+  // Reduces (n, width) over n, walking rows so the inner loop is contiguous; row i starts
+  // at block + i * stride.
+  static void reduce_columns(ReduceOp op, const float* block, int64_t stride, float* result,
+                             int64_t n, int64_t width) {
     if (op == ReduceOp::ArgMax || op == ReduceOp::ArgMin) {
-      for (int64_t j = 0; j < inner; ++j) {
+      for (int64_t j = 0; j < width; ++j) {
         int64_t best = 0;
         for (int64_t i = 1; i < n; ++i) {
-          float value = block[i * inner + j], current = block[best * inner + j];
+          float value = block[i * stride + j], current = block[best * stride + j];
           if (op == ReduceOp::ArgMax ? value > current : value < current) best = i;
         }
         result[j] = static_cast<float>(best);
@@ -397,18 +404,18 @@ class CpuBackend final : public Backend {
       return;
     }
     if (n == 0) {
-      std::fill(result, result + inner, 0.0f);
+      std::fill(result, result + width, 0.0f);
       return;
     }
-    std::memcpy(result, block, static_cast<size_t>(inner) * sizeof(float));
+    std::memcpy(result, block, static_cast<size_t>(width) * sizeof(float));
     for (int64_t i = 1; i < n; ++i) {
-      const float* row = block + i * inner;
+      const float* row = block + i * stride;
       if (op == ReduceOp::Sum) {
-        for (int64_t j = 0; j < inner; ++j) result[j] += row[j];
+        for (int64_t j = 0; j < width; ++j) result[j] += row[j];
       } else if (op == ReduceOp::Max) {
-        for (int64_t j = 0; j < inner; ++j) result[j] = row[j] > result[j] || std::isnan(row[j]) ? row[j] : result[j];
+        for (int64_t j = 0; j < width; ++j) result[j] = row[j] > result[j] || std::isnan(row[j]) ? row[j] : result[j];
       } else {
-        for (int64_t j = 0; j < inner; ++j) result[j] = row[j] < result[j] || std::isnan(row[j]) ? row[j] : result[j];
+        for (int64_t j = 0; j < width; ++j) result[j] = row[j] < result[j] || std::isnan(row[j]) ? row[j] : result[j];
       }
     }
   }

@@ -128,6 +128,11 @@ class CudaBackend final : public Backend {
     DeviceGuard guard(index_, "softmax");
     cuda::softmax(in, out, rows, cols, log);
   }
+  void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                        int64_t cols, bool log) override {
+    DeviceGuard guard(index_, "softmax_backward");
+    cuda::softmax_backward(y, grad, grad_in, rows, cols, log);
+  }
 
   // --- indexing -----------------------------------------------------------------------------
   void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,

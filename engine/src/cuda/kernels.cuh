@@ -5,7 +5,7 @@
 //   elementwise.cu  fill, copy, unary, binary, where
 //   reduce.cu       reduce
 //   matmul.cu       matmul (our tiled kernel) and matmul_cublas (optional)
-//   softmax.cu      softmax
+//   softmax.cu      softmax, softmax_backward
 //   indexing.cu     gather_rows, scatter_add_rows
 //   random.cu       fill_uniform, fill_normal
 //   optimizer.cu    sgd_step, adam_step
@@ -45,6 +45,8 @@ void matmul_cublas(int device, const float* a, int64_t a_batch_stride, int64_t l
 
 // ---- softmax.cu ---------------------------------------------------------------------
 void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log);
+void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                      int64_t cols, bool log);
 
 // ---- indexing.cu --------------------------------------------------------------------
 void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,

@@ -6,6 +6,9 @@
 //   2. the sum of exp(x - largest);
 //   3. y = exp(x - largest) / sum, or for log_softmax y = x - (log(sum) + largest).
 // Each pass ends with a block reduction (block_reduce.cuh) that every thread sees.
+//
+// softmax_backward, the gradient, is one block per row too: a block reduction of the row's
+// sum(g * y) (softmax) or sum(g) (log_softmax), then one pass that writes the gradient.
 #include <math_constants.h>
 
 #include "cuda/block_reduce.cuh"
@@ -50,7 +53,33 @@ __global__ void softmax_kernel(const float* in, float* out, int64_t cols, bool l
   }
 }
 
+// y, grad, grad_in: (rows, cols); block r handles row r. See backend.h for the formulas.
+__global__ void softmax_backward_kernel(const float* y_all, const float* grad_all, float* out_all,
+                                        int64_t cols, bool log) {
+  const int64_t start = static_cast<int64_t>(blockIdx.x) * cols;  // of row blockIdx.x
+  const float* y = y_all + start;     // (cols,)
+  const float* g = grad_all + start;  // (cols,)
+  float* dx = out_all + start;        // (cols,)
+
+  float total = 0.0f;
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) total += log ? g[j] : g[j] * y[j];
+  total = block_reduce(total, 0.0f, SumOp());
+
+  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+    dx[j] = log ? g[j] - expf(y[j]) * total : y[j] * (g[j] - total);
+  }
+}
+
 }  // namespace
+
+void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                      int64_t cols, bool log) {
+  if (rows == 0 || cols == 0) return;
+  check(rows <= 0x7fffffff, "cuda softmax_backward: {} rows are too many for one launch", rows);
+  softmax_backward_kernel<<<static_cast<unsigned int>(rows), threads_for_items(cols)>>>(
+      y, grad, grad_in, cols, log);
+  check_launch("softmax_backward");
+}
 
 void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) {
   if (rows == 0 || cols == 0) return;

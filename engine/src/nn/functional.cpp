@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "ember/autograd.h"
 #include "ember/creation.h"
 #include "ember/error.h"
 #include "ember/ops.h"
@@ -21,23 +22,55 @@ void check_defined(const Tensor& x, const char* op, const char* what) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_defined(x, "linear", "the input");
   check_defined(weight, "linear", "the weight");
-  check(weight.dim() == 2, "linear: expected a 2-D weight (out_features, in_features), got shape {}",
+  EMBER_CHECK(weight.dim() == 2,
+        "linear: expected a 2-D weight (out_features, in_features), got shape {}",
         shape_str(weight.shape()));
-  check(x.dim() >= 1 && x.size(-1) == weight.size(1),
+  EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1),
         "linear: expected input with {} features in its last dim, got shape {} (weight has shape "
         "{})",
         weight.size(1), shape_str(x.shape()), shape_str(weight.shape()));
   if (bias.defined()) {
-    check(bias.dim() == 1 && bias.size(0) == weight.size(0),
+    EMBER_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0),
           "linear: expected a bias of shape ({},) to match weight {}, got shape {}",
           weight.size(0), shape_str(weight.shape()), shape_str(bias.shape()));
   }
-  // A single vector (in,) goes through as a batch of one, so matmul only ever sees
-  // a matrix or a batch of matrices on the left.
+  // A single vector (in,) goes through as a batch of one, so the product only ever sees a
+  // matrix or a batch of matrices on the left.
   const bool vector_input = x.dim() == 1;
-  Tensor input = vector_input ? x.unsqueeze(0) : x;
-  Tensor out = input.matmul(weight.t());
-  if (bias.defined()) out = out + bias;
+  const Tensor input = vector_input ? x.unsqueeze(0) : x;  // (*, in)
+  const int64_t in_features = weight.size(1), out_features = weight.size(0);
+  int64_t rows = 1;  // N: the product of the batch dims of input
+  for (size_t d = 0; d + 1 < input.shape().size(); ++d) rows *= input.shape()[d];
+
+  // The forward pass is matmul and add, unrecorded: one "linear" node below replaces their
+  // nodes and the transpose node of weight.t().
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = input.matmul(weight.t());  // (*, in) @ (in, out); the GEMM reads weight.t() in place
+    if (bias.defined()) out = out + bias;  // (*, out) + (out,)
+  }
+  if (!any_requires_grad({input, weight, bias})) return vector_input ? out.squeeze(0) : out;
+
+  // One node instead of three (weight.t(), matmul, +), whose backward is the three products
+  // a linear layer needs, each straight into its operand's layout: dx = g @ W, dW = g^T @ x
+  // as a dense (out, in) tensor like the weight (the GEMM reads g transposed in place, so
+  // nothing is copied or transposed afterwards), and db, a sum over the rows of g.
+  const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
+  const bool need_bias = bias.defined() && bias.requires_grad();
+  const Tensor input_value = input.detach(), weight_value = weight.detach();
+  out = record_op("linear", {input, weight, bias}, out, [=](const Tensor& grad) {
+    // grad: (*, out), the shape of the output.
+    std::vector<Tensor> grads(3);
+    if (need_input) grads[0] = grad.matmul(weight_value);  // (*, out) @ (out, in) -> (*, in)
+    const Tensor grad_rows = grad.reshape({rows, out_features});  // (N, out)
+    if (need_weight) {
+      const Tensor input_rows = input_value.reshape({rows, in_features});  // (N, in)
+      grads[1] = grad_rows.t().matmul(input_rows);  // (out, N) @ (N, in) -> (out, in)
+    }
+    if (need_bias) grads[2] = grad_rows.sum(0);  // (out,)
+    return grads;
+  });
   return vector_input ? out.squeeze(0) : out;
 }
 
@@ -57,12 +90,12 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   const int64_t size = x.size(-1);
   const Shape expected{size};
   if (weight.defined()) {
-    check(weight.shape() == expected,
+    EMBER_CHECK(weight.shape() == expected,
           "layer_norm: the weight must have shape {} to match input {}, got {}",
           shape_str(expected), shape_str(x.shape()), shape_str(weight.shape()));
   }
   if (bias.defined()) {
-    check(bias.shape() == expected,
+    EMBER_CHECK(bias.shape() == expected,
           "layer_norm: the bias must have shape {} to match input {}, got {}",
           shape_str(expected), shape_str(x.shape()), shape_str(bias.shape()));
   }
@@ -77,25 +110,25 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
   check_defined(logits, "cross_entropy", "logits");
   check_defined(target, "cross_entropy", "target");
-  check(logits.dim() == 2,
+  EMBER_CHECK(logits.dim() == 2,
         "cross_entropy: expected logits of shape (batch, classes), got shape {}",
         shape_str(logits.shape()));
   const int64_t batch = logits.size(0);
   const int64_t classes = logits.size(1);
-  check(batch > 0 && classes > 0, "cross_entropy: logits of shape {} are empty",
+  EMBER_CHECK(batch > 0 && classes > 0, "cross_entropy: logits of shape {} are empty",
         shape_str(logits.shape()));
-  check(target.device() == logits.device(),
+  EMBER_CHECK(target.device() == logits.device(),
         "cross_entropy: logits are on {} but target is on {}", logits.device().str(),
         target.device().str());
 
   Tensor probabilities;
   if (target.dim() == 2) {
-    check(target.shape() == logits.shape(),
+    EMBER_CHECK(target.shape() == logits.shape(),
           "cross_entropy: a (batch, classes) target must have the logits' shape {}, got {}",
           shape_str(logits.shape()), shape_str(target.shape()));
     probabilities = target;
   } else {
-    check(target.dim() == 1 && target.size(0) == batch,
+    EMBER_CHECK(target.dim() == 1 && target.size(0) == batch,
           "cross_entropy: expected target of shape ({},) (class indices) or {} "
           "(probabilities) for logits {}, got shape {}",
           batch, shape_str(logits.shape()), shape_str(logits.shape()),
@@ -103,7 +136,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
     const std::vector<float> classes_given = target.to_vector();
     for (int64_t b = 0; b < batch; ++b) {
       const float c = classes_given[static_cast<std::size_t>(b)];
-      check(c >= 0.0f && c < static_cast<float>(classes) && c == std::floor(c),
+      EMBER_CHECK(c >= 0.0f && c < static_cast<float>(classes) && c == std::floor(c),
             "cross_entropy: target[{}] = {} is not a class index in [0, {}) for logits of "
             "shape {}",
             b, c, classes, shape_str(logits.shape()));
@@ -116,7 +149,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
 Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
   check_defined(prediction, "mse_loss", "prediction");
   check_defined(target, "mse_loss", "target");
-  check(prediction.shape() == target.shape(),
+  EMBER_CHECK(prediction.shape() == target.shape(),
         "mse_loss: prediction has shape {} but target has shape {}; they must match (reshape "
         "one of them, e.g. with unsqueeze(-1) or squeeze(-1))",
         shape_str(prediction.shape()), shape_str(target.shape()));

@@ -23,11 +23,11 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
 
 Tensor Linear::forward(const Tensor& input) {
   check(input.defined(), "Linear: the input is an undefined tensor");
-  check(input.dim() >= 1 && input.size(-1) == in_features_,
+  EMBER_CHECK(input.dim() >= 1 && input.size(-1) == in_features_,
         "Linear: expected input with {} features in its last dim, got shape {} (weight has "
         "shape {})",
         in_features_, shape_str(input.shape()), shape_str(weight.shape()));
-  check(input.device() == weight.device(),
+  EMBER_CHECK(input.device() == weight.device(),
         "Linear: the input is on {} but the layer's weight is on {} (move one with .to())",
         input.device().str(), weight.device().str());
   return functional::linear(input, weight, bias);

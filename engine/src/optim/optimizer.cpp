@@ -12,7 +12,7 @@ Optimizer::Optimizer(std::vector<Tensor> params) {
   std::unordered_set<const TensorImpl*> seen;
   for (std::size_t i = 0; i < params.size(); ++i) {
     check(params[i].defined(), "optimizer: parameter {} is an undefined tensor", i);
-    check(params[i].is_leaf(),
+    EMBER_CHECK(params[i].is_leaf(),
           "optimizer: parameter {} (shape {}) is computed by an op, not a leaf tensor; an "
           "optimizer can only update leaves",
           i, shape_str(params[i].shape()));
@@ -27,12 +27,13 @@ void Optimizer::zero_grad() {
 Tensor Optimizer::checked_grad(std::size_t i, const char* op) const {
   const Tensor& param = params_[i];
   Tensor grad = param.grad();
-  check(grad.shape() == param.shape(),
+  EMBER_CHECK(grad.shape() == param.shape(),
         "{}: parameter {} has shape {} but its gradient has shape {}", op, i,
         shape_str(param.shape()), shape_str(grad.shape()));
-  check(grad.device() == param.device(), "{}: parameter {} is on {} but its gradient is on {}",
-        op, i, param.device().str(), grad.device().str());
-  check(param.is_contiguous(),
+  EMBER_CHECK(grad.device() == param.device(),
+        "{}: parameter {} is on {} but its gradient is on {}", op, i, param.device().str(),
+        grad.device().str());
+  EMBER_CHECK(param.is_contiguous(),
         "{}: parameter {} (shape {}) is not contiguous; register a contiguous tensor as a "
         "parameter",
         op, i, shape_str(param.shape()));

@@ -1,0 +1,110 @@
+// Vectorised, threaded SGD and Adam updates (see optimizer_kernels.h).
+//
+// Why it matters: Adam touches 7 floats of memory per parameter (4 read, 3 written), 6.6 MB
+// per step for the q3 MLP's 235,146 parameters. As a plain loop compiled for baseline x86-64
+// (SSE: 4 floats at a time, two divisions each) on one thread it took 0.5 ms per step on one
+// core, more than the forward and backward passes together; as below it takes about 0.1 ms,
+// and what is left is the memory traffic.
+//
+// Each loop body uses only its own element, so:
+//   * the compiler vectorises it (EMBER_TARGET_CLONES: 16 floats a step with AVX-512), which
+//     also needs -fno-math-errno for sqrt (set for the engine in engine/CMakeLists.txt);
+//   * parallel_for may cut [0, count) anywhere, and every element gets the same result.
+#include "cpu/optimizer_kernels.h"
+
+#include <cmath>
+#include <functional>
+
+#include "cpu/target_clones.h"
+#include "cpu/thread_pool.h"
+
+namespace ember::cpu {
+namespace {
+
+// Below this many elements an update runs on one thread: it takes ~10 us on one core, about
+// what handing half of it to a second core costs.
+constexpr int64_t kUpdateGrain = 16384;
+
+template <typename Fn>
+void for_each_chunk(int64_t count, Fn&& fn) {
+  if (count <= kUpdateGrain) {
+    if (count > 0) fn(int64_t{0}, count);
+    return;
+  }
+  // std::ref: parallel_for's std::function refers to fn instead of copying it onto the heap.
+  parallel_for(0, count, kUpdateGrain, std::ref(fn));
+}
+
+// Elements [begin, end) of one Adam update. __restrict: the buffers never overlap, which lets
+// the compiler vectorise without run-time overlap checks.
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//   param -= step_size * m / (sqrt(v) / correction2_sqrt + eps)
+// Written exactly as the CUDA kernel (cuda/optimizer.cu), operation for operation, so that
+// both give the same bits.
+EMBER_TARGET_CLONES
+void adam_range(float* __restrict param, const float* __restrict grad, float* __restrict exp_avg,
+                float* __restrict exp_avg_sq, int64_t begin, int64_t end, float beta1,
+                float beta2, float eps, float weight_decay, float step_size,
+                float correction2_sqrt) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float g = grad[i] + weight_decay * param[i];
+    const float m = beta1 * exp_avg[i] + (1.0f - beta1) * g;
+    const float v = beta2 * exp_avg_sq[i] + (1.0f - beta2) * g * g;
+    exp_avg[i] = m;
+    exp_avg_sq[i] = v;
+    param[i] -= step_size * m / (std::sqrt(v) / correction2_sqrt + eps);
+  }
+}
+
+// Elements [begin, end) of one SGD update with momentum (see backend.h for the rule).
+EMBER_TARGET_CLONES
+void sgd_momentum_range(float* __restrict param, const float* __restrict grad,
+                        float* __restrict buffer, int64_t begin, int64_t end, float lr,
+                        float momentum, float dampening, float weight_decay, bool nesterov,
+                        bool first_step) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float g = grad[i] + weight_decay * param[i];
+    const float b = first_step ? g : momentum * buffer[i] + (1.0f - dampening) * g;
+    buffer[i] = b;
+    param[i] -= lr * (nesterov ? g + momentum * b : b);
+  }
+}
+
+// Elements [begin, end) of plain SGD: param -= lr * (grad + weight_decay * param).
+EMBER_TARGET_CLONES
+void sgd_range(float* __restrict param, const float* __restrict grad, int64_t begin, int64_t end,
+               float lr, float weight_decay) {
+  for (int64_t i = begin; i < end; ++i) param[i] -= lr * (grad[i] + weight_decay * param[i]);
+}
+
+}  // namespace
+
+void sgd_update(float* param, const float* grad, float* momentum_buffer, int64_t count, float lr,
+                float momentum, float dampening, float weight_decay, bool nesterov,
+                bool first_step) {
+  if (momentum == 0.0f) {
+    for_each_chunk(count, [&](int64_t begin, int64_t end) {
+      sgd_range(param, grad, begin, end, lr, weight_decay);
+    });
+    return;
+  }
+  for_each_chunk(count, [&](int64_t begin, int64_t end) {
+    sgd_momentum_range(param, grad, momentum_buffer, begin, end, lr, momentum, dampening,
+                       weight_decay, nesterov, first_step);
+  });
+}
+
+void adam_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t count,
+                 float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step) {
+  // Bias corrections in double, as PyTorch computes them in Python floats.
+  const double correction1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
+  const double correction2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
+  const float step_size = static_cast<float>(lr / correction1);
+  const float correction2_sqrt = static_cast<float>(std::sqrt(correction2));
+  for_each_chunk(count, [&](int64_t begin, int64_t end) {
+    adam_range(param, grad, exp_avg, exp_avg_sq, begin, end, beta1, beta2, eps, weight_decay,
+               step_size, correction2_sqrt);
+  });
+}
+
+}  // namespace ember::cpu
