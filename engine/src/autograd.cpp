@@ -17,8 +17,13 @@ thread_local bool grad_mode_enabled = true;
 void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   TensorImpl& impl = *leaf.impl();
   if (!impl.grad) {
-    // Store a private copy: grad may alias a tensor that another input also received.
-    impl.grad = grad.clone().impl();
+    // The leaf needs a private gradient: grad may alias a tensor that another input also
+    // received. A dense gradient that nothing else holds (one handle, its own storage)
+    // is private already and is kept as it is; anything else is copied.
+    const TensorImpl& g = *grad.impl();
+    bool unshared = grad.impl().use_count() == 1 && g.storage.use_count() == 1 && g.offset == 0 &&
+                    g.storage->count() == grad.numel() && grad.is_contiguous();
+    impl.grad = unshared ? grad.impl() : grad.clone().impl();
   } else {
     Tensor existing(impl.grad);
     existing += grad;
