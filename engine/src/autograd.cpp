@@ -136,6 +136,18 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
   thread_local std::vector<std::shared_ptr<Node>> order;  // cleared, not freed (see above)
   topological_order(root_node, order);
 
+  // If a closure throws (a user-defined op's bug), drop the partial gradients and this
+  // thread's references to the nodes before passing the error on, so that they hold no
+  // memory until the next pass. (Leaves reached before the error keep what they got.)
+  struct ForgetOnError {
+    std::vector<std::shared_ptr<Node>>& order;
+    ~ForgetOnError() {
+      if (order.empty()) return;  // the pass finished and released everything
+      for (const std::shared_ptr<Node>& node : order) node->pending_grad = Tensor();
+      order.clear();
+    }
+  } forget_on_error{order};
+
   root_node->pending_grad = root_grad;
   for (const std::shared_ptr<Node>& node : order) {
     if (!node->pending_grad.defined()) continue;  // no gradient flows through this node

@@ -519,3 +519,19 @@ TEST(Autograd, CatWithMixedRequiresGrad) {
   EXPECT_TRUE(tensor_near(a.grad(), {2}, {1, 2}));
   EXPECT_FALSE(b.grad().defined());
 }
+
+// A user-defined op whose backward throws: the error reaches the caller, and nothing of
+// that pass leaks into the next one (pending gradients live in the nodes).
+TEST(Autograd, ThrowingClosureLeavesNoStaleGradients) {
+  Tensor x = leaf({1, 2});
+  Tensor shared = x * 2.0f;  // a node both losses reach
+  Tensor broken = record_op("broken", {shared}, shared.detach() * 1.0f,
+                            [](const Tensor&) -> std::vector<Tensor> { throw Error("broken: no backward"); });
+  Tensor loss = (broken + shared).sum();
+  EXPECT_TRUE(throws_error([&] { loss.backward(); }, "broken: no backward"));
+  // "shared" got a partial gradient from "+" before "broken" threw; a new pass through it
+  // must start from zero: d(sum(3 * shared))/dx = 6.
+  x.zero_grad();
+  (shared * 3.0f).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {6, 6}));
+}
