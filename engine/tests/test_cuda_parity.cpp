@@ -7,6 +7,7 @@
 // Compiled in every build. Without a GPU each parity test is skipped with the reason: a
 // build without the CUDA backend, or a machine without a usable GPU. The CudaDevice tests
 // at the end check what happens without a GPU, and run everywhere.
+#include "cuda_skip.h"
 #include "gradcheck.h"
 
 #include <cstdint>
@@ -31,27 +32,6 @@ const Device kCuda = Device::cuda(0);
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Empty when CUDA tensors can be made here; otherwise why not, for GTEST_SKIP.
-std::string cuda_unavailable_reason() {
-#ifndef EMBER_HAS_CUDA_BACKEND
-  return "no CUDA device: this build has no CUDA backend (configured with EMBER_CUDA=OFF, or "
-         "nvcc was not found; see docs/gpu.md)";
-#else
-  if (cuda::is_available()) return "";
-  try {
-    zeros({1}, kCuda);
-  } catch (const Error& e) {
-    return e.what();  // "no CUDA device: cannot use cuda:0, this machine has no usable GPU (...)"
-  }
-  return "no CUDA device: cuda::is_available() is false";
-#endif
-}
-
-#define SKIP_WITHOUT_CUDA()                                 \
-  do {                                                      \
-    std::string reason_ = cuda_unavailable_reason();        \
-    if (!reason_.empty()) GTEST_SKIP() << reason_;          \
-  } while (0)
 
 struct Tolerance {
   double atol = 1e-5;

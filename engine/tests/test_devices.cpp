@@ -6,6 +6,7 @@
 // Tests that need a GPU skip themselves with the reason ("no CUDA device: ..."); the
 // DevicesWithoutAGpu tests check the errors of a build or machine without one and skip on a
 // machine that has one.
+#include "cuda_skip.h"
 #include "gradcheck.h"
 
 #include <cstdint>
@@ -29,27 +30,6 @@ namespace {
 
 const Device kCuda = Device::cuda(0);
 
-// Empty when CUDA tensors can be made here; otherwise why not, for GTEST_SKIP.
-std::string cuda_unavailable_reason() {
-#ifndef EMBER_HAS_CUDA_BACKEND
-  return "no CUDA device: this build has no CUDA backend (configured with EMBER_CUDA=OFF, or "
-         "nvcc was not found; see docs/gpu.md)";
-#else
-  if (cuda::is_available()) return "";
-  try {
-    zeros({1}, kCuda);
-  } catch (const Error& e) {
-    return e.what();  // "no CUDA device: cannot use cuda:0, this machine has no usable GPU (...)"
-  }
-  return "no CUDA device: cuda::is_available() is false";
-#endif
-}
-
-#define SKIP_WITHOUT_CUDA()                            \
-  do {                                                 \
-    const std::string reason_ = cuda_unavailable_reason(); \
-    if (!reason_.empty()) GTEST_SKIP() << reason_;     \
-  } while (0)
 
 // What moving to cuda:0 says here when it cannot work.
 const char* kNoCudaMessage =
