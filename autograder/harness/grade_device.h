@@ -24,8 +24,6 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include <ember/device.h>
 #include <ember/error.h>
 #include <ember/nn/module.h>
@@ -98,25 +96,6 @@ bool move_dataset_to_device(Dataset& dataset) {
   } else {
     (void)dataset;
     return false;
-  }
-}
-
-// Runs f (a lesson's train(), say). When the checks run on a GPU, note is not empty and f
-// throws ember::Error, the error is thrown again with the note added. The graders use it
-// where course code they hand to the student keeps data on the CPU, so that an error about
-// tensors on two devices is not taken for the student's mistake. NotImplemented passes
-// through unchanged.
-template <typename F>
-void run_with_device_note(F&& f, const std::string& note) {
-  try {
-    f();
-  } catch (const NotImplemented&) {
-    throw;
-  } catch (const Error& e) {
-    if (note.empty() || !on_gpu()) throw;
-    throw Error(fmt::format("{}\n(if that is about tensors on different devices: the checks run on {}, "
-                            "and {})",
-                            e.what(), device().str(), note));
   }
 }
 

@@ -6,10 +6,10 @@
 //
 // Devices (make grade DEVICE=cuda): the model and the characters and labels given to run and
 // get_loss are moved to the grading device (the characters of the gradient check stay CPU
-// leaves: their gradients come back through the move), and the test words are moved there a
-// bucket at a time. course::LanguageIDDataset cannot move to a GPU yet (it has no
-// to(Device)), so the batches a lesson's train() gets from course::BucketLoader stay on the
-// CPU; the test_accuracy check says so when training fails on a GPU (docs/gpu.md).
+// leaves: their gradients come back through the move), and so is the dataset
+// (LanguageIDDataset::to): its splits build every batch of course::BucketLoader, every bucket
+// and the inputs of dataset.get_validation_accuracy(*this) there. The test and dev words are
+// counted here a bucket at a time, on the grading device.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -188,17 +188,10 @@ GRADED_TEST(q4, test_accuracy, 4) {
   q4::LanguageIDModel model;  // first, so that an unfinished constructor fails at once
   move_to_device(model);
   ember::course::LanguageIDDataset dataset;
-  // LanguageIDDataset has no to(Device) yet: then its batches stay on the CPU (see the top).
-  const bool moved = move_dataset_to_device(dataset);
+  move_dataset_to_device(dataset);  // its splits build their batches on the grading device
   ember::course::clear_latest_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
-  ember::grading::run_with_device_note(
-      [&] { model.train(dataset); },
-      moved ? std::string()
-            : "course::LanguageIDDataset cannot move its words to a GPU yet, so the batches of "
-              "course::BucketLoader and dataset.get_validation_accuracy(*this) give your model CPU "
-              "tensors while it is on the GPU; that is a limit of the course code, not of your "
-              "model (see docs/gpu.md, \"Grading on a GPU\")");
+  model.train(dataset);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ember::course::TrainingHistory history = ember::course::latest_training_history();

@@ -5,9 +5,9 @@
 //                                   convolution weights registered and in use
 //
 // Devices (make grade DEVICE=cuda): the inputs and weights given to Convolve, the model and
-// its inputs are moved to the grading device, and the dataset is told to deliver its batches
-// there (dataset.to(device)); the accuracies are counted on test and validation images moved
-// there too. Results are read back with to_vector() / item().
+// its inputs are moved to the grading device, and so is the dataset (dataset.to(device) moves
+// its training, validation and test images); the accuracies are counted on test and
+// validation images there. Results are read back with to_vector() / item().
 //
 // The lesson asks for Convolve written with slices and element-wise ops. Ember has no
 // built-in convolution op (no conv2d in ops.h or nn/), so there is no engine shortcut for
@@ -201,16 +201,11 @@ GRADED_TEST(q5, test_accuracy, 2) {
   model.zero_grad();
 
   ember::course::DigitConvolutionDataset dataset;
-  move_dataset_to_device(dataset);  // the DataLoader's batches come on the grading device
+  // Training, validation and test images move to the grading device (MnistDigits::to), so
+  // the DataLoader's batches and dataset.get_validation_accuracy(*this) work there.
+  move_dataset_to_device(dataset);
   const auto start = std::chrono::steady_clock::now();
-  ember::grading::run_with_device_note(
-      [&] { model.train(dataset); },
-      dataset.validation_x().device() == ember::grading::device()
-          ? std::string()
-          : "course::DigitConvolutionDataset keeps its validation and test images on the CPU, "
-            "so on a GPU dataset.get_validation_accuracy(*this) gives forward() CPU tensors while "
-            "the model is on the GPU; that is a limit of the course code, not of your model (see "
-            "docs/gpu.md, \"Grading on a GPU\")");
+  model.train(dataset);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double accuracy = ember::course::DigitConvolutionDataset::accuracy(

@@ -89,7 +89,9 @@ data::Example LanguageIDSplit::get_batch(const std::vector<int64_t>& indices) co
     }
     y[static_cast<size_t>(b * num_languages_ + split_.labels[static_cast<size_t>(indices[b])])] = 1.0f;
   }
-  return {from_vector(x, {count, length, width}), from_vector(y, {count, num_languages_})};
+  // Built on the host, then copied once to the split's device (nothing to copy on the CPU).
+  return {from_vector(x, {count, length, width}, device()),
+          from_vector(y, {count, num_languages_}, device())};
 }
 
 data::Example LanguageIDSplit::bucket(int64_t b) const {
@@ -99,6 +101,12 @@ data::Example LanguageIDSplit::bucket(int64_t b) const {
   std::vector<int64_t> indices;
   for (int64_t i = start; i < end; ++i) indices.push_back(i);
   return get_batch(indices);
+}
+
+LanguageIDSplit& LanguageIDSplit::to(Device device) {
+  // The words stay host-side indices; only where get_batch puts its tensors changes.
+  data::Dataset::to(device);  // checks that the device can be used, before anything changes
+  return *this;
 }
 
 // ---- BucketLoader ---------------------------------------------------------------------
@@ -166,6 +174,15 @@ BucketLoader::Iterator& BucketLoader::Iterator::operator++() {
 }
 
 // ---- helpers and LanguageIDDataset ------------------------------------------------------
+
+LanguageIDDataset& LanguageIDDataset::to(Device device) {
+  // The first call throws, changing nothing, when the device cannot be used; then the
+  // others cannot fail.
+  train_.to(device);
+  dev_.to(device);
+  test_.to(device);
+  return *this;
+}
 
 std::vector<Tensor> split_time_steps(const Tensor& words) {
   check(words.defined() && words.dim() == 3,

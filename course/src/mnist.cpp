@@ -51,7 +51,8 @@ MnistSplit mnist_every(const MnistSplit& split, int64_t start, int64_t step) {
   // Row indices as a float tensor, as index_select takes them (exact below 2^24).
   std::vector<float> rows;
   for (int64_t i = start; i < split.size(); i += step) rows.push_back(static_cast<float>(i));
-  Tensor indices = from_vector(rows, {static_cast<int64_t>(rows.size())});
+  // On the split's device, so that the gather runs where the images are.
+  Tensor indices = from_vector(rows, {static_cast<int64_t>(rows.size())}, split.images.device());
   MnistSplit part;
   part.images = index_select(split.images, indices);  // (N, P) -> (K, P)
   part.labels = index_select(split.labels, indices);  // (N,) -> (K,)

@@ -23,6 +23,7 @@
 #include "ember_course/eval_mode.h"
 #include "ember_course/mnist.h"
 #include "ember_course/mnist_digits.h"
+#include "ember_course/model_device.h"
 
 namespace ember::course {
 
@@ -43,11 +44,13 @@ class DigitConvolutionDataset : public MnistDigits {
   //   size() 10,000; get(i): x (784,), label (10,) one-hot; get_batch: (B, 784), (B, 10)
   //   train_x() (10000, 784), train_y() (10000, 10) one-hot, train_labels() (10000,)
   //   validation_x(), test_x() (5000, 784); validation_labels(), test_labels() (5000,)
+  //   to(device): every tensor above moves there (dataset.to(Device::cuda())); device()
 
   // The fraction of validation images whose largest score from model.forward is the right
   // digit. Model is any class with Tensor forward(const Tensor& x), x (B, 784) -> (B, 10).
   // Runs without recording gradients, in batches; an nn::Module is put in evaluation mode
-  // for the count and put back in the mode it was in.
+  // for the count and put back in the mode it was in. The images go to forward on the device
+  // of the model's parameters (model_device.h), wherever the dataset keeps them.
   template <typename Model>
   float get_validation_accuracy(Model& model) const {
     return accuracy(model, validation_x(), validation_labels());
@@ -59,7 +62,8 @@ class DigitConvolutionDataset : public MnistDigits {
                         int64_t batch_size = 1000) {
     const auto eval_mode = eval_mode_if_module(model);
     return count_accuracy([&model](const Tensor& x) { return model.forward(x); }, images,
-                          labels, batch_size, {"DigitConvolutionDataset", "forward", "scores"});
+                          labels, batch_size, {"DigitConvolutionDataset", "forward", "scores"},
+                          model_device(model));
   }
 };
 

@@ -20,6 +20,7 @@
 #include "ember_course/eval_mode.h"  // EvalModeGuard, which graders use through this header
 #include "ember_course/mnist.h"
 #include "ember_course/mnist_digits.h"
+#include "ember_course/model_device.h"
 
 namespace ember::course {
 
@@ -37,11 +38,13 @@ class DigitClassificationDataset : public MnistDigits {
   //   size() 60,000; get(i): x (784,), label (10,) one-hot; get_batch: (B, 784), (B, 10)
   //   train_x() (60000, 784), train_y() (60000, 10) one-hot, train_labels() (60000,)
   //   validation_x(), test_x() (5000, 784); validation_labels(), test_labels() (5000,)
+  //   to(device): every tensor above moves there (dataset.to(Device::cuda())); device()
 
   // The fraction of validation images whose largest logit from model.run is the right digit.
   // Model is any class with Tensor run(const Tensor& x), x (B, 784) -> logits (B, 10). Runs
   // without recording gradients, in batches; an nn::Module is put in evaluation mode for the
-  // count (so Dropout is off) and put back in the mode it was in.
+  // count (so Dropout is off) and put back in the mode it was in. The images go to run on
+  // the device of the model's parameters (model_device.h), wherever the dataset keeps them.
   template <typename Model>
   float get_validation_accuracy(Model& model) const {
     return accuracy(model, validation_x(), validation_labels());
@@ -53,7 +56,8 @@ class DigitClassificationDataset : public MnistDigits {
                         int64_t batch_size = 1000) {
     const auto eval_mode = eval_mode_if_module(model);
     return count_accuracy([&model](const Tensor& x) { return model.run(x); }, images, labels,
-                          batch_size, {"DigitClassificationDataset", "run", "logits"});
+                          batch_size, {"DigitClassificationDataset", "run", "logits"},
+                          model_device(model));
   }
 };
 

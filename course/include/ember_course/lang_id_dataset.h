@@ -22,12 +22,19 @@
 //
 // The test split (500 words) is held out for the autograder: train on train(), tune on
 // dev(), and leave test() alone.
+//
+// Devices: dataset.to(Device::cuda()) makes all three splits build their batches on the
+// GPU: those of BucketLoader, get/get_batch, bucket(b), and so the inputs of the accuracy
+// counts. The words themselves stay on the host as character indices; only the one-hot
+// tensors are made on the device. The accuracy counts hand the model its inputs on the
+// device of its parameters; the model itself is never moved.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +42,7 @@
 #include <ember/autograd.h>
 #include <ember/data/dataloader.h>  // data::Batch
 #include <ember/data/dataset.h>
+#include <ember/device.h>
 #include <ember/error.h>
 #include <ember/nn/module.h>
 #include <ember/ops.h>
@@ -44,6 +52,7 @@
 #include "ember_course/data_paths.h"
 #include "ember_course/eval_mode.h"
 #include "ember_course/lang_id_file.h"
+#include "ember_course/model_device.h"
 
 namespace ember::course {
 
@@ -69,6 +78,13 @@ class LanguageIDSplit : public data::Dataset {
   // All words of bucket b as one batch: x (B, L, 47), label (B, 5).
   data::Example bucket(int64_t b) const;
 
+  // Makes get, get_batch and bucket (and so BucketLoader and a data::DataLoader) build
+  // their tensors on device. Throws ember::Error, changing nothing, when the device cannot
+  // be used ("no CUDA device", "built without CUDA").
+  LanguageIDSplit& to(Device device) override;
+  // Where batches are built: the CPU until to() says otherwise.
+  Device device() const { return target_device().value_or(Device::cpu()); }
+
   int64_t word_length(int64_t i) const;
   int64_t label(int64_t i) const;  // the language index 0..4
   std::string word(int64_t i) const;  // the word itself, UTF-8 (for printing mistakes)
@@ -89,7 +105,8 @@ class LanguageIDSplit : public data::Dataset {
 // batch_size words (its last batch may be smaller), and with shuffle on, every begin()
 // shuffles the words inside each bucket and then the order of all the batches, drawing
 // from ember's seeded generator (so ember::manual_seed makes training reproducible).
-// The split must outlive the loader.
+// Batches come on the split's device (see LanguageIDSplit::to). The split must outlive the
+// loader.
 class BucketLoader {
  public:
   BucketLoader(const LanguageIDSplit& split, int64_t batch_size, bool shuffle = false);
@@ -155,6 +172,13 @@ class LanguageIDDataset {
   const std::vector<std::string>& alphabet() const { return alphabet_; }
   const std::vector<std::string>& language_names() const { return language_names_; }
 
+  // Makes train(), dev() and test() build their batches, buckets and accuracy inputs on
+  // device (LanguageIDSplit::to). Throws ember::Error, changing nothing, when the device
+  // cannot be used.
+  LanguageIDDataset& to(Device device);
+  // Where the splits build their tensors: the CPU until to() says otherwise.
+  Device device() const { return train_.device(); }
+
   // The fraction of dev words whose highest score in model.run(xs) is the right language.
   template <typename Model>
   float get_validation_accuracy(Model& model) const {
@@ -162,14 +186,19 @@ class LanguageIDDataset {
   }
 
   // The same on any split, a bucket at a time. Runs without recording gradients and, for
-  // an nn::Module, in evaluation mode (restoring the mode it found afterwards).
+  // an nn::Module, in evaluation mode (restoring the mode it found afterwards). A bucket is
+  // built on the split's device and handed to run on the device of the model's parameters
+  // (model_device.h) when that is elsewhere; the scores are compared with the languages on
+  // the device they come back on.
   template <typename Model>
   static float accuracy(Model& model, const LanguageIDSplit& split) {
     NoGradGuard no_grad;
     const auto eval_mode = eval_mode_if_module(model);  // restored also when run() throws
+    const std::optional<Device> input_device = model_device(model);
     int64_t correct = 0;
     for (int64_t b = 0; b < split.num_buckets(); ++b) {
       data::Batch batch = split.bucket(b);  // x (B, L, 47), label (B, 5)
+      if (input_device) batch = batch.to(*input_device);  // no copy when already there
       const int64_t count = batch.x.size(0);
       Tensor scores = model.run(split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
       check(scores.defined() && scores.shape() == Shape{count, split.num_languages()},
@@ -177,8 +206,9 @@ class LanguageIDDataset {
             "characters; expected ({}, {})",
             scores.defined() ? shape_str(scores.shape()) : std::string("(undefined)"), count,
             batch.x.size(1), count, split.num_languages());
-      correct += static_cast<int64_t>(
-          (scores.argmax(1) == batch.label.argmax(1)).sum().item());
+      Tensor truth = batch.label.argmax(1);  // (B,)
+      if (truth.device() != scores.device()) truth = truth.to(scores.device());
+      correct += static_cast<int64_t>((scores.argmax(1) == truth).sum().item());
     }
     return static_cast<float>(correct) / static_cast<float>(split.size());
   }

@@ -10,6 +10,12 @@
 //               them; they come from the separate t10k file, so a model never trains on them
 // Pixels are in [0, 1] (see mnist.h); each row of 784 is a 28 x 28 image in row-major order.
 //
+// Devices: everything starts on the device of the splits it is made from (the CPU for the
+// files). dataset.to(Device::cuda()) moves the training, validation and test tensors to the
+// GPU; after it, get/get_batch, a data::DataLoader's batches, the accessors below and the
+// accuracy counts all work there. A model's inputs are always handed to it on the device of
+// its parameters; the model itself is never moved.
+//
 // The two lessons' classes differ only in how many training images they keep and in the
 // model method their accuracy calls (run in q3, forward in q5), so this class holds the rest
 // once. Lessons use the two classes, not this one.
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include <ember/data/dataset.h>
+#include <ember/device.h>
 #include <ember/tensor.h>
 
 #include "ember_course/mnist.h"
@@ -48,10 +55,22 @@ class MnistDigits : public data::Dataset {
   const Tensor& test_x() const { return test_.images; }                   // (5000, 784)
   const Tensor& test_labels() const { return test_.labels; }              // (5000,) digits
 
+  // ---- devices -------------------------------------------------------------------------
+  // Moves the training, validation and test tensors to device (new handles: tensors taken
+  // from the accessors before stay where they were) and makes a DataLoader deliver batches
+  // there (data::Dataset::to). Nothing is copied when they are already there, so on the CPU
+  // it changes nothing. Throws ember::Error, leaving the dataset as it was, when the device
+  // cannot be used ("no CUDA device", "built without CUDA").
+  MnistDigits& to(Device device) override;
+  // Where the tensors are: where the splits it was made from were (the CPU for the files),
+  // until to() moves them.
+  Device device() const { return train_x_.device(); }
+
  protected:
   // name: the lesson's class, for error messages. training_images: how many of train's
   // first images to keep (all of them when train has fewer), or std::nullopt for all of
   // train as it is (no copy). t10k is divided into validation (even indices) and test (odd).
+  // The four tensors of the two splits must be on one device, where the dataset starts.
   MnistDigits(const char* name, const MnistSplit& train, const MnistSplit& t10k,
               std::optional<int64_t> training_images);
 
@@ -66,10 +85,14 @@ class MnistDigits : public data::Dataset {
   // The fraction of images (N, 784) whose largest score from predict, (b, 784) -> (b, 10),
   // is the right digit in labels (N,). Counts batch_size images at a time, without recording
   // gradients. The lessons' accuracy templates wrap model.run or model.forward in predict
-  // (and put an nn::Module in evaluation mode around the call).
+  // (and put an nn::Module in evaluation mode around the call). input_device: where predict
+  // wants its images (the model's device, model_device.h); each batch is moved there when it
+  // is elsewhere, and given as it is when input_device is empty. The scores are compared with
+  // the labels on the device the scores come back on.
   static float count_accuracy(const std::function<Tensor(const Tensor&)>& predict,
                               const Tensor& images, const Tensor& labels, int64_t batch_size,
-                              const PredictionNames& names);
+                              const PredictionNames& names,
+                              const std::optional<Device>& input_device = std::nullopt);
 
  private:
   const char* name_;
