@@ -43,6 +43,9 @@ TEST(ObjectPool, MemoryFreedOnAnotherThreadIsSafe) {
   std::thread other([&] {
     for (void* block : blocks) pool_deallocate(block, 64);  // joins that thread's lists...
     void* again = pool_allocate(64);                          // ...which hand it out again
+    if (kPooled) {
+      EXPECT_EQ(again, blocks.back());  // the last one freed comes first
+    }
     std::memset(again, 0, 64);
     pool_deallocate(again, 64);
   });  // ...and free it for real when the thread ends
