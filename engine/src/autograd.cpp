@@ -78,18 +78,20 @@ void set_grad_enabled(bool enabled) { grad_mode_enabled = enabled; }
 
 bool will_record(const Tensor& t) { return grad_mode_enabled && t.impl()->requires_grad; }
 
-bool any_requires_grad(const std::vector<Tensor>& inputs) {
+namespace {
+template <typename Tensors>
+bool any_defined_requires_grad(const Tensors& inputs) {
   for (const Tensor& input : inputs) {
     if (input.defined() && input.impl()->requires_grad) return true;
   }
   return false;
 }
+}  // namespace
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) { return any_defined_requires_grad(inputs); }
 
 bool any_requires_grad(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
-  for (const Tensor& input : inputs) {
-    if (input.defined() && input.impl()->requires_grad) return true;
-  }
-  return false;
+  return any_defined_requires_grad(inputs);
 }
 
 Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,

@@ -60,7 +60,6 @@ StridedLayout broadcast_layout(const Tensor& t, const Shape& shape) {
   return layout;
 }
 
-
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
   EMBER_CHECK(a.device() == b.device(),
         "{}: expected all tensors on the same device, but found {} and {}; move one with "
@@ -546,7 +545,8 @@ Tensor& Tensor::fill_(float value) {
   return *this;
 }
 
-// The result is computed out of place first, so `w += w` reads the old values.
+// With a tensor: written in place where that is safe (below). With a number: computed out
+// of place, then copied in.
 namespace {
 // self = self <op> other, written straight into self's memory. Optimizers and gradient
 // accumulation do this millions of times; a new tensor and a copy each time doubled it.
