@@ -149,3 +149,15 @@ clean:
 
 $(QUESTIONS):
 	@:
+
+# ---- the GPU check (docs/gpu.md, "make gpu-check") ------------------------------------
+# gpu-prep (here, on Debian): GoogleTest, fmt and zlib from Debian's packages, unpacked into
+# .gpu-deps/ (ignored; carry it to the GPU machine). gpu-check (there): build with the CUDA
+# backend, every device test, DEVICE=cuda grading, the CUDA benchmarks, one summary. Exit
+# status 3: no CUDA device (it stops before the GPU steps). GPU_CHECK_ARGS: e.g. --dry-run.
+.PHONY: gpu-prep gpu-check
+gpu-prep:
+	@bash tools/gpu/prep.sh
+
+gpu-check:
+	@bash tools/gpu/gpu_check.sh $(GPU_CHECK_ARGS)
