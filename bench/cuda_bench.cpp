@@ -40,7 +40,8 @@ Measurement with_allocation_note(const std::function<Measurement()>& run) { retu
 void add_cuda_workloads(Registry& registry) {
   if (!cuda::is_available()) return;
   const Device gpu = Device::cuda(0);
-  for (int64_t n : {256, 512, 1024, 2048, 4096}) {
+  // Up to n = 8192, the largest size the GPU check compares with cuBLAS (3 x 256 MiB).
+  for (int64_t n : {256, 512, 1024, 2048, 4096, 8192}) {
     registry.add("cuda", fmt::format("cuda matmul n={}", n), [n, gpu] { return measure_matmul(n, gpu); });
 #ifdef EMBER_HAS_CUDA_BACKEND
     if (cuda::has_cublas()) {

@@ -14,7 +14,8 @@
 #   --jobs N         build and test jobs (default: every core)
 #   --arch ARCHS     EMBER_CUDA_ARCHITECTURES (default: the GPU's compute capability as
 #                    nvidia-smi reports it, e.g. 90 on an H100/H200; 90 when it cannot tell)
-#   --no-bench       skip the benchmarks;  --no-grade: skip the grading
+#   --no-bench       skip the benchmarks
+#   --no-grade       skip the grading
 #
 # Environment: OUT (a folder: the summary, and an archive of the logs, are also written
 # there), GPU_DEPS_DIR (the prep folder, default .gpu-deps), GPU_CHECK_BUDGET_S (seconds the
@@ -33,11 +34,12 @@ set -uo pipefail
 
 readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_USAGE=2 EXIT_NO_DEVICE=3 EXIT_MISSING=4 EXIT_BUILD=5
 
-repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+repo_root=$(cd "$(dirname "$self")/../.." && pwd)
 cd "$repo_root" || exit $EXIT_MISSING
 start_seconds=$SECONDS
 
-usage() { sed -n '7,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,18p' "$self" | sed 's/^# \{0,1\}//'; }
 die_usage() { echo "gpu-check: $1" >&2; usage >&2; exit $EXIT_USAGE; }
 say() { echo "gpu-check: $*"; }
 
