@@ -61,6 +61,11 @@ set_target_properties(ember PROPERTIES
   CUDA_EXTENSIONS OFF
   CUDA_RUNTIME_LIBRARY Shared)
 target_compile_definitions(ember PRIVATE EMBER_WITH_CUDA PUBLIC EMBER_HAS_CUDA_BACKEND)
+# The architectures built, for the message of a GPU that cannot run them (cuda_backend.cu);
+# commas, because a ';' in a definition would split it into two.
+string(REPLACE ";" "," _ember_cuda_architecture_list "${EMBER_CUDA_ARCHITECTURES}")
+set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/src/cuda/cuda_backend.cu APPEND PROPERTY
+  COMPILE_DEFINITIONS "EMBER_CUDA_ARCHITECTURE_LIST=\"${_ember_cuda_architecture_list}\"")
 target_compile_options(ember PRIVATE
   # The host half of each .cu file gets the warnings the C++ files get.
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>

@@ -32,6 +32,15 @@ int device_count() { return cuda_device_count(); }
 bool is_available() { return false; }
 int device_count() { return 0; }
 #endif
+
+std::string usability_problem(int index) {
+  try {
+    backend_for(Device::cuda(index));  // runs the kernel-launch probe on first use
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
 }  // namespace cuda
 
 }  // namespace ember

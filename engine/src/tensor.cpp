@@ -525,6 +525,17 @@ Tensor& Tensor::copy_(const Tensor& source) {
   Shape broadcast = broadcast_shapes(source.shape(), target, "copy_");
   EMBER_CHECK(broadcast == target, "copy_: cannot copy a tensor of shape {} into one of shape {}",
         shape_str(source.shape()), shape_str(target));
+  // A destination where several elements share one memory location (stride 0 on a dim of
+  // size > 1: an expanded view) would be written by many threads at once on a GPU, with a
+  // result that changes from run to run; refused on every backend, as PyTorch does.
+  const Shape& strides = this->strides();
+  for (size_t d = 0; d < static_cast<size_t>(dim()); ++d) {
+    EMBER_CHECK(!(strides[d] == 0 && target[d] > 1),
+                "copy_: cannot write into a tensor of shape {} with strides {}: dim {} (size {}) has "
+                "stride 0, so its {} elements share one memory location (an expanded view); write "
+                "into .contiguous() or .clone() of it instead",
+                shape_str(target), shape_str(strides), d, target[d], target[d]);
+  }
   // Copying through host covers a source on another device.
   Tensor src = source.device() == device() ? source : source.to(device());
   // A source that shares this storage (y[1:] = y[:-1]) could be overwritten while it is

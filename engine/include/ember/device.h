@@ -28,6 +28,13 @@ namespace cuda {
 bool is_available();
 // The number of CUDA devices; 0 without a GPU or in a build without CUDA.
 int device_count();
+// Empty when cuda:index can run Ember's kernels; otherwise why not, in one sentence (the
+// same text backend_for(Device::cuda(index)) throws). The first call for a device launches
+// a one-thread kernel there and waits for it, so a GPU the build has no code for (say
+// sm_75 in a build for sm_80 and sm_90), or a driver too old for the runtime, is reported
+// here with the GPU's compute capability and the architectures built, instead of failing
+// every op later with "no kernel image is available".
+std::string usability_problem(int index = 0);
 }  // namespace cuda
 
 }  // namespace ember

@@ -350,28 +350,41 @@ class CpuBackend final : public Backend {
  private:
   BlockCache blocks_;
 
+  // Whether x replaces best in a Max (Min): larger (smaller), or a NaN, or +0 over -0
+  // (-0 over +0). The zeros rule makes the result independent of the order of the
+  // elements, which the GPU's tree of threads needs to give the same bits.
+  static bool max_wins(float x, float best) {
+    return x > best || std::isnan(x) || (x == best && std::signbit(best) && !std::signbit(x));
+  }
+  static bool min_wins(float x, float best) {
+    return x < best || std::isnan(x) || (x == best && std::signbit(x) && !std::signbit(best));
+  }
+
   static float reduce_contiguous(ReduceOp op, const float* x, int64_t n) {
     switch (op) {
       case ReduceOp::Sum: {
-        // Eight partial sums: vectorisable, and more accurate than one running sum.
-        float partial[8] = {};
+        // Eight partial sums: vectorisable, and more accurate than one running sum. They
+        // start from -0, the identity of IEEE addition (-0 + x is x even for x = +0), so a
+        // sum of -0s is -0, as a column sum is and as on the GPU; an empty sum is +0.
+        if (n == 0) return 0.0f;
+        float partial[8] = {-0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f};
         int64_t i = 0;
         for (; i + 8 <= n; i += 8) {
           for (int j = 0; j < 8; ++j) partial[j] += x[i + j];
         }
-        float total = 0.0f;
+        float total = -0.0f;
         for (; i < n; ++i) total += x[i];
         for (float p : partial) total += p;
         return total;
       }
       case ReduceOp::Max: {
         float best = x[0];
-        for (int64_t i = 1; i < n; ++i) best = (x[i] > best || std::isnan(x[i])) ? x[i] : best;
+        for (int64_t i = 1; i < n; ++i) best = max_wins(x[i], best) ? x[i] : best;
         return best;
       }
       case ReduceOp::Min: {
         float best = x[0];
-        for (int64_t i = 1; i < n; ++i) best = (x[i] < best || std::isnan(x[i])) ? x[i] : best;
+        for (int64_t i = 1; i < n; ++i) best = min_wins(x[i], best) ? x[i] : best;
         return best;
       }
       case ReduceOp::ArgMax: {
@@ -413,9 +426,9 @@ class CpuBackend final : public Backend {
       if (op == ReduceOp::Sum) {
         for (int64_t j = 0; j < width; ++j) result[j] += row[j];
       } else if (op == ReduceOp::Max) {
-        for (int64_t j = 0; j < width; ++j) result[j] = row[j] > result[j] || std::isnan(row[j]) ? row[j] : result[j];
+        for (int64_t j = 0; j < width; ++j) result[j] = max_wins(row[j], result[j]) ? row[j] : result[j];
       } else {
-        for (int64_t j = 0; j < width; ++j) result[j] = row[j] < result[j] || std::isnan(row[j]) ? row[j] : result[j];
+        for (int64_t j = 0; j < width; ++j) result[j] = min_wins(row[j], result[j]) ? row[j] : result[j];
       }
     }
   }

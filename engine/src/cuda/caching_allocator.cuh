@@ -13,31 +13,59 @@
 // Reuse needs no synchronisation because every kernel of the backend runs on the device's
 // default stream (see cuda_common.cuh): the next owner's kernels run after the last
 // owner's.
+//
+// Guards: each block carries an in-use flag, so a second free of a block (or a free of a
+// pointer that is not ours) is ignored and counted instead of putting the block on a free
+// list twice, which would hand it to two tensors. The free lists are linked through the
+// blocks' own records, so deallocate() never allocates and can never throw. A cudaFree
+// that fails leaves its block reserved (and counted as reserved).
+//
+// The bookkeeping is plain C++ and gets its memory from a RawMemory: the GPU's
+// (cudaMalloc/cudaFree) in the engine, host memory in the tests, which so run without a GPU.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "cuda/cuda_backend.h"
 
 namespace ember::cuda {
 
+// Where the allocator's blocks come from.
+class RawMemory {
+ public:
+  virtual ~RawMemory() = default;
+  // A new block of `bytes`, or null when the device has no memory left; throws
+  // ember::Error on any other failure.
+  virtual void* allocate(size_t bytes) = 0;
+  // Hands a block back; false when that failed. Never throws.
+  virtual bool release(void* block) noexcept = 0;
+  // What is free, for the out-of-memory message: "3.10 GiB free of 139.80 GiB".
+  virtual std::string free_memory() = 0;
+};
+
 class CachingAllocator {
  public:
-  explicit CachingAllocator(int device) : device_(device) {}
+  // Blocks from cudaMalloc on GPU `device`.
+  explicit CachingAllocator(int device);
+  // Blocks from `memory` (the tests' host memory); `device` only names it in messages.
+  CachingAllocator(int device, std::unique_ptr<RawMemory> memory);
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
 
   // At least `bytes` of GPU memory on this allocator's device, aligned to 256 bytes; never
   // null. Throws ember::Error "cuda allocate: out of memory ..." with the sizes involved.
   void* allocate(size_t bytes);
-  // Keeps the block for reuse. Never throws and makes no CUDA call, so it is safe from
-  // destructors, even while the process exits. Null and unknown pointers are ignored.
-  void deallocate(void* block);
-  // Frees every cached block with cudaFree.
+  // Keeps the block for reuse. Never throws, allocates nothing and makes no CUDA call, so
+  // it is safe from destructors, even while the process exits. Null is ignored; a block
+  // that is already free, or a pointer that is not ours, is ignored and counted in
+  // stats().rejected_frees.
+  void deallocate(void* block) noexcept;
+  // Frees every cached block (cudaFree). A block whose release fails stays cached.
   void empty_cache();
   AllocatorStats stats() const;
 
@@ -45,12 +73,19 @@ class CachingAllocator {
   static size_t size_class(size_t bytes);
 
  private:
+  struct Block {
+    void* data = nullptr;         // its address
+    size_t size = 0;              // its size class
+    bool in_use = false;          // held by a tensor (or a ScratchBuffer)
+    Block* next_free = nullptr;   // the next block of its free list, when free
+  };
   void release_cached_blocks();  // the body of empty_cache(); the mutex is held
 
   int device_;
+  std::unique_ptr<RawMemory> memory_;
   mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // size class -> free blocks
-  std::unordered_map<void*, size_t> block_sizes_;  // every block we hold -> its size class
+  std::unordered_map<void*, Block> blocks_;        // every block we hold (node-based: stable)
+  std::unordered_map<size_t, Block*> free_lists_;  // size class -> first free block
   AllocatorStats stats_;
 };
 

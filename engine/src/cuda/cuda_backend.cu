@@ -9,9 +9,12 @@
 // (backend_registry.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,59 @@ void check_cuda(cudaError_t status, const char* op) {
 
 namespace {
 
+// What the probe kernel writes, so that a launch that "succeeds" without running is caught.
+constexpr int kProbeValue = 0x5eed;
+
+__global__ void probe_kernel(int* out) { *out = kProbeValue; }
+
+// Empty when cuda:index runs a kernel: a one-thread launch, waited for, whose result is
+// read back. Otherwise the sentence of unusable_gpu_message. Called once per GPU.
+std::string probe_device(int index) {
+  std::string gpu_name = "unknown GPU";
+  int major = 0, minor = 0;
+  cudaDeviceProp properties{};
+  if (cudaGetDeviceProperties(&properties, index) == cudaSuccess) {
+    gpu_name = properties.name;
+    major = properties.major;
+    minor = properties.minor;
+  }
+  auto failed = [&](cudaError_t status, const char* step) {
+    cudaGetLastError();  // not sticky errors (those stay; the context is unusable anyway)
+    return unusable_gpu_message(
+        index, gpu_name, major, minor,
+        fmt::format("{} failed with \"{}\" ({})", step, cudaGetErrorString(status), cudaGetErrorName(status)),
+        built_architectures());
+  };
+  int previous = 0;
+  cudaError_t status = cudaGetDevice(&previous);
+  if (status != cudaSuccess) return failed(status, "cudaGetDevice");
+  if ((status = cudaSetDevice(index)) != cudaSuccess) return failed(status, "cudaSetDevice");
+  std::string problem;
+  int* flag = nullptr;
+  int value = 0;
+  if ((status = cudaMalloc(&flag, sizeof(int))) != cudaSuccess) {
+    problem = failed(status, "cudaMalloc of 4 bytes");
+  } else {
+    probe_kernel<<<1, 1>>>(flag);
+    if ((status = cudaGetLastError()) != cudaSuccess) {
+      problem = failed(status, "launching a one-thread kernel");
+    } else if ((status = cudaDeviceSynchronize()) != cudaSuccess) {
+      problem = failed(status, "running a one-thread kernel");
+    } else if ((status = cudaMemcpy(&value, flag, sizeof(int), cudaMemcpyDeviceToHost)) != cudaSuccess) {
+      problem = failed(status, "reading the kernel's result");
+    } else if (value != kProbeValue) {
+      problem = unusable_gpu_message(
+          index, gpu_name, major, minor,
+          fmt::format("a one-thread kernel ran without writing its result (read {:#x}, expected {:#x})",
+                      value, kProbeValue),
+          built_architectures());
+    }
+    cudaFree(flag);
+  }
+  cudaSetDevice(previous);
+  return problem;
+}
+
 // The matmul kernel in use; EMBER_CUDA_MATMUL=cublas picks cuBLAS when it is built in.
 std::atomic<MatmulKernel>& selected_matmul_kernel() {
   static std::atomic<MatmulKernel> kernel{[] {
@@ -49,6 +105,12 @@ class CudaBackend final : public Backend {
   Device device() const override { return Device::cuda(index_); }
   const char* name() const override { return "cuda"; }
   CachingAllocator& allocator() { return allocator_; }
+
+  // Empty when this GPU ran the probe kernel; otherwise why not. Probed on first use only.
+  const std::string& usability_problem() {
+    std::call_once(probed_, [this] { problem_ = probe_device(index_); });
+    return problem_;
+  }
 
   // --- memory -------------------------------------------------------------------------
   float* allocate(int64_t count) override {
@@ -119,7 +181,7 @@ class CudaBackend final : public Backend {
                           transpose_b, c, batch, m, n, k);
     } else {
       cuda::matmul(a, a_batch_stride, lda, transpose_a, b, b_batch_stride, ldb, transpose_b, c,
-                   batch, m, n, k);
+                   batch, m, n, k, allocator_);
     }
   }
 
@@ -179,6 +241,8 @@ class CudaBackend final : public Backend {
 
   int index_;
   CachingAllocator allocator_;
+  std::once_flag probed_;
+  std::string problem_;
 };
 
 // What the CUDA runtime said when asked for devices: the count, or why there are none.
@@ -237,7 +301,10 @@ CudaBackend& backend_at(int index) {
                             census.count == 1 ? "" : "s",
                             census.count == 1 ? "" : fmt::format(" to cuda:{}", census.count - 1)));
   }
-  return *all_backends()[static_cast<size_t>(index)];
+  CudaBackend& backend = *all_backends()[static_cast<size_t>(index)];
+  const std::string& problem = backend.usability_problem();
+  if (!problem.empty()) throw Error(problem);
+  return backend;
 }
 
 }  // namespace
@@ -264,6 +331,49 @@ void set_matmul_kernel(MatmulKernel kernel) {
 }
 
 MatmulKernel matmul_kernel() { return selected_matmul_kernel().load(); }
+
+std::string built_architectures() {
+  // cuda.cmake passes EMBER_CUDA_ARCHITECTURES with commas (a ';' would split the define).
+  std::string list = EMBER_CUDA_ARCHITECTURE_LIST;
+  std::replace(list.begin(), list.end(), ',', ';');
+  return list;
+}
+
+bool architectures_cover(const std::string& architectures, int major, int minor) {
+  const int capability = major * 10 + minor;
+  std::istringstream entries(architectures);
+  std::string entry;
+  while (std::getline(entries, entry, ';')) {
+    // "80-real": machine code only; "90-virtual": PTX only; "90": both.
+    const size_t dash = entry.find('-');
+    const std::string number = entry.substr(0, dash);
+    const std::string kind = dash == std::string::npos ? "" : entry.substr(dash + 1);
+    if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int built = std::stoi(number);  // e.g. 86 for sm_86
+    const bool machine_code = kind.empty() || kind == "real";
+    const bool ptx = kind.empty() || kind == "virtual";
+    if (machine_code && built / 10 == major && built <= capability) return true;
+    if (ptx && built <= capability) return true;
+  }
+  return false;
+}
+
+std::string unusable_gpu_message(int index, const std::string& gpu_name, int major, int minor,
+                                 const std::string& failure, const std::string& architectures) {
+  std::string message = fmt::format(
+      "cuda:{} ({}, compute capability {}.{}) cannot run Ember's kernels: {}. This build has GPU "
+      "code for the architectures {} (EMBER_CUDA_ARCHITECTURES)",
+      index, gpu_name, major, minor, failure, architectures);
+  if (major > 0 && !architectures_cover(architectures, major, minor)) {
+    message += fmt::format(
+        ", none of which runs on compute capability {}.{}: rebuild with "
+        "-DEMBER_CUDA_ARCHITECTURES=\"{}{}-real\" (see docs/gpu.md)",
+        major, minor, architectures.empty() ? "" : architectures + ";", major * 10 + minor);
+  } else {
+    message += ", which covers this GPU; the driver or the GPU itself failed (see docs/gpu.md)";
+  }
+  return message;
+}
 
 }  // namespace cuda
 

@@ -3,9 +3,11 @@
 // One thread per output element, in grid-stride loops (cuda_common.cuh). The formulas
 // are the CPU backend's (cpu/cpu_backend.cpp), written out the same way, including how
 // NaN goes through max, min and clamp.
+#include <atomic>
 #include <cstdint>
 #include <limits>
 
+#include "cuda/cuda_backend.h"
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
 #include "cuda/strided_indexer.cuh"
@@ -122,7 +124,16 @@ __global__ void where_kernel(const float* condition, const float* x, const float
 constexpr int64_t kMax32BitCount =
     std::numeric_limits<uint32_t>::max() - int64_t{65536} * kThreadsPerBlock;
 
+// force_64bit_indexing() (cuda_backend.h): the tests' switch to the int64_t path.
+std::atomic<bool> forced_64bit_indexing{false};
+
+bool fits_32_bits(int64_t count) {
+  return count <= kMax32BitCount && !forced_64bit_indexing.load(std::memory_order_relaxed);
+}
+
 }  // namespace
+
+void force_64bit_indexing(bool on) { forced_64bit_indexing.store(on); }
 
 void fill(float* out, int64_t count, float value) {
   if (count <= 0) return;
@@ -142,7 +153,7 @@ void copy(const float* in, const StridedLayout& in_layout, float* out,
                "copy");
     return;
   }
-  if (count <= kMax32BitCount) {
+  if (fits_32_bits(count)) {
     copy_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(in, out, indexer,
                                                                     static_cast<uint32_t>(count));
   } else {
@@ -162,7 +173,7 @@ void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const fl
   int64_t count = out_layout.numel();
   if (count == 0) return;
   StridedIndexer<3> indexer({&out_layout, &x_layout, &y_layout});
-  if (count <= kMax32BitCount) {
+  if (fits_32_bits(count)) {
     binary_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(
         op, x, y, out, indexer, static_cast<uint32_t>(count));
   } else {
@@ -177,7 +188,7 @@ void where(const float* condition, const StridedLayout& condition_layout, const 
   int64_t count = out_layout.numel();
   if (count == 0) return;
   StridedIndexer<4> indexer({&out_layout, &condition_layout, &x_layout, &y_layout});
-  if (count <= kMax32BitCount) {
+  if (fits_32_bits(count)) {
     where_kernel<uint32_t><<<blocks_for(count), kThreadsPerBlock>>>(
         condition, x, y, out, indexer, static_cast<uint32_t>(count));
   } else {

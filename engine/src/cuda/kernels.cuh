@@ -35,9 +35,10 @@ void reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n, 
             CachingAllocator& scratch);
 
 // ---- matmul.cu ----------------------------------------------------------------------
+// scratch holds partial products when a long K is split across blocks.
 void matmul(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
             const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b, float* c,
-            int64_t batch, int64_t m, int64_t n, int64_t k);
+            int64_t batch, int64_t m, int64_t n, int64_t k, CachingAllocator& scratch);
 // The same product through cuBLAS; throws in a build without EMBER_CUDA_CUBLAS.
 void matmul_cublas(int device, const float* a, int64_t a_batch_stride, int64_t lda,
                    bool transpose_a, const float* b, int64_t b_batch_stride, int64_t ldb,
