@@ -10,7 +10,13 @@
 #include "cuda_skip.h"
 #include "gradcheck.h"
 
+#include <gtest/gtest-spi.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -20,6 +26,7 @@
 #include "ember/backend.h"
 
 #ifdef EMBER_HAS_CUDA_BACKEND
+#include "cuda/caching_allocator.cuh"
 #include "cuda/cuda_backend.h"
 #endif
 
@@ -58,11 +65,38 @@ struct Tolerance {
   return ::testing::AssertionSuccess();
 }
 
-// Bit-for-bit equality (NaNs compare equal to NaNs).
+// The same float bit for bit, except that any NaN matches any NaN (the GPU writes its
+// canonical NaN, x86 a negative one, and no op promises a NaN's payload). So -0 and +0
+// differ, as they do to 1 / x or a sign test.
+bool same_bits(float a, float b) {
+  if (std::isnan(a) && std::isnan(b)) return true;
+  uint32_t a_bits = 0, b_bits = 0;
+  std::memcpy(&a_bits, &a, sizeof a);
+  std::memcpy(&b_bits, &b, sizeof b);
+  return a_bits == b_bits;
+}
+
+// Bit-for-bit equality where the backend promises the CPU's exact result.
 ::testing::AssertionResult values_equal(const std::vector<float>& cuda_values,
                                         const std::vector<float>& cpu_values,
                                         const std::string& what) {
-  return values_near(cuda_values, cpu_values, Tolerance{0.0, 0.0}, what);
+  if (cuda_values.size() != cpu_values.size()) {
+    return ::testing::AssertionFailure() << what << ": " << cuda_values.size()
+                                         << " values on CUDA, " << cpu_values.size() << " on CPU";
+  }
+  int bad = 0;
+  std::ostringstream report;
+  for (size_t i = 0; i < cpu_values.size(); ++i) {
+    if (!same_bits(cuda_values[i], cpu_values[i])) {
+      if (bad < 8) {
+        report << "\n  [" << i << "] cuda " << std::hexfloat << cuda_values[i] << ", cpu "
+               << cpu_values[i] << std::defaultfloat;
+      }
+      ++bad;
+    }
+  }
+  if (bad) return ::testing::AssertionFailure() << what << ": " << bad << " value(s) differ in their bits:" << report.str();
+  return ::testing::AssertionSuccess();
 }
 
 using Function = std::function<Tensor(const std::vector<Tensor>&)>;
@@ -111,10 +145,15 @@ DeviceRun run_on(Device device, const Function& f, const std::vector<Tensor>& in
     return ::testing::AssertionFailure() << "shape " << shape_text(gpu.shape) << " on CUDA, "
                                          << shape_text(cpu.shape) << " on CPU";
   }
-  auto result = values_near(gpu.out, cpu.out, tolerance, "output");
+  // A tolerance of zero is a promise of the CPU's bits: compared bit for bit.
+  const bool exact = tolerance.atol == 0.0 && tolerance.rtol == 0.0;
+  auto compare = [&](const std::vector<float>& g, const std::vector<float>& c, const std::string& what) {
+    return exact ? values_equal(g, c, what) : values_near(g, c, tolerance, what);
+  };
+  auto result = compare(gpu.out, cpu.out, "output");
   if (!result) return result;
   for (size_t i = 0; i < gpu.grads.size(); ++i) {
-    result = values_near(gpu.grads[i], cpu.grads[i], tolerance, "gradient of input " + std::to_string(i));
+    result = compare(gpu.grads[i], cpu.grads[i], "gradient of input " + std::to_string(i));
     if (!result) return result;
   }
   return ::testing::AssertionSuccess();
@@ -498,8 +537,16 @@ TEST(CudaParity, MatmulOfTransposedAndPermutedViews) {
 TEST(CudaParity, MatmulKernelWithLeadingDimsAndBatchStrides) {
   SKIP_WITHOUT_CUDA();
   // The backend interface directly: padded rows (ld > width), every transpose combination,
-  // and an A shared by the whole batch (batch stride 0).
+  // and an A shared by the whole batch (batch stride 0); through our kernel and, in a build
+  // with it, through cuBLAS.
   const int64_t batch = 3, m = 37, n = 70, k = 19, pad = 5;
+#ifdef EMBER_HAS_CUDA_BACKEND
+  std::vector<cuda::MatmulKernel> kernels = {cuda::MatmulKernel::Tiled};
+  if (cuda::has_cublas()) kernels.push_back(cuda::MatmulKernel::Cublas);
+  for (cuda::MatmulKernel kernel : kernels) {
+  SCOPED_TRACE(kernel == cuda::MatmulKernel::Cublas ? "cuBLAS" : "tiled kernel");
+  cuda::set_matmul_kernel(kernel);
+#endif
   for (bool transpose_a : {false, true}) {
     for (bool transpose_b : {false, true}) {
       SCOPED_TRACE(std::string("transpose_a ") + (transpose_a ? "yes" : "no") + ", transpose_b " +
@@ -519,6 +566,10 @@ TEST(CudaParity, MatmulKernelWithLeadingDimsAndBatchStrides) {
       EXPECT_TRUE(values_near(product(kCuda), product(Device::cpu()), {1e-4, 1e-4}, "C"));
     }
   }
+#ifdef EMBER_HAS_CUDA_BACKEND
+  }
+  cuda::set_matmul_kernel(cuda::MatmulKernel::Tiled);
+#endif
 }
 
 #ifdef EMBER_HAS_CUDA_BACKEND
@@ -791,6 +842,197 @@ TEST(CudaParity, CachingAllocatorServesAWarmLoopWithoutCudaMalloc) {
 
 #endif  // ember::nn and ember::optim
 
+// ---- hardening: launch limits, index paths, chunked reductions, bits (issue 17) ----------
+
+TEST(CudaParity, KernelLaunchProbePassesOnThisGpu) {
+  SKIP_WITHOUT_CUDA();
+  EXPECT_EQ(cuda::usability_problem(0), "");
+}
+
+TEST(CudaParity, MatmulWithMoreColumnTilesThanAGridRowHolds) {
+  SKIP_WITHOUT_CUDA();
+  // n > 65535 * 64 = 4,194,240: an outer product with a long vector, and the gradient of
+  // a dot product of 5e6 elements (a (1, 1) x (1, n) product).
+  const int64_t n = 4194240 + 100;
+  Tensor column = make_input({2, 1}, -1, 1, 201), row = make_input({1, n}, -1, 1, 202);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); },
+                           {column, row}, {1e-5, 1e-5}));
+  Tensor a = make_input({5000000}, 0.5f, 1.0f, 203), b = make_input({5000000}, 0.5f, 1.0f, 204);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); }, {a, b},
+                           {1e-3, 1e-4}));
+}
+
+TEST(CudaParity, MatmulWithMoreRowTilesAndBatchesThanAGridHolds) {
+  SKIP_WITHOUT_CUDA();
+  // m > 65535 * 64 row tiles (grid.y loops), and batch > 65535 (several launches).
+  Tensor tall = make_input({4194240 + 70, 3}, -1, 1, 205), narrow = make_input({3, 2}, -1, 1, 206);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); },
+                           {tall, narrow}, {1e-5, 1e-5}));
+  Tensor a = make_input({70000, 2, 3}, -1, 1, 207), b = make_input({70000, 3, 2}, -1, 1, 208);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); }, {a, b},
+                           {1e-5, 1e-5}));
+}
+
+TEST(CudaParity, MatmulWithALongKIsSplitAcrossBlocks) {
+  SKIP_WITHOUT_CUDA();
+  // m = n = 1 with K = 1e7: split-K, partial products added in order. Positive values, so
+  // that a lost or doubled split (1/256 of the sum) is far outside the tolerance.
+  const int64_t k = 10000000;
+  Tensor a = make_input({1, k}, 0.5f, 1.0f, 209), b = make_input({k, 1}, 0.5f, 1.0f, 210);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); }, {a, b},
+                           {1e-3, 1e-4}, false));
+  // A few small products in a batch, transposed, with K not a multiple of a split.
+  Tensor c = make_input({3, 5, 9001}, -1, 1, 211), d = make_input({3, 4, 9001}, -1, 1, 212);
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return matmul(v[0], v[1].transpose(1, 2)); },
+                           {c, d}, {1e-3, 1e-4}));
+  // The same bits on every run.
+  Tensor a_gpu = a.to(kCuda), b_gpu = b.to(kCuda);
+  float first = matmul(a_gpu, b_gpu).item();
+  EXPECT_TRUE(same_bits(matmul(a_gpu, b_gpu).item(), first));
+}
+
+#ifdef EMBER_HAS_CUDA_BACKEND
+namespace {
+// Forces the element-wise kernels' int64_t index path for a scope.
+struct Forced64BitIndexing {
+  Forced64BitIndexing() { cuda::force_64bit_indexing(true); }
+  ~Forced64BitIndexing() { cuda::force_64bit_indexing(false); }
+};
+}  // namespace
+
+TEST(CudaParity, SixtyFourBitIndexPathOfCopyBinaryAndWhere) {
+  SKIP_WITHOUT_CUDA();
+  Forced64BitIndexing forced;
+  // Outputs bit for bit; no gradients (a broadcast input's gradient is a sum).
+  Tensor x = make_input({2, 3, 4, 5}, -1, 1, 213), y = make_input({4, 1}, -1, 1, 214);
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return t.permute({3, 1, 0, 2}).contiguous(); }, x, {0, 0}));
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return v[0].transpose(1, 3) * v[1].t(); },
+                           {x, make_input({1, 4}, -1, 1, 215)}, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda([](const std::vector<Tensor>& v) { return v[0] - v[1]; }, {x, y}, {0, 0}, false));
+  Tensor condition = make_few_values({3, 1, 5}, 216) > 0.0f;
+  EXPECT_TRUE(same_on_cuda([condition](const std::vector<Tensor>& v) {
+    return where(condition.to(v[0].device()), v[0].slice(0, 1, 2).squeeze(0), v[1]);
+  }, {x, y}, {0, 0}, false));
+  auto into_view = [](Device device) {
+    Tensor target = zeros({4, 6}, device);
+    target.slice(1, 1, 5, 2).copy_(from_vector(host_uniform(8, -1, 1, 217), {4, 2}, device));
+    return target.to_vector();
+  };
+  EXPECT_TRUE(values_equal(into_view(kCuda), into_view(Device::cpu()), "strided destination"));
+}
+#endif
+
+TEST(CudaParity, ColumnReductionsInChunksWithNaNAndTies) {
+  SKIP_WITHOUT_CUDA();
+  // (200000, 3) over dim 0 is split into chunks: a NaN at row 0 must win every chunk's
+  // combination, and all-equal values must give index 0.
+  std::vector<float> values = host_uniform(200000 * 3, -1, 1, 218);
+  values[1] = kNaN;  // row 0, column 1
+  Tensor nan_first = from_vector(values, {200000, 3});
+  for (auto f : std::vector<std::function<Tensor(const Tensor&)>>{
+           [](const Tensor& t) { return argmax(t, 0); }, [](const Tensor& t) { return argmin(t, 0); },
+           [](const Tensor& t) { return max(t, 0); }, [](const Tensor& t) { return min(t, 0); }}) {
+    EXPECT_TRUE(same_on_cuda_1(f, nan_first, {0, 0}, false));
+  }
+  Tensor equal_columns = full({200000, 3}, 0.25f), equal_flat = full({1 << 22}, -3.0f);
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmax(t, 0); }, equal_columns, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmin(t, 0); }, equal_columns, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmax(t); }, equal_flat, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmin(t, 0); }, equal_flat, {0, 0}, false));
+}
+
+TEST(CudaParity, ReductionsWithMoreUnitsThanAGridRowHolds) {
+  SKIP_WITHOUT_CUDA();
+  // Blocks loop past 65535: short rows (a warp each), long rows (a block each), and
+  // column tiles.
+  Tensor short_rows = make_input({600000, 5}, -1, 1, 219);
+  Tensor long_rows = make_input({70000, 300}, -1, 1, 220);
+  Tensor tiles = make_input({70000, 3, 2}, -1, 1, 221);
+  Tolerance sums{1e-5, 1e-5};
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 1); }, short_rows, sums, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmax(t, 1); }, short_rows, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return max(t, 1); }, long_rows, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 1); }, long_rows, {1e-4, 1e-5}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 1); }, tiles, sums, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return argmin(t, 1); }, tiles, {0, 0}, false));
+}
+
+TEST(CudaParity, SignedZerosInSumsMaxAndMinAreTheCpusBits) {
+  SKIP_WITHOUT_CUDA();
+  // A sum of -0s is -0 along rows and columns (chunked too); Max prefers +0, Min -0.
+  Tensor negative_zeros = full({200000, 3}, -0.0f);
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 0); }, negative_zeros, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 1); }, negative_zeros, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t); }, negative_zeros, {0, 0}, false));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return sum(t, 1); }, zeros({4, 0}), {0, 0}, false));
+  std::vector<float> mixed(3000);
+  for (size_t i = 0; i < mixed.size(); ++i) mixed[i] = (i * 7919) % 3 == 0 ? 0.0f : -0.0f;
+  Tensor zeros_of_both_signs = from_vector(mixed, {1000, 3});
+  for (int64_t dim : {0, 1}) {
+    EXPECT_TRUE(same_on_cuda_1([=](const Tensor& t) { return max(t, dim); }, zeros_of_both_signs, {0, 0}, false));
+    EXPECT_TRUE(same_on_cuda_1([=](const Tensor& t) { return min(t, dim); }, zeros_of_both_signs, {0, 0}, false));
+    EXPECT_TRUE(same_on_cuda_1([=](const Tensor& t) { return argmax(t, dim); }, zeros_of_both_signs, {0, 0}, false));
+  }
+}
+
+TEST(CudaParity, SoftmaxWithMoreRowsThanAGridRowHolds) {
+  SKIP_WITHOUT_CUDA();
+  // 70000 rows (blocks loop past 65535) of 37 columns (not a multiple of a block's threads),
+  // forward and gradient.
+  Tensor x = make_input({70000, 37}, -4, 4, 222);
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return softmax(t, 1); }, x, {1e-6, 1e-5}));
+  EXPECT_TRUE(same_on_cuda_1([](const Tensor& t) { return log_softmax(t, 1); }, x, {1e-5, 1e-5}));
+}
+
+TEST(CudaParity, ScatterAddOfManyIdenticalIndicesIsTheCpusBitForBit) {
+  SKIP_WITHOUT_CUDA();
+  Tensor indices = full({100000}, 3.0f);  // 1e5 rows all added into row 3
+  Tensor table = make_input({10, 16}, -1, 1, 223);
+  DeviceRun cpu = run_on(Device::cpu(), [&](const std::vector<Tensor>& v) {
+    return index_select(v[0], indices);
+  }, {table}, true);
+  DeviceRun gpu = run_on(kCuda, [&](const std::vector<Tensor>& v) {
+    return index_select(v[0], indices.to(kCuda));
+  }, {table}, true);
+  EXPECT_TRUE(values_equal(gpu.out, cpu.out, "rows"));
+  EXPECT_TRUE(values_equal(gpu.grads[0], cpu.grads[0], "table gradient"));
+}
+
+TEST(CudaParity, CopyIntoAnExpandedViewIsRefused) {
+  SKIP_WITHOUT_CUDA();
+  Tensor expanded = zeros({1, 3}, kCuda).expand({4, 3});
+  EXPECT_TRUE(throws_error_all([&] { expanded.copy_(ones({4, 3}, kCuda)); },
+                               {"copy_", "shape (4, 3)", "strides (0, 1)", "dim 0"}));
+  EXPECT_TRUE(throws_error([&] { expanded.fill_(1.0f); }, "copy_: cannot write into"));
+  EXPECT_EQ(zeros({1, 3}, kCuda).sum().item(), 0.0f);  // and nothing was written
+}
+
+TEST(CudaParity, OptimizerStepsAndFillsPastOneGridStride) {
+  SKIP_WITHOUT_CUDA();
+  // More than 65536 blocks x 256 threads: each thread's grid-stride loop goes round twice.
+  const int64_t count = int64_t{65536} * 256 + 1000;
+  std::vector<float> param0 = host_uniform(count, -1, 1, 224), grad = host_uniform(count, -1, 1, 225);
+  auto steps = [&](Device device) {
+    Backend& backend = backend_for(device);
+    Tensor param = from_vector(param0, {count}, device), g = from_vector(grad, {count}, device);
+    Tensor buffer = zeros({count}, device), exp_avg = zeros({count}, device), exp_avg_sq = zeros({count}, device);
+    backend.sgd_step(param.data_ptr(), g.data_ptr(), buffer.data_ptr(), count, 0.1f, 0.9f, 0, 1e-2f, true, true);
+    backend.adam_step(param.data_ptr(), g.data_ptr(), exp_avg.data_ptr(), exp_avg_sq.data_ptr(), count, 1e-2f,
+                      0.9f, 0.999f, 1e-8f, 0.0f, 1);
+    Tensor filled = empty({count}, device), uniform_fill = empty({count}, device);
+    backend.fill(filled.data_ptr(), count, -0.0f);
+    backend.fill_uniform(uniform_fill.data_ptr(), count, -2.0f, 3.0f, 99, 7);
+    return std::vector<std::vector<float>>{param.to_vector(), buffer.to_vector(), exp_avg_sq.to_vector(),
+                                           filled.to_vector(), uniform_fill.to_vector()};
+  };
+  auto cpu = steps(Device::cpu()), gpu = steps(kCuda);
+  EXPECT_TRUE(values_equal(gpu[0], cpu[0], "parameters"));
+  EXPECT_TRUE(values_equal(gpu[1], cpu[1], "momentum buffer"));
+  EXPECT_TRUE(values_equal(gpu[2], cpu[2], "exp_avg_sq"));
+  EXPECT_TRUE(values_equal(gpu[3], cpu[3], "fill"));
+  EXPECT_TRUE(values_equal(gpu[4], cpu[4], "fill_uniform"));
+}
+
 // ---- errors on a GPU ----------------------------------------------------------------------------
 
 TEST(CudaParity, ErrorsNameTheProblem) {
@@ -839,3 +1081,243 @@ TEST(CudaDevice, WithoutAGpuMovingToCudaThrowsAClearError) {
   EXPECT_EQ(x.device(), Device::cpu());
   EXPECT_EQ(x.numel(), 6);
 }
+
+// ---- the CPU side of the hardening (these run everywhere) ---------------------------------
+
+TEST(CudaHardening, BitwiseComparisonTellsSignedZerosApart) {
+  EXPECT_FALSE(values_equal({-0.0f}, {0.0f}, "zeros"));
+  EXPECT_FALSE(values_equal({1.0f}, {std::nextafter(1.0f, 2.0f)}, "one ulp"));
+  EXPECT_TRUE(values_equal({kNaN, -kNaN, kInf, -0.0f}, {-kNaN, kNaN, kInf, -0.0f}, "NaN, inf, -0"));
+  EXPECT_FALSE(values_equal({1.0f}, {1.0f, 2.0f}, "sizes"));
+  // A zero tolerance in same_on_cuda means these bits, not |a - b| <= 0.
+  EXPECT_TRUE(values_near({-0.0f}, {0.0f}, Tolerance{0.0, 0.0}, "the old check"));
+}
+
+TEST(CudaHardening, CpuSumsOfNegativeZerosAreNegativeZero) {
+  // The CPU reference the GPU is held to: a sum of -0s is -0 along rows and columns; an
+  // empty sum is +0; Max prefers +0 and Min -0, wherever they stand.
+  Tensor negative_zeros = full({5, 11}, -0.0f);
+  for (const Tensor& s : {sum(negative_zeros, 0), sum(negative_zeros, 1), sum(negative_zeros)}) {
+    for (float v : s.to_vector()) EXPECT_TRUE(std::signbit(v)) << v;
+  }
+  for (float v : sum(zeros({3, 0}), 1).to_vector()) EXPECT_FALSE(std::signbit(v));
+  Tensor both = from_vector({-0.0f, 0.0f, 0.0f, -0.0f}, {2, 2});
+  EXPECT_TRUE(values_equal(max(both, 1).to_vector(), {0.0f, 0.0f}, "max along rows"));
+  EXPECT_TRUE(values_equal(max(both, 0).to_vector(), {0.0f, 0.0f}, "max along columns"));
+  EXPECT_TRUE(values_equal(min(both, 1).to_vector(), {-0.0f, -0.0f}, "min along rows"));
+  EXPECT_TRUE(values_equal(min(both, 0).to_vector(), {-0.0f, -0.0f}, "min along columns"));
+  EXPECT_TRUE(values_equal(argmax(both, 1).to_vector(), {0.0f, 0.0f}, "argmax: the first of equals"));
+}
+
+TEST(CudaHardening, CopyIntoAnExpandedViewIsRefusedOnTheCpu) {
+  Tensor base = zeros({1, 3});
+  Tensor expanded = base.expand({4, 3});
+  EXPECT_TRUE(throws_error_all([&] { expanded.copy_(ones({4, 3})); },
+                               {"copy_: cannot write into a tensor of shape (4, 3) with strides (0, 1)",
+                                "dim 0 (size 4) has stride 0"}));
+  EXPECT_TRUE(throws_error([&] { expanded.fill_(2.0f); }, "strides (0, 1)"));
+  EXPECT_TRUE(throws_error([&] { expanded += 1.0f; }, "copy_: cannot write into"));
+  Tensor inner = zeros({2, 1}).expand({2, 5});
+  EXPECT_TRUE(throws_error([&] { inner.copy_(ones({5})); }, "dim 1 (size 5) has stride 0"));
+  EXPECT_EQ(base.sum().item(), 0.0f);  // nothing was written
+  // A stride of 0 on a dim of size 1 writes each element once: allowed.
+  Tensor single = zeros({3}).unsqueeze(0).expand({1, 3});
+  single.copy_(full({3}, 2.0f));
+  EXPECT_EQ(single.sum().item(), 6.0f);
+  // So is copying out of an expanded view, and into a plain strided one.
+  Tensor target = zeros({4, 3});
+  target.copy_(full({1, 3}, 1.0f).expand({4, 3}));
+  target.t().slice(0, 1, 2).copy_(full({4}, 5.0f));
+  EXPECT_EQ(target.sum().item(), 4 * 2 + 4 * 5.0f);
+}
+
+TEST(CudaHardening, RequireCudaTurnsASkipIntoAFailure) {
+  if (decide_cuda_test().action == CudaTestDecision::Run) {
+    GTEST_SKIP() << "a usable GPU is here; SKIP_WITHOUT_CUDA() runs the test";
+  }
+  const char* saved = std::getenv("EMBER_REQUIRE_CUDA");
+  const std::string saved_value = saved != nullptr ? saved : "";
+  auto outcome = [](const char* require) {
+    if (require != nullptr) {
+      setenv("EMBER_REQUIRE_CUDA", require, 1);
+    } else {
+      unsetenv("EMBER_REQUIRE_CUDA");
+    }
+    ::testing::TestPartResultArray results;
+    {
+      ::testing::ScopedFakeTestPartResultReporter reporter(
+          ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+      [] { SKIP_WITHOUT_CUDA(); }();
+    }
+    EXPECT_EQ(results.size(), 1);
+    return results.size() == 1 ? results.GetTestPartResult(0) : ::testing::TestPartResult(
+        ::testing::TestPartResult::kSuccess, "", 0, "no result");
+  };
+  const bool gpu_present = cuda::device_count() > 0;  // present but unusable: always a failure
+  ::testing::TestPartResult unset = outcome(nullptr), zero = outcome("0"), one = outcome("1");
+  if (saved != nullptr) {
+    setenv("EMBER_REQUIRE_CUDA", saved_value.c_str(), 1);
+  } else {
+    unsetenv("EMBER_REQUIRE_CUDA");
+  }
+  EXPECT_EQ(unset.type(), gpu_present ? ::testing::TestPartResult::kFatalFailure : ::testing::TestPartResult::kSkip);
+  EXPECT_EQ(zero.type(), unset.type());
+  EXPECT_EQ(one.type(), ::testing::TestPartResult::kFatalFailure);
+  EXPECT_NE(std::string(one.message()).find(gpu_present ? "unusable" : "EMBER_REQUIRE_CUDA=1"), std::string::npos)
+      << one.message();
+  EXPECT_NE(std::string(one.message()).find(cuda_unavailable_reason()), std::string::npos) << one.message();
+  EXPECT_NE(std::string(unset.message()).find("no CUDA device"), std::string::npos) << unset.message();
+}
+
+TEST(CudaHardening, UsabilityProblemAgreesWithTheDevice) {
+  const std::string problem = cuda::usability_problem(0);
+  if (cuda::device_count() == 0) {
+#ifdef EMBER_HAS_CUDA_BACKEND
+    EXPECT_NE(problem.find("no CUDA device: cannot use cuda:0"), std::string::npos) << problem;
+#else
+    EXPECT_NE(problem.find("Ember was built without CUDA"), std::string::npos) << problem;
+#endif
+  }
+  EXPECT_NE(cuda::usability_problem(-1).find("cuda:-1"), std::string::npos);
+}
+
+#ifdef EMBER_HAS_CUDA_BACKEND
+TEST(CudaHardening, ArchitecturesBuiltAndWhichGpusTheyCover) {
+  // cuda.cmake's list reaches the engine; "80-real;90" is the default.
+  EXPECT_FALSE(cuda::built_architectures().empty());
+  EXPECT_EQ(cuda::built_architectures().find(','), std::string::npos);
+  const std::string defaults = "80-real;90";
+  EXPECT_FALSE(cuda::architectures_cover(defaults, 7, 5));  // T4, RTX 20xx: no code
+  EXPECT_TRUE(cuda::architectures_cover(defaults, 8, 0));   // A100: machine code
+  EXPECT_TRUE(cuda::architectures_cover(defaults, 8, 6));   // RTX 30xx: sm_80's code runs
+  EXPECT_TRUE(cuda::architectures_cover(defaults, 8, 9));
+  EXPECT_TRUE(cuda::architectures_cover(defaults, 9, 0));   // H100
+  EXPECT_TRUE(cuda::architectures_cover(defaults, 12, 0));  // newer: sm_90's PTX
+  EXPECT_FALSE(cuda::architectures_cover("80-real;90-real", 12, 0));
+  EXPECT_FALSE(cuda::architectures_cover("86-real", 8, 0));  // machine code runs forward only
+  EXPECT_TRUE(cuda::architectures_cover("75-virtual", 8, 6));
+  EXPECT_FALSE(cuda::architectures_cover("", 9, 0));
+}
+
+TEST(CudaHardening, AGpuWithoutCodeInTheBuildFailsLoudly) {
+  // The probe's message for a T4 and the default build: the device, its compute
+  // capability, what failed, the architectures built and the fix.
+  const std::string message = cuda::unusable_gpu_message(
+      0, "Tesla T4", 7, 5,
+      "launching a one-thread kernel failed with \"no kernel image is available for execution on "
+      "the device\" (cudaErrorNoKernelImageForDevice)",
+      "80-real;90");
+  for (const char* part : {"cuda:0 (Tesla T4, compute capability 7.5) cannot run Ember's kernels",
+                           "cudaErrorNoKernelImageForDevice", "architectures 80-real;90",
+                           "-DEMBER_CUDA_ARCHITECTURES=\"80-real;90;75-real\""}) {
+    EXPECT_NE(message.find(part), std::string::npos) << part << "\n" << message;
+  }
+  // A GPU the build covers but that still failed says so instead of blaming the build.
+  const std::string covered = cuda::unusable_gpu_message(1, "NVIDIA H100", 9, 0, "x failed", "80-real;90");
+  EXPECT_NE(covered.find("which covers this GPU"), std::string::npos) << covered;
+  EXPECT_EQ(covered.find("rebuild"), std::string::npos) << covered;
+}
+
+namespace {
+
+// Host memory standing in for the GPU's, so the allocator's bookkeeping runs here.
+class HostMemory final : public cuda::RawMemory {
+ public:
+  struct Control {
+    int64_t live = 0;               // blocks handed out and not released
+    bool out_of_memory = false;     // allocate() returns null
+    bool release_fails = false;     // release() returns false
+  };
+  explicit HostMemory(Control& control) : control_(control) {}
+  ~HostMemory() override {
+    for (void* block : blocks_) std::free(block);
+  }
+  void* allocate(size_t bytes) override {
+    if (control_.out_of_memory) return nullptr;
+    void* block = std::malloc(bytes);
+    blocks_.push_back(block);
+    ++control_.live;
+    return block;
+  }
+  bool release(void* block) noexcept override {
+    if (control_.release_fails) return false;
+    auto found = std::find(blocks_.begin(), blocks_.end(), block);
+    if (found == blocks_.end()) return false;
+    std::free(block);
+    blocks_.erase(found);
+    --control_.live;
+    return true;
+  }
+  std::string free_memory() override { return "host memory"; }
+
+ private:
+  Control& control_;
+  std::vector<void*> blocks_;
+};
+
+}  // namespace
+
+TEST(CudaHardening, CachingAllocatorRefusesADoubleFree) {
+  HostMemory::Control control;
+  cuda::CachingAllocator allocator(0, std::make_unique<HostMemory>(control));
+  void* a = allocator.allocate(1000);
+  allocator.deallocate(a);
+  allocator.deallocate(a);  // a second free: ignored, not listed twice
+  EXPECT_EQ(allocator.stats().rejected_frees, 1);
+  void* b = allocator.allocate(1000);
+  void* c = allocator.allocate(1000);
+  EXPECT_EQ(b, a);   // the cached block comes back once...
+  EXPECT_NE(c, b);   // ...and the next request gets a block of its own
+  EXPECT_EQ(control.live, 2);
+  int local = 0;
+  allocator.deallocate(&local);  // not ours
+  allocator.deallocate(nullptr); // nothing
+  EXPECT_EQ(allocator.stats().rejected_frees, 2);
+  cuda::AllocatorStats stats = allocator.stats();
+  EXPECT_EQ(stats.bytes_in_use, 2 * 1024);  // two blocks of the 1024-byte class
+  EXPECT_EQ(stats.bytes_reserved, 2 * 1024);
+  EXPECT_EQ(stats.cache_hits, 1);
+  EXPECT_EQ(stats.device_allocations, 2);
+  allocator.deallocate(b);
+  allocator.deallocate(c);
+  EXPECT_EQ(allocator.stats().bytes_in_use, 0);
+}
+
+TEST(CudaHardening, CachingAllocatorKeepsCountingWhatAFailedReleaseKeeps) {
+  HostMemory::Control control;
+  cuda::CachingAllocator allocator(0, std::make_unique<HostMemory>(control));
+  void* small = allocator.allocate(100);
+  void* large = allocator.allocate(3 << 20);
+  allocator.deallocate(small);
+  allocator.deallocate(large);
+  const int64_t reserved = allocator.stats().bytes_reserved;
+  EXPECT_EQ(reserved, 512 + (3 << 20));
+  control.release_fails = true;
+  allocator.empty_cache();
+  EXPECT_EQ(allocator.stats().bytes_reserved, reserved);  // nothing was released
+  EXPECT_EQ(allocator.stats().failed_releases, 2);
+  EXPECT_EQ(allocator.allocate(100), small);  // the blocks are still cached and usable
+  allocator.deallocate(small);
+  control.release_fails = false;
+  allocator.empty_cache();
+  EXPECT_EQ(allocator.stats().bytes_reserved, 0);
+  EXPECT_EQ(control.live, 0);
+}
+
+TEST(CudaHardening, CachingAllocatorOutOfMemoryEmptiesTheCacheThenThrows) {
+  HostMemory::Control control;
+  cuda::CachingAllocator allocator(3, std::make_unique<HostMemory>(control));
+  allocator.deallocate(allocator.allocate(5000));
+  control.out_of_memory = true;
+  EXPECT_TRUE(throws_error_all([&] { allocator.allocate(1 << 20); },
+                               {"cuda allocate: out of memory on cuda:3 asking for 1.00 MiB",
+                                "host memory", "emptied before retrying"}));
+  EXPECT_EQ(control.live, 0);  // the cached block went back before the retry
+  EXPECT_EQ(allocator.stats().bytes_reserved, 0);
+  EXPECT_EQ(allocator.stats().bytes_in_use, 0);
+  control.out_of_memory = false;
+  void* block = allocator.allocate(10);
+  EXPECT_NE(block, nullptr);
+  allocator.deallocate(block);
+}
+#endif  // EMBER_HAS_CUDA_BACKEND
