@@ -39,13 +39,12 @@ std::string unusable_headline(Device device, std::string_view requested) {
 
 std::string device_problem(Device device, std::string_view requested) {
   if (device.is_cpu()) return {};
-  std::string why;
-  try {
-    backend_for(device);  // throws with the engine's explanation when the device is unusable
-    return {};
-  } catch (const std::exception& e) {
-    why = e.what();
-  }
+  // The engine's check launches a one-thread kernel on the GPU and waits for it (not only
+  // counting devices), so a GPU this build has no code for, or a driver too old, is
+  // reported here once, with its compute capability and the architectures built, instead
+  // of every check failing on its own with "no kernel image is available".
+  const std::string why = cuda::usability_problem(device.index);
+  if (why.empty()) return {};
   return fmt::format(
       "{}. The engine says: {}. Grade on the CPU with DEVICE=cpu (the default), or on a machine "
       "with an NVIDIA GPU and a build with CUDA (docs/gpu.md)",
