@@ -4,12 +4,11 @@
 // scatter_add_rows is deterministic, and even bit for bit the CPU's result. The obvious
 // GPU version, one atomicAdd per element, adds repeated indices in whatever order the
 // threads happen to run, so a gradient's last bits would change from run to run. Instead
-// the host groups the positions by target row (a stable sort of the indices, which it
-// has to read anyway), and one thread per (target row, column) adds that row's sources in
-// increasing position, exactly the order of the CPU loop.
-#include <algorithm>
-#include <numeric>
-#include <vector>
+// the positions are grouped by target row on the GPU (a radix sort of (index, position)
+// pairs, which is stable, so equal indices keep their positions in increasing order), and
+// one thread per (group, column) adds that group's rows in that order, exactly the order
+// of the CPU loop. Nothing is copied to the host and nothing waits for the GPU.
+#include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
@@ -27,18 +26,28 @@ __global__ void gather_rows_kernel(const float* table, int64_t row_size, const f
   }
 }
 
-// For each distinct target row s: table[targets[s]] += rows[order[q]] for q in
-// [starts[s], starts[s + 1]), in that order. One thread per (s, column).
-__global__ void scatter_add_rows_kernel(const float* rows, int64_t row_size,
-                                        const int64_t* targets, const int64_t* starts,
-                                        const int64_t* order, int64_t target_count,
-                                        float* table) {
-  int64_t total = target_count * row_size;
+// keys[i] = the target row of position i, positions[i] = i: the pairs to sort.
+__global__ void scatter_plan_kernel(const float* indices, int64_t count, int64_t* keys,
+                                    int64_t* positions) {
+  for (int64_t i = first_index(); i < count; i += index_stride()) {
+    keys[i] = static_cast<int64_t>(indices[i]);
+    positions[i] = i;
+  }
+}
+
+// keys (count,) sorted, order (count,) the positions in that order. A thread (q, column)
+// whose q starts a run of equal keys adds the run's rows, in order, into that target row;
+// the other threads have nothing to do.
+__global__ void scatter_add_rows_kernel(const float* rows, int64_t row_size, const int64_t* keys,
+                                        const int64_t* order, int64_t count, float* table) {
+  const int64_t total = count * row_size;
   for (int64_t t = first_index(); t < total; t += index_stride()) {
-    int64_t s = t / row_size, column = t % row_size;
-    float* target = table + targets[s] * row_size + column;
+    const int64_t q = t / row_size, column = t % row_size;
+    const int64_t target_row = keys[q];
+    if (q > 0 && keys[q - 1] == target_row) continue;  // not the first of its run
+    float* target = table + target_row * row_size + column;
     float sum = *target;
-    for (int64_t q = starts[s]; q < starts[s + 1]; ++q) sum += rows[order[q] * row_size + column];
+    for (int64_t r = q; r < count && keys[r] == target_row; ++r) sum += rows[order[r] * row_size + column];
     *target = sum;
   }
 }
@@ -56,40 +65,26 @@ void gather_rows(const float* table, int64_t row_size, const float* indices, int
 void scatter_add_rows(const float* rows, int64_t row_size, const float* indices, int64_t count,
                       float* table, CachingAllocator& scratch) {
   if (count == 0 || row_size == 0) return;
-  // Group the positions by target row on the host: order lists positions sorted by index
-  // (stable, so repeats keep their order), and each run of equal indices is one target.
-  std::vector<float> index_values(static_cast<size_t>(count));
-  check_cuda(cudaMemcpy(index_values.data(), indices, static_cast<size_t>(count) * sizeof(float),
-                        cudaMemcpyDeviceToHost),
-             "scatter_add_rows");
-  std::vector<int64_t> order(static_cast<size_t>(count));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t p, int64_t q) { return index_values[p] < index_values[q]; });
-  std::vector<int64_t> targets, starts;
-  for (int64_t q = 0; q < count; ++q) {
-    if (q == 0 || index_values[order[q]] != index_values[order[q - 1]]) {
-      targets.push_back(static_cast<int64_t>(index_values[order[q]]));
-      starts.push_back(q);
-    }
-  }
-  starts.push_back(count);
-  int64_t target_count = static_cast<int64_t>(targets.size());
+  // Scratch: [keys | positions | sorted keys | sorted positions], count each, then CUB's.
+  ScratchBuffer plan(scratch, static_cast<size_t>(4 * count) * sizeof(int64_t));
+  int64_t* keys = plan.as<int64_t>();
+  int64_t* positions = keys + count;
+  int64_t* sorted_keys = keys + 2 * count;
+  int64_t* order = keys + 3 * count;
+  scatter_plan_kernel<<<blocks_for(count), kThreadsPerBlock>>>(indices, count, keys, positions);
+  check_launch("scatter_add_rows");
 
-  // One upload: [targets | starts | order].
-  std::vector<int64_t> plan;
-  plan.reserve(targets.size() + starts.size() + order.size());
-  plan.insert(plan.end(), targets.begin(), targets.end());
-  plan.insert(plan.end(), starts.begin(), starts.end());
-  plan.insert(plan.end(), order.begin(), order.end());
-  ScratchBuffer device_plan(scratch, plan.size() * sizeof(int64_t));
-  int64_t* plan_data = device_plan.as<int64_t>();
-  check_cuda(cudaMemcpy(plan_data, plan.data(), plan.size() * sizeof(int64_t), cudaMemcpyHostToDevice),
+  size_t sort_bytes = 0;  // asked first, then given
+  check_cuda(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, keys, sorted_keys, positions, order,
+                                             count),
+             "scatter_add_rows");
+  ScratchBuffer sort_space(scratch, sort_bytes);
+  check_cuda(cub::DeviceRadixSort::SortPairs(sort_space.as<void>(), sort_bytes, keys, sorted_keys,
+                                             positions, order, count),
              "scatter_add_rows");
 
-  scatter_add_rows_kernel<<<blocks_for(target_count * row_size), kThreadsPerBlock>>>(
-      rows, row_size, plan_data, plan_data + target_count, plan_data + 2 * target_count + 1,
-      target_count, table);
+  scatter_add_rows_kernel<<<blocks_for(count * row_size), kThreadsPerBlock>>>(
+      rows, row_size, sorted_keys, order, count, table);
   check_launch("scatter_add_rows");
 }
 
