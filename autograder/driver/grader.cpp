@@ -9,8 +9,10 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -18,6 +20,8 @@
 #include "grade_protocol.h"
 #include "html_report.h"
 #include "process.h"
+#include "sandbox.h"
+#include "submission.h"
 
 namespace ember::grade {
 
@@ -104,7 +108,6 @@ CheckResult build_failure(const QuestionSpec& question, const std::string& targe
                           double timeout) {
   CheckResult check;
   check.name = question.id + ".compile";
-  check.max = question.max_points;
   switch (outcome.status) {
     case ProcessOutcome::Status::FailedToStart:
       check.message = fmt::format("could not build {}: {}", target, outcome.error);
@@ -212,7 +215,7 @@ void assemble_checks(const QuestionSpec& question, const std::string& target,
     // The program died outside any check (before the first, between two, or after the last).
     CheckResult check;
     check.name = question.id + ".program";
-    check.max = order.empty() ? question.max_points : 0;
+    check.max = 0;
     check.message = parsed.checks.empty()
                         ? fmt::format("{} {} before any check ran", target, why)
                         : fmt::format("{} {} after check {}", target, why,
@@ -222,20 +225,128 @@ void assemble_checks(const QuestionSpec& question, const std::string& target,
   } else if (why.empty() && order.empty()) {
     CheckResult check;
     check.name = question.id + ".program";
-    check.max = question.max_points;
     check.message = fmt::format("{} finished without running any check", target);
     add_output_excerpt(check.message, log);
     result.checks.push_back(std::move(check));
   }
+}
 
-  int planned = 0;
-  for (const protocol::Record* record : order) planned += record->max;
-  if (!order.empty() && planned != question.max_points) {
-    std::fprintf(stderr,
-                 "[ember_grade] warning: the checks of %s are worth %d points, but the question "
-                 "is worth %d\n",
-                 question.id.c_str(), planned, question.max_points);
+// Every planned check failed for one reason (the files are missing, the code does not
+// compile): the report still lists each check with its points.
+void fail_all(const QuestionSpec& question, const ParsedResults& plan, const std::string& message,
+              QuestionResult& result) {
+  for (const protocol::Record& record : plan.plans) {
+    result.checks.push_back({key_of(record), 0, record.max, false, message});
   }
+  if (plan.plans.empty()) result.checks.push_back({question.id + ".compile", 0, 0, false, message});
+}
+
+// Relays what the question's training progress writes (a pipe) to our stderr, with control
+// characters other than newline, carriage return and tab shown escaped: the student's code
+// must not drive the instructor's terminal.
+class ProgressRelay {
+ public:
+  ProgressRelay() {
+    const char* mute = std::getenv("EMBER_MUTE");
+    const bool muted = mute != nullptr && *mute != '\0' && std::string(mute) != "0";
+    if (muted || ::fcntl(STDERR_FILENO, F_GETFD) == -1) return;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    read_fd_ = fds[0];
+    write_fd_ = fds[1];
+    thread_ = std::thread([fd = read_fd_] {
+      char buffer[4096];
+      while (true) {
+        const ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        std::string shown;
+        for (ssize_t i = 0; i < got; ++i) {
+          const unsigned char c = static_cast<unsigned char>(buffer[i]);
+          if (c >= 0x20 && c != 0x7f) {
+            shown += static_cast<char>(c);
+          } else if (c == '\n' || c == '\r' || c == '\t') {
+            shown += static_cast<char>(c);
+          } else {
+            shown += fmt::format("\\x{:02x}", c);
+          }
+        }
+        [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, shown.data(), shown.size());
+      }
+    });
+  }
+  ~ProgressRelay() { finish(); }
+  ProgressRelay(const ProgressRelay&) = delete;
+  ProgressRelay& operator=(const ProgressRelay&) = delete;
+
+  int write_fd() const { return write_fd_; }
+  // Our end closed; the relay ends when every process holding the other end is gone.
+  void close_write_end() {
+    if (write_fd_ >= 0) ::close(write_fd_);
+    write_fd_ = -1;
+  }
+  void finish() {
+    close_write_end();
+    if (thread_.joinable()) thread_.join();
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = -1;
+  }
+
+ private:
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  std::thread thread_;
+};
+
+// Compiles the runner in the sandbox. Returns the failing checks' message, or "" on success.
+std::string compile_runner(const QuestionSpec& question, const GradeOptions& options, const std::string& stage,
+                           const std::string& output, const std::string& log_path) {
+  const Toolchain toolchain = read_toolchain(options.toolchain);
+  sandbox::Confinement c;
+  c.level = options.level;
+  c.user = options.user;
+  c.limits.address_space_bytes = 4ULL << 30;  // the compiler: #include "/dev/zero" must not eat the machine
+  c.limits.cpu_seconds = static_cast<unsigned long long>(options.build_timeout_seconds) + 5;
+  c.limits.file_bytes = 512ULL << 20;
+  c.limits.processes = options.user ? 256 : 0;
+  c.tmp_bytes = 1ULL << 30;
+  c.read_only = toolchain.visible;
+  c.read_only.push_back(stage);
+  c.writable = {fs::path(output).parent_path().string()};
+  c.cwd = fs::path(output).parent_path().string();
+  c.env = {"PATH=/usr/bin:/bin", "LC_ALL=C", "TMPDIR=/tmp", "HOME=/tmp"};
+  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  sandbox::ChildFds fds;
+  fds.out = log;
+  std::string error;
+  const pid_t pid = sandbox::spawn(c, runner_compile_command(toolchain, question.lesson, stage, output), fds, &error);
+  if (log >= 0) ::close(log);
+  if (pid < 0) return "could not start the compiler: " + error;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  int status = 0;
+  while (true) {
+    const pid_t got = ::waitpid(pid, &status, WNOHANG);
+    if (got == pid) break;
+    if (interrupted() ||
+        std::chrono::duration<double>(Clock::now() - start).count() > options.build_timeout_seconds) {
+      sandbox::kill_and_reap(pid);
+      sandbox::kill_all_children();
+      return interrupted() ? std::string("interrupted")
+                           : fmt::format("compiling the code for {} took longer than {} s", question.id,
+                                         format_seconds(options.build_timeout_seconds));
+    }
+    ::usleep(10000);
+  }
+  sandbox::kill_all_children();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::is_regular_file(output)) return {};
+  std::string message = fmt::format("the code for {} does not compile. The first errors:", question.id);
+  const std::string errors = extract_compiler_errors(show_controls(read_log(log_path)));
+  if (!errors.empty()) message += "\n" + errors;
+  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 128)) {
+    message += "\n(the compiler was stopped: it ran out of memory or time?)";
+  }
+  return message;
 }
 
 void grade_into(const QuestionSpec& question, const GradeOptions& options,
@@ -250,6 +361,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
     remove_pictures(pictures_dir, question.id);  // what is there afterwards is from this run
   }
 
+  // The checker: trusted code, built like any program of the tree (no student code in it).
   if (options.build) {
     ProcessSpec build;
     if (options.build_command.empty()) {
@@ -281,7 +393,6 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   if (!fs::is_regular_file(exe, error)) {
     CheckResult check;
     check.name = question.id + ".program";
-    check.max = question.max_points;
     check.message = options.build
                         ? fmt::format("the build succeeded but {} is not in {}", target,
                                       options.exe_dir)
@@ -290,41 +401,86 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
     result.checks.push_back(std::move(check));
     return;
   }
+  const fs::path question_work = work / question.id;  // private: results, logs
+  fs::create_directories(question_work);
+  fs::permissions(question_work, fs::perms::owner_all, fs::perm_options::replace);
 
-  const std::string results_path = fs::absolute(work / (target + ".results")).string();
+  // The student's side: their files, and the runner compiled from them in the sandbox.
+  std::string runner;
+  if (!options.student_dir.empty()) {
+    ProcessSpec plan_run;
+    const std::string plan_path = (question_work / "plan").string();
+    plan_run.argv = {fs::absolute(exe).string(), "--plan", "--results-file=" + plan_path};
+    plan_run.log_path = (question_work / "plan.log").string();
+    plan_run.timeout_seconds = 60;
+    run_process(plan_run);
+    const ParsedResults plan = parse_results(read_file(plan_path, kMaxResultsBytes));
+
+    const fs::path student = fs::path(options.student_root) / question.id;
+    const fs::path stage = student / "src", bin = student / "bin";
+    const Intake intake = take_files(options.student_dir, question.lesson, question.files, stage.string());
+    result.notes = intake.notes;
+    if (!intake.complete) {
+      fail_all(question, plan, "not run: " + intake.problem, result);
+      return;
+    }
+    fs::create_directories(bin);
+    if (options.user && ::chown(bin.c_str(), options.user->uid, options.user->gid) != 0) {
+      throw std::runtime_error(fmt::format("cannot give {} to user {}", bin.string(), options.user->name));
+    }
+    runner = (bin / ("runner_" + question.id)).string();
+    say(options, "compiling the code for " + question.id);
+    const std::string problem =
+        compile_runner(question, options, stage.string(), runner, (question_work / "compile.log").string());
+    if (!problem.empty()) {
+      fail_all(question, plan, problem, result);
+      return;
+    }
+  }
+
+  const std::string results_path = fs::absolute(question_work / (target + ".results")).string();
   fs::remove(results_path, error);
   ProcessSpec run;
   run.argv = {fs::absolute(exe).string()};
-  run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"}};
+  const double budget = question.timeout_seconds * options.timeout_scale;
+  run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"},
+             {"EMBER_GRADE_WORK", fs::absolute(question_work).string()},
+             {"EMBER_GRADE_BUDGET", format_seconds(budget)},
+             {"EMBER_SANDBOX_LEVEL", sandbox::level_name(options.level)}};
+  if (!runner.empty()) run.env.emplace_back("EMBER_RUNNER", runner);
   if (!options.seed.empty()) run.env.emplace_back("EMBER_SEED", options.seed);
   if (!options.device.empty()) run.env.emplace_back(protocol::kDeviceVariable, options.device);
   if (!pictures_dir.empty()) run.env.emplace_back("EMBER_PICTURES_DIR", pictures_dir);
-  // Training progress (course::TrainingProgress) goes to our stderr, passed in as fd 3,
-  // because the question's own stdout and stderr go to its log. EMBER_MUTE=1 (make grade
-  // MUTE=1) keeps it quiet; the child inherits that variable and writes nothing.
-  const char* mute = std::getenv("EMBER_MUTE");
-  const bool muted = mute != nullptr && *mute != '\0' && std::string(mute) != "0";
-  if (!muted && ::fcntl(STDERR_FILENO, F_GETFD) != -1) {
-    run.progress_fd = STDERR_FILENO;
+  // Training progress comes back through a pipe that we relay to our stderr (escaped); the
+  // question's own stdout and stderr go to its log. EMBER_MUTE=1 (make grade MUTE=1): none.
+  ProgressRelay relay;
+  if (relay.write_fd() >= 0) {
+    run.progress_fd = relay.write_fd();
     run.env.emplace_back("EMBER_PROGRESS_FD", std::to_string(kProgressFd));
     run.env.emplace_back("EMBER_PROGRESS_TTY", ::isatty(STDERR_FILENO) == 1 ? "1" : "0");
   }
-  run.log_path = (work / (target + ".log")).string();
-  run.timeout_seconds = question.timeout_seconds * options.timeout_scale;
+  run.log_path = (question_work / (target + ".log")).string();
+  // The checker stops a runner that overruns the budget and reports it itself; the driver's
+  // own limit, a little later, is for a checker that cannot.
+  run.timeout_seconds = budget + 10;
   run.max_file_bytes = kMaxQuestionFileBytes;  // a runaway print loop must not fill the disk
-  say(options, fmt::format("running {} (time budget {} s)", target,
-                           format_seconds(run.timeout_seconds)));
+  say(options, fmt::format("running {} (time budget {} s)", target, format_seconds(budget)));
   const ProcessOutcome outcome = run_process(run);
+  // Every process of the question is gone before its results are read.
+  relay.close_write_end();
+  sandbox::kill_all_children();
+  relay.finish();
   if (outcome.status == ProcessOutcome::Status::Interrupted) return;
 
   const ParsedResults parsed = parse_results(read_file(results_path, kMaxResultsBytes));
   const std::string why = abnormal_end(outcome, parsed.done, run.timeout_seconds);
-  const std::string log = why.empty() ? std::string() : read_log(run.log_path);
+  const std::string log = why.empty() ? std::string() : show_controls(read_log(run.log_path));
   if (parsed.device) {
     result.device = parsed.device->name;
     result.device_problem = parsed.device->message;
   }
   assemble_checks(question, target, parsed, why, log, result);
+  for (CheckResult& check : result.checks) check.message = show_controls(check.message);
   if (!pictures_dir.empty()) result.pictures = collect_pictures(pictures_dir, question.id);
 }
 
@@ -332,10 +488,13 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
 
 const std::vector<QuestionSpec>& all_questions() {
   static const std::vector<QuestionSpec> kQuestions = {
-      {"q0", "q0_shapes", 4, 30},         {"q1", "q1_perceptron", 6, 60},
-      {"q2", "q2_regression", 6, 60},     {"q3", "q3_digits", 6, 180},
-      {"q4", "q4_language_id", 7, 180},   {"q5", "q5_convolution", 4, 180},
-      {"q6", "q6_attention", 6, 60},
+      {"q0", "q0_shapes", {"tensor_shapes.hpp"}, 30},
+      {"q1", "q1_perceptron", {"perceptron.hpp"}, 60},
+      {"q2", "q2_regression", {"regression.hpp"}, 60},
+      {"q3", "q3_digits", {"digit_classification.hpp"}, 180},
+      {"q4", "q4_language_id", {"language_id.hpp"}, 180},
+      {"q5", "q5_convolution", {"convolution.hpp"}, 180},
+      {"q6", "q6_attention", {"attention.hpp"}, 60},
   };
   return kQuestions;
 }
@@ -381,21 +540,25 @@ QuestionResult grade_question(const QuestionSpec& question, const GradeOptions& 
   const Clock::time_point start = Clock::now();
   QuestionResult result;
   result.id = question.id;
-  result.max = question.max_points;
   try {
     grade_into(question, options, result);
   } catch (const std::exception& e) {
-    result.checks.clear();
-    result.checks.push_back({question.id + ".autograder", 0, question.max_points, false,
+    result.checks.push_back({question.id + ".autograder", 0, 0, false,
                              fmt::format("internal error in the autograder: {}", e.what())});
   } catch (...) {
-    result.checks.clear();
-    result.checks.push_back({question.id + ".autograder", 0, question.max_points, false,
-                             "internal error in the autograder"});
+    result.checks.push_back({question.id + ".autograder", 0, 0, false, "internal error in the autograder"});
   }
-  int earned = 0;
-  for (const CheckResult& check : result.checks) earned += check.earned;
-  result.earned = std::clamp(earned, 0, question.max_points);
+  // Whatever happened, nothing the question started outlives it (a student process that
+  // double-forked out of its group was adopted by us, a subreaper).
+  sandbox::kill_all_children();
+  // The points are the checker's: the sum of its checks' maxima.
+  int earned = 0, max = 0;
+  for (const CheckResult& check : result.checks) {
+    earned += check.earned;
+    max += check.max;
+  }
+  result.max = max;
+  result.earned = std::clamp(earned, 0, max);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

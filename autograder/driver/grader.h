@@ -1,19 +1,26 @@
-// Grading one question: build grade_qN, run it in isolation, read its results file, and
-// turn all of that (including compile errors, crashes and timeouts) into a QuestionResult.
+// Grading one question: build its checker grade_qN (trusted: no student code in it); take
+// the student's files and compile the runner from them in the sandbox; run the checker,
+// which starts the runner and asks it for values; read the checker's results; stop every
+// process the question started; and turn all of that (including compile errors, crashes and
+// timeouts) into a QuestionResult. docs/security.md says what protects what.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "report.h"
+#include "sandbox.h"
 
 namespace ember::grade {
 
 struct QuestionSpec {
   std::string id;      // "q3"
   std::string lesson;  // "q3_digits"
-  int max_points = 0;
-  double timeout_seconds = 0;  // before scaling
+  std::vector<std::string> files;  // what the student hands in: {"digit_classification.hpp"}
+  double timeout_seconds = 0;      // before scaling
+  // The points are the checker's (its GRADED_TESTs): it lists them before any student code
+  // runs, and the driver never declares them a second time.
 };
 
 // q0..q6 in order.
@@ -35,6 +42,14 @@ struct GradeOptions {
   // old pictures (qN_*.svg) are removed before it runs and read back after. Empty: none.
   std::string pictures_dir;
   bool progress = false;  // say what is happening on stderr
+  // The student's side. With a student_dir, each question's files are taken from
+  // student_dir/<lesson>/ and its runner is compiled (toolchain: runner_toolchain.txt), in
+  // student_root (a folder the student user may read), under `level`, as `user`.
+  std::string student_dir;
+  std::string toolchain;
+  std::string student_root;
+  sandbox::Level level = sandbox::Level::Limits;
+  std::optional<sandbox::StudentUser> user;
 };
 
 // Never throws: a failure of the driver itself becomes a failed check in the result.

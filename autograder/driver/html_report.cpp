@@ -531,7 +531,9 @@ void render_section(std::string& out, const QuestionResult& question, const Html
   out += fmt::format("<h2>Question {} <span class=\"score {}\">{}/{}</span>", id,
                      score_class(question.earned, question.max), question.earned, question.max);
   if (style.timings) out += fmt::format(" <span class=\"time\">{:.1f} s</span>", question.seconds);
-  out += "</h2>\n<ol class=\"checks\">\n";
+  out += "</h2>\n";
+  for (const std::string& note : question.notes) out += "<p class=\"note\">Note: " + html_escape(note) + "</p>\n";
+  out += "<ol class=\"checks\">\n";
   for (const CheckResult& check : question.checks) {
     out += fmt::format(
         "<li class=\"check {}\"><div class=\"check-head\"><span class=\"verdict\">{}</span> "

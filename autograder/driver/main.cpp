@@ -27,6 +27,7 @@
 #include "html_report.h"
 #include "process.h"
 #include "report.h"
+#include "sandbox.h"
 
 namespace {
 
@@ -42,6 +43,11 @@ Options:
   --build-dir DIR        a configured CMake build tree that has the grade_qN targets
   --exe-dir DIR          where the grade_qN programs are (default: DIR/autograder)
   --questions LIST       questions to grade, e.g. q0,q3 (default: q0,q1,q2,q3,q4,q5,q6)
+  --student-dir DIR      grade the submission in DIR, laid out like lessons/: each
+                         question's files are taken from DIR/<lesson>/ and compiled
+                         into its runner in the sandbox (docs/security.md)
+  --toolchain FILE       how to compile a runner (default:
+                         <build dir>/autograder/runner_toolchain.txt)
   --no-build             run the programs as they are, without building them
   --build-command CMD    build one question with this shell command instead of
                          'cmake --build DIR --target grade_qN'; {target}, {question} and
@@ -180,6 +186,11 @@ CliOptions parse_command_line(int argc, char** argv) {
       options.help = true;
     } else if (arg == "--build-dir") {
       options.grade.build_dir = value();
+    } else if (arg == "--student-dir") {
+      options.grade.student_dir = value();
+      if (options.grade.student_dir.empty()) throw UsageError("--student-dir needs a folder");
+    } else if (arg == "--toolchain") {
+      options.grade.toolchain = value();
     } else if (arg == "--exe-dir") {
       exe_dir = value();
     } else if (arg == "--questions") {
@@ -296,6 +307,16 @@ CliOptions parse_command_line(int argc, char** argv) {
   if (grade.pictures_dir.empty() && !grade.build_dir.empty()) {
     grade.pictures_dir = (fs::path(grade.build_dir) / "pictures").string();
   }
+  if (!grade.student_dir.empty()) {
+    if (!fs::is_directory(grade.student_dir)) {
+      throw UsageError(fmt::format("--student-dir {} is not a folder", grade.student_dir));
+    }
+    grade.student_dir = fs::absolute(grade.student_dir).lexically_normal().string();
+    if (grade.toolchain.empty()) {
+      if (grade.build_dir.empty()) throw UsageError("--student-dir needs --build-dir or --toolchain");
+      grade.toolchain = (fs::path(grade.build_dir) / "autograder" / "runner_toolchain.txt").string();
+    }
+  }
   if (!jobs_given) grade.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return options;
 }
@@ -358,6 +379,33 @@ int run(int argc, char** argv) {
     return 1;
   }
 
+  // Whatever a question starts and leaves behind (a student process that double-forked and
+  // called setsid) is adopted by us, and killed before the question's results are read.
+  ember::sandbox::become_subreaper();
+  std::string protection;
+  if (!options.grade.student_dir.empty()) {
+    options.grade.user = ember::sandbox::student_user_if_root();
+    std::string why_not;
+    options.grade.level = ember::sandbox::detect_level(options.grade.user, &why_not);
+    protection = "Protection: " + ember::sandbox::describe(options.grade.level, options.grade.user);
+    if (!why_not.empty()) protection += " [" + why_not + "]";
+    try {
+      // The student's side: a folder the student user may read (but not write, except the
+      // runner's own output folder), apart from our private work folder.
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern = std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/ember_student.XXXXXX";
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error(fmt::format("cannot create {}: {}", pattern, std::strerror(errno)));
+      }
+      fs::permissions(pattern, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec,
+                      fs::perm_options::replace);
+      options.grade.student_root = pattern;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ember_grade: %s\n", e.what());
+      return 1;
+    }
+  }
+
   std::string preface;
   if (!options.preface_file.empty()) {
     std::ifstream in(options.preface_file, std::ios::binary);
@@ -372,6 +420,8 @@ int run(int argc, char** argv) {
     preface = sanitize_utf8(strip_ansi(text));
     while (!preface.empty() && (preface.back() == '\n' || preface.back() == ' ')) preface.pop_back();
   }
+
+  if (!protection.empty()) preface = preface.empty() ? protection : preface + "\n" + protection;
 
   install_interrupt_handlers();
   std::vector<QuestionResult> results;
@@ -394,6 +444,10 @@ int run(int argc, char** argv) {
   if (!options.keep_work_dir) {
     std::error_code ignored;
     fs::remove_all(options.grade.work_dir, ignored);
+  }
+  if (!options.grade.student_root.empty()) {
+    std::error_code ignored;
+    fs::remove_all(options.grade.student_root, ignored);
   }
   if (interrupted()) {
     std::fprintf(stderr, "ember_grade: interrupted\n");

@@ -156,6 +156,20 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
+std::string show_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t') {
+      out += ch;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
 std::string strip_ansi(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -306,6 +320,7 @@ std::string render_question(const QuestionResult& question, const ReportStyle& s
   std::string out;
   const std::string title = "Question " + question.id;
   out += title + "\n" + std::string(title.size(), '=') + "\n";
+  for (const std::string& note : question.notes) out += "*** Note: " + note + "\n";
   for (const CheckResult& check : question.checks) {
     const char* verdict = check.passed ? "PASS" : "FAIL";
     std::string shown = verdict;

@@ -37,6 +37,8 @@ struct QuestionResult {
   // the checks could not run there (then every check failed with that reason).
   std::string device;
   std::string device_problem;
+  // Lines about the submission's files (what was ignored and why), shown above the checks.
+  std::vector<std::string> notes;
 };
 
 // Which device the checks ran on, for the summary, the HTML report and results.json.
@@ -84,6 +86,9 @@ std::string output_excerpt(std::string_view output, size_t max_lines = 15,
                            std::string_view check_marker = {});
 
 std::string strip_ansi(std::string_view text);
+// Text from student code made safe for a terminal: control characters other than newline and
+// tab (ESC, carriage return, ...) shown as \xNN.
+std::string show_controls(std::string_view text);
 std::string sanitize_utf8(std::string_view text);  // invalid sequences -> U+FFFD
 std::string json_quote(std::string_view text);     // "..." with JSON escapes, valid UTF-8
 std::vector<std::string> split_lines(std::string_view text);

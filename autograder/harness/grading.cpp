@@ -20,6 +20,8 @@
 #include <ember/random.h>
 
 #include "grade_protocol.h"
+#include "runner_client.h"
+#include "sandbox.h"
 
 namespace ember::grading {
 
@@ -214,6 +216,7 @@ struct HarnessOptions {
   std::string seed_text;
   bool seed_given = false;
   bool help = false;
+  bool plan_only = false;  // --plan: list the checks and their points, run nothing
 };
 
 // Takes the harness's own flags out of argv (GoogleTest sees the rest). Throws on a flag
@@ -244,6 +247,10 @@ HarnessOptions take_harness_flags(int& argc, char** argv) {
     if (value_of("--results-file", options.results_file)) continue;
     if (value_of("--seed", options.seed_text)) {
       options.seed_given = true;
+      continue;
+    }
+    if (arg == "--plan") {
+      options.plan_only = true;
       continue;
     }
     if (arg == "--help" || arg == "-h" || arg == "-?") options.help = true;
@@ -295,8 +302,17 @@ void run_check(void (*body)()) {
   }
   try {
     body();
+  } catch (const StudentError& e) {
+    // The student's code threw, in the runner. An unfinished stub reads
+    // "exception: q3: DigitClassificationModel::run is not implemented".
+    if (e.ember_error() || e.type.empty()) {
+      ADD_FAILURE() << "exception: " << e.what();
+    } else {
+      ADD_FAILURE() << "exception (" << e.type << "): " << e.what();
+    }
+  } catch (const RunnerFailure& e) {
+    ADD_FAILURE() << e.what();
   } catch (const ember::Error& e) {
-    // Includes ember::NotImplemented: "q3: DigitClassificationModel::run is not implemented".
     ADD_FAILURE() << "exception: " << e.what();
   } catch (const std::exception& e) {
     ADD_FAILURE() << "exception (" << demangle(typeid(e).name()) << "): " << e.what();
@@ -319,6 +335,7 @@ int main(int argc, char** argv) {
           "  --results-file=PATH  append one line per check to PATH (env EMBER_GRADE_RESULTS)\n"
           "  --seed=N             seed the engine with N before every test (env EMBER_SEED, "
           "default 0)\n"
+          "  --plan               write the checks and their points, and run nothing\n"
           "Environment: EMBER_DEVICE=cpu|cuda|cuda:N  the device the checks run on (default "
           "cpu)\n");
       return 0;
@@ -345,6 +362,26 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    if (options.plan_only) {
+      // The manifest: the driver reads it before any student code is compiled, so a question
+      // whose code does not compile still lists every check it failed.
+      std::FILE* out = results != nullptr ? results : stdout;
+      std::fputs(protocol::header_line().c_str(), out);
+      const ::testing::UnitTest& unit_test = *::testing::UnitTest::GetInstance();
+      for (int i = 0; i < unit_test.total_test_suite_count(); ++i) {
+        const ::testing::TestSuite* suite = unit_test.GetTestSuite(i);
+        for (int j = 0; j < suite->total_test_count(); ++j) {
+          const ::testing::TestInfo* test = suite->GetTestInfo(j);
+          std::fputs(protocol::plan_line(test->test_suite_name(), test->name(),
+                                         points_of(test->test_suite_name(), test->name())).c_str(), out);
+        }
+      }
+      std::fputs(protocol::done_line().c_str(), out);
+      if (results != nullptr) std::fclose(results);
+      return 0;
+    }
+    // Orphans of the runners (a double fork, setsid) become our children, to be stopped.
+    ember::sandbox::become_subreaper();
     const DeviceChoice& device = device_choice();
     if (device.problem.empty()) {
       std::printf("[  DEVICE  ] %s\n", device.name.c_str());
@@ -354,7 +391,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     // GoogleTest owns the listener from here on (and closes the file when it deletes it).
     ::testing::UnitTest::GetInstance()->listeners().Append(new GradingListener(results));
-    return RUN_ALL_TESTS();
+    const int status = RUN_ALL_TESTS();
+    stop_runner();  // and every process it started
+    return status;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "grade: %s\n", e.what());
     return 2;

@@ -1,6 +1,8 @@
 // Grader for lesson q0 (tensor shapes): broadcast_shape and matmul_shape against the
 // engine's own ops on many random shapes, split_heads / merge_heads, and fit_linear.
 //
+// The student's functions run in the runner (runners/q0_shapes.cpp), in the sandbox; this
+// checker draws the cases, computes the engine's answers itself, and compares.
 // Devices (make grade DEVICE=cuda): split_heads and merge_heads get tensors on the grading
 // device. broadcast_shape and matmul_shape only compute shapes, and fit_linear makes its own
 // tensors, so those run on the CPU whatever the device (the check says so in its note).
@@ -16,14 +18,16 @@
 #include <ember/ember.h>
 
 #include "grading.h"
-#include "tensor_shapes.hpp"
+#include "runner_client.h"
 
 namespace {
 
 using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
-using ember::grading::on_device;
+using ember::grading::call_function;
+using ember::grading::StudentError;
+using ember::grading::Value;
 
 // ---- random shapes, drawn from the engine's seeded generator ---------------------------
 
@@ -73,20 +77,14 @@ struct Outcome {
   }
 };
 
-// Runs f and records its outcome. An unfinished stub's NotImplemented is not an outcome: it
-// ends the check with its own message.
+// The engine's outcome for one pair: run here, in the checker.
 template <typename F>
 Outcome outcome_of(F&& f) {
   Outcome outcome;
   try {
     outcome.shape = f();
-  } catch (const ember::NotImplemented&) {
-    throw;
   } catch (const ember::Error& error) {
     outcome.kind = Outcome::EmberError;
-    outcome.message = error.what();
-  } catch (const std::exception& error) {
-    outcome.kind = Outcome::OtherException;
     outcome.message = error.what();
   }
   return outcome;
@@ -97,15 +95,44 @@ bool same(const Outcome& student, const Outcome& engine) {
   return student.kind == Outcome::Returned && student.shape == engine.shape;
 }
 
+Value value_of(const Shape& shape) {
+  std::vector<Value> sizes;
+  for (int64_t size : shape) sizes.push_back(Value::of(size));
+  return Value::list(std::move(sizes));
+}
+
+// The student's outcomes for every pair, from the runner (one request for all of them).
+std::vector<Outcome> student_outcomes(const char* name, const std::vector<std::pair<Shape, Shape>>& cases) {
+  std::vector<Value> pairs;
+  for (const auto& [a, b] : cases) pairs.push_back(Value::list({value_of(a), value_of(b)}));
+  const auto answers = call_function(name, Value::list(std::move(pairs))).as_list("outcomes");
+  if (answers.size() != cases.size()) throw std::runtime_error("the runner answered for the wrong number of cases");
+  std::vector<Outcome> outcomes;
+  for (const Value& answer : answers) {
+    const auto& parts = answer.as_list("an outcome");
+    Outcome outcome;
+    const std::string& kind = parts.at(0).as_text("an outcome's kind");
+    if (kind == "shape") {
+      for (const Value& size : parts.at(1).as_list("a shape")) outcome.shape.push_back(size.as_int("a size"));
+    } else {
+      outcome.kind = kind == "ember_error" ? Outcome::EmberError : Outcome::OtherException;
+      outcome.message = parts.at(1).as_text("a message");
+    }
+    outcomes.push_back(std::move(outcome));
+  }
+  return outcomes;
+}
+
 // Compares the student's function with the engine on every pair; reports the first few
 // differences and a summary.
-template <typename Student, typename Engine>
-void compare_with_engine(const char* name, const std::vector<std::pair<Shape, Shape>>& cases,
-                         Student student_fn, Engine engine_fn) {
+template <typename Engine>
+void compare_with_engine(const char* name, const std::vector<std::pair<Shape, Shape>>& cases, Engine engine_fn) {
+  const std::vector<Outcome> students = student_outcomes(name, cases);
   int refused = 0, wrong = 0;
-  for (const auto& [a, b] : cases) {
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [a, b] = cases[i];
     const Outcome engine = outcome_of([&] { return engine_fn(a, b); });
-    const Outcome student = outcome_of([&] { return student_fn(a, b); });
+    const Outcome& student = students[i];
     if (engine.kind == Outcome::EmberError) ++refused;
     if (same(student, engine)) continue;
     if (++wrong <= 3) {
@@ -142,7 +169,7 @@ GRADED_TEST(q0, broadcast_shape_matches_engine, 1) {
     if (chance(50)) std::swap(a, b);
     cases.emplace_back(a, b);
   }
-  compare_with_engine("broadcast_shape", cases, q0::broadcast_shape, engine_broadcast);
+  compare_with_engine("broadcast_shape", cases, engine_broadcast);
 }
 
 GRADED_TEST(q0, matmul_shape_matches_engine, 1) {
@@ -173,7 +200,7 @@ GRADED_TEST(q0, matmul_shape_matches_engine, 1) {
     }
     cases.emplace_back(a, b);
   }
-  compare_with_engine("matmul_shape", cases, q0::matmul_shape, engine_matmul);
+  compare_with_engine("matmul_shape", cases, engine_matmul);
 }
 
 namespace {
@@ -211,13 +238,15 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
   for (const Case& c : cases) {
     const int64_t hs = c.C / c.n_head;
     const std::string where = fmt::format("x of shape ({}, {}, {}) and n_head = {}", c.B, c.T, c.C, c.n_head);
-    const Tensor x = on_device(ember::randn({c.B, c.T, c.C}));
-    const Tensor heads = q0::split_heads(x, c.n_head);
+    const Tensor x = ember::randn({c.B, c.T, c.C});
+    const auto split_answer = call_function("split_heads", x, c.n_head).as_list("split_heads");
+    const Tensor heads = split_answer.at(0).as_tensor("split_heads");
+    ASSERT_TRUE(heads.defined()) << "split_heads with " << where << " returned an undefined tensor";
     const Shape expected_shape = {c.B, c.n_head, c.T, hs};
     ASSERT_EQ(heads.shape(), expected_shape)
         << "split_heads with " << where << " returned shape " << shape_str(heads.shape())
         << "; expected " << shape_str(expected_shape);
-    EXPECT_TRUE(heads.impl()->storage == x.impl()->storage)
+    EXPECT_EQ(split_answer.at(1).as_int("shares"), 1)
         << "split_heads with " << where << " copied the data; a view and a transpose give the same "
         << "numbers without copying (the result should share x's storage)";
     // Every element, by its index: out[b][h][t][d] = x[b][t][h * head_size + d].
@@ -230,15 +259,15 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
                               << split.t << "][" << split.d << "] is " << split.got << "; expected x[" << split.b
                               << "][" << split.t << "][" << split.h * hs + split.d << "] = " << split.want;
     // Back again: the round trip must give x exactly.
-    const Tensor merged = q0::merge_heads(heads);
+    const Tensor merged = call_function("round_trip", x, c.n_head).as_tensor("merge_heads");
     ASSERT_EQ(merged.shape(), x.shape()) << "merge_heads(split_heads(x)) with " << where
                                          << " has shape " << shape_str(merged.shape())
                                          << "; expected " << shape_str(x.shape());
     ASSERT_TRUE(merged.to_vector() == xv) << "merge_heads(split_heads(x)) differs from x for " << where;
     // merge_heads on its own, from a tensor that split_heads did not make:
     // out[b][t][h * head_size + d] = y[b][h][t][d].
-    const Tensor y = on_device(ember::randn({c.B, c.n_head, c.T, hs}));
-    const Tensor joined = q0::merge_heads(y);
+    const Tensor y = ember::randn({c.B, c.n_head, c.T, hs});
+    const Tensor joined = call_function("merge_heads", y).as_tensor("merge_heads");
     const Shape joined_shape = {c.B, c.T, c.C};
     ASSERT_EQ(joined.shape(), joined_shape) << "merge_heads of a tensor of shape " << shape_str(y.shape())
                                             << " returned shape " << shape_str(joined.shape())
@@ -256,11 +285,10 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
   // C = 10 cannot be split into 3 equal heads.
   bool threw = false;
   try {
-    q0::split_heads(on_device(ember::randn({2, 3, 10})), 3);
-  } catch (const ember::NotImplemented&) {
-    throw;
-  } catch (const ember::Error&) {
-    threw = true;
+    call_function("split_heads", ember::randn({2, 3, 10}), 3);
+  } catch (const StudentError& e) {
+    if (e.not_implemented()) throw;
+    threw = e.ember_error();
   }
   EXPECT_TRUE(threw) << "split_heads of a (2, 3, 10) tensor into 3 heads should throw ember::Error "
                         "(10 is not a multiple of 3)";
@@ -270,14 +298,15 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
 
 GRADED_TEST(q0, fit_linear_finds_7_8_3, 1) {
   const auto start = std::chrono::steady_clock::now();
-  const q0::LinearFit fit = q0::fit_linear();
+  const auto fit = call_function("fit_linear").as_list("fit_linear");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_TRUE(fit.weight.defined() && fit.bias.defined()) << "fit_linear returned an undefined tensor";
-  ASSERT_EQ(fit.weight.shape(), (Shape{2, 1}))
-      << "weight has shape " << shape_str(fit.weight.shape()) << "; expected (2, 1)";
-  ASSERT_EQ(fit.bias.shape(), (Shape{1})) << "bias has shape " << shape_str(fit.bias.shape())
+  const Tensor weight = fit.at(0).as_tensor("weight"), bias = fit.at(1).as_tensor("bias");
+  ASSERT_TRUE(weight.defined() && bias.defined()) << "fit_linear returned an undefined tensor";
+  ASSERT_EQ(weight.shape(), (Shape{2, 1}))
+      << "weight has shape " << shape_str(weight.shape()) << "; expected (2, 1)";
+  ASSERT_EQ(bias.shape(), (Shape{1})) << "bias has shape " << shape_str(bias.shape())
                                           << "; expected (1,)";
-  const float w0 = fit.weight.at({0, 0}), w1 = fit.weight.at({1, 0}), b = fit.bias.at({0});
+  const float w0 = weight.at({0, 0}), w1 = weight.at({1, 0}), b = bias.at({0});
   const double worst = std::max({std::fabs(w0 - 7.0), std::fabs(w1 - 8.0), std::fabs(b - 3.0)});
   grade_note("weight ({:.4f}, {:.4f}), bias {:.4f}: largest error {:.2g} (allowed 0.01), {:.2f} s{}", w0,
              w1, b, worst, seconds,

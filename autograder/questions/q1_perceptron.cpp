@@ -1,10 +1,10 @@
 // Grader for lesson q1 (the perceptron): the parameter, run, get_prediction, the update
 // rule observed on one- and two-point datasets, and training on 500 separable points.
 //
-// Devices (make grade DEVICE=cuda): every model is moved to the grading device, and so are
-// the points given to run / get_prediction and the datasets given to train (their batches
-// are then gathered there). Values are drawn on the CPU, as on a CPU run, and read back with
-// to_vector() / item() for the comparisons.
+// The student's model lives in the runner (runners/q1_perceptron.cpp), in the sandbox; this
+// checker never includes their code. It draws every input here, sends it, and judges what
+// comes back. On a GPU run (make grade DEVICE=cuda) the runner moves the model and its inputs
+// there; the values come back to the CPU.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -18,7 +18,7 @@
 #include <ember_course/svg_plot.h>
 
 #include "grading.h"
-#include "perceptron.hpp"
+#include "runner_client.h"
 
 namespace {
 
@@ -26,63 +26,30 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::PerceptronDataset;
-using ember::grading::move_dataset_to_device;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
 
-// A PerceptronDataset that counts the examples training asks for and stops a training that
-// runs too long by throwing: a wrong update rule can loop forever, and this turns that into
-// a failed check with a message instead of a timeout for the whole question.
-class LimitedDataset : public PerceptronDataset {
- public:
-  // description says what the points are, for the message.
-  LimitedDataset(Tensor x, Tensor labels, int64_t limit, std::string description)
-      : PerceptronDataset(std::move(x), std::move(labels)), limit_(limit), description_(std::move(description)) {
-    move_dataset_to_device(*this);
-  }
-  explicit LimitedDataset(int64_t limit)
-      : PerceptronDataset(), limit_(limit), description_("the 500 separable points of PerceptronDataset()") {
-    move_dataset_to_device(*this);
-  }
+using ember::grading::RemoteModel;
 
-  ember::data::Example get(int64_t i) const override {
-    count(1);
-    return PerceptronDataset::get(i);
-  }
-  ember::data::Example get_batch(const std::vector<int64_t>& indices) const override {
-    count(static_cast<int64_t>(indices.size()));
-    return PerceptronDataset::get_batch(indices);
-  }
-  int64_t served() const { return served_; }
-
- private:
-  void count(int64_t n) const {
-    served_ += n;
-    if (served_ > limit_) {
-      throw std::runtime_error(fmt::format(
-          "train did not stop: after more than {} examples (about {} passes) it still found "
-          "mistakes in {}. Check the update rule, the stopping test, and that a score of exactly "
-          "0 counts as +1",
-          limit_, limit_ / size(), description_));
-    }
-  }
-  int64_t limit_;
-  std::string description_;
-  mutable int64_t served_ = 0;
-};
-
-// The registered parameter (not get_weights, which is one of the things being checked).
-Tensor parameter_of(q1::PerceptronModel& model) {
+// The model's only parameter, read from the runner: its name and value. Not get_weights,
+// which is one of the things being checked.
+std::pair<std::string, Tensor> parameter_of(RemoteModel& model) {
   const auto params = model.named_parameters();
   if (params.size() != 1) {
     throw std::runtime_error(fmt::format("the model should have exactly one parameter, it has {}", params.size()));
   }
-  return params[0].second;
+  return params[0];
 }
 
-void set_weights(q1::PerceptronModel& model, const Tensor& values) {
-  ember::NoGradGuard no_grad;
-  parameter_of(model).copy_(on_device(values));
+std::vector<float> weights_of(RemoteModel& model) { return parameter_of(model).second.to_vector(); }
+
+void set_weights(RemoteModel& model, const Tensor& values) {
+  model.set_parameter(parameter_of(model).first, values);
+}
+
+// Trains on points x (N, d) with labels (N, 1), stopping training after `limit` examples
+// with a message built from `description`. Returns how many examples training asked for.
+int64_t train(RemoteModel& model, const Tensor& x, const Tensor& labels, int64_t limit,
+              const std::string& description) {
+  return model.call_value("train", x, labels, limit, description).as_int("examples served");
 }
 
 // The points of the dataset by label and the line w0 x0 + w1 x1 + w2 = 0 the trained
@@ -141,8 +108,7 @@ std::string values_str(const std::vector<float>& v) {
 
 GRADED_TEST(q1, one_parameter_w, 1) {
   for (int64_t d = 1; d <= 9; ++d) {
-    q1::PerceptronModel model(d);
-    move_to_device(model);
+    RemoteModel model("PerceptronModel", d);
     const auto params = model.named_parameters();
     ASSERT_EQ(params.size(), 1u) << "PerceptronModel(" << d << ") has " << params.size()
                                  << " parameters; expected exactly one, named \"w\"";
@@ -151,12 +117,12 @@ GRADED_TEST(q1, one_parameter_w, 1) {
     ASSERT_EQ(params[0].second.shape(), expected) << "PerceptronModel(" << d << ")'s parameter has shape "
                                                   << shape_str(params[0].second.shape()) << "; expected "
                                                   << shape_str(expected);
-    const Tensor weights = model.get_weights();
+    const auto answer = model.call_value("get_weights").as_list("get_weights");
+    const Tensor weights = answer.at(0).as_tensor("get_weights()");
     ASSERT_TRUE(weights.defined()) << "get_weights() returned an undefined tensor";
     ASSERT_EQ(weights.shape(), expected) << "get_weights() has shape " << shape_str(weights.shape())
                                          << "; expected " << shape_str(expected);
-    EXPECT_EQ(weights.data_ptr(), params[0].second.data_ptr())
-        << "get_weights() should return the parameter w itself, not a copy";
+    EXPECT_EQ(answer.at(1).as_int("same"), 1) << "get_weights() should return the parameter w itself, not a copy";
   }
   grade_note("dimensions 1 to 9: one parameter \"w\" of shape (1, d), returned by get_weights()");
 }
@@ -164,13 +130,12 @@ GRADED_TEST(q1, one_parameter_w, 1) {
 GRADED_TEST(q1, run_is_dot_product, 1) {
   int cases = 0;
   for (int64_t d = 1; d <= 9; ++d) {
-    q1::PerceptronModel model(d);
-    move_to_device(model);
+    RemoteModel model("PerceptronModel", d);
     for (int trial = 0; trial < 3; ++trial, ++cases) {
       const Tensor w = ember::randn({1, d});
       const Tensor x = ember::randn({1, d});
       set_weights(model, w);
-      const Tensor score = model.run(on_device(x));
+      const Tensor score = model.call("run", x);
       ASSERT_TRUE(score.defined()) << "run returned an undefined tensor";
       ASSERT_EQ(score.numel(), 1) << "run(x) for x of shape (1, " << d << ") returned shape "
                                   << shape_str(score.shape()) << "; expected one value, e.g. (1, 1)";
@@ -178,7 +143,7 @@ GRADED_TEST(q1, run_is_dot_product, 1) {
       ASSERT_NEAR(score.item(), expected, 1e-4 * (1 + std::fabs(expected)))
           << "run(x) with w = " << values_str(w.to_vector()) << " and x = " << values_str(x.to_vector())
           << " returned " << score.item() << "; expected the dot product " << expected;
-      ASSERT_TRUE(parameter_of(model).to_vector() == w.to_vector()) << "run changed w";
+      ASSERT_TRUE(weights_of(model) == w.to_vector()) << "run changed w";
     }
   }
   grade_note("{} random (w, x) pairs, d = 1 to 9: run(x) is w . x", cases);
@@ -187,8 +152,7 @@ GRADED_TEST(q1, run_is_dot_product, 1) {
 GRADED_TEST(q1, prediction_is_sign_of_score, 1) {
   int cases = 0;
   for (int64_t d = 1; d <= 9; ++d) {
-    q1::PerceptronModel model(d);
-    move_to_device(model);
+    RemoteModel model("PerceptronModel", d);
     for (int trial = 0; trial < 4; ++trial) {
       const Tensor w = ember::randn({1, d});
       const Tensor x = ember::randn({1, d});
@@ -196,14 +160,14 @@ GRADED_TEST(q1, prediction_is_sign_of_score, 1) {
       const double score = dot(w.to_vector(), x.to_vector());
       if (std::fabs(score) < 1e-3) continue;  // too close to 0 to judge float rounding
       ++cases;
-      const int expected = score >= 0 ? 1 : -1;
-      ASSERT_EQ(model.get_prediction(on_device(x)), expected)
-          << "get_prediction(x) with w = " << values_str(w.to_vector()) << " and x = "
-          << values_str(x.to_vector()) << " (score " << score << ") returned "
-          << model.get_prediction(on_device(x)) << "; expected " << expected;
+      const int64_t expected = score >= 0 ? 1 : -1;
+      const int64_t got = model.call_value("get_prediction", x).as_int("get_prediction");
+      ASSERT_EQ(got, expected) << "get_prediction(x) with w = " << values_str(w.to_vector()) << " and x = "
+                               << values_str(x.to_vector()) << " (score " << score << ") returned " << got
+                               << "; expected " << expected;
     }
     // A score of exactly 0 counts as +1.
-    const int at_zero = model.get_prediction(on_device(ember::zeros({1, d})));
+    const int64_t at_zero = model.call_value("get_prediction", ember::zeros({1, d})).as_int("get_prediction");
     ASSERT_EQ(at_zero, 1) << "get_prediction of the point x = 0 (score exactly 0) returned " << at_zero
                           << "; expected +1";
   }
@@ -215,8 +179,7 @@ GRADED_TEST(q1, update_rule, 1) {
   //     training must look at them and leave w alone.
   {
     const int64_t d = 3;
-    q1::PerceptronModel model(d);
-    move_to_device(model);
+    RemoteModel model("PerceptronModel", d);
     const Tensor w = ember::randn({1, d});
     set_weights(model, w);
     std::vector<float> x = ember::randn({1, d}).to_vector();
@@ -231,24 +194,23 @@ GRADED_TEST(q1, update_rule, 1) {
     const float label = score >= 0 ? 1.0f : -1.0f;
     std::vector<float> points = x;
     points.insert(points.end(), {0.0f, 0.0f, 0.0f});  // score 0 -> predicted +1, and it is +1
-    LimitedDataset dataset(ember::from_vector(points, {2, d}), ember::from_vector({label, 1.0f}, {2, 1}), 1000,
-                           "two points the starting w already classifies correctly, one of them (0, 0, 0) "
-                           "with score exactly 0 and label +1");
-    model.train(dataset);
-    EXPECT_GE(dataset.served(), 2) << "train looked at " << dataset.served()
-                                   << " examples of a two-point dataset; it should pass over all of them";
-    EXPECT_TRUE(parameter_of(model).to_vector() == w.to_vector())
+    const int64_t served = train(model, ember::from_vector(points, {2, d}), ember::from_vector({label, 1.0f}, {2, 1}),
+                                 1000,
+                                 "two points the starting w already classifies correctly, one of them (0, 0, 0) "
+                                 "with score exactly 0 and label +1");
+    EXPECT_GE(served, 2) << "train looked at " << served
+                         << " examples of a two-point dataset; it should pass over all of them";
+    EXPECT_TRUE(weights_of(model) == w.to_vector())
         << "train changed w on points it already classified correctly (w was " << values_str(w.to_vector())
-        << ", now " << values_str(parameter_of(model).to_vector()) << "; the points were "
-        << values_str(x) << " with label " << label << " and (0, 0, 0) with label +1)";
+        << ", now " << values_str(weights_of(model)) << "; the points were " << values_str(x) << " with label "
+        << label << " and (0, 0, 0) with label +1)";
   }
   // (b) One misclassified point: exactly one update, w + label * x, fixes it. w is scaled so
   //     that |w . x| = |x|^2 / 4, so after the update the point is right by 3 |x|^2 / 4.
   int updates = 0;
   for (int64_t d : {1, 2, 3, 5, 8}) {
     for (int trial = 0; trial < 2; ++trial, ++updates) {
-      q1::PerceptronModel model(d);
-      move_to_device(model);
+      RemoteModel model("PerceptronModel", d);
       const std::vector<float> x = ember::randn({1, d}).to_vector();
       std::vector<float> w = ember::randn({1, d}).to_vector();
       double score = dot(w, x);
@@ -259,14 +221,13 @@ GRADED_TEST(q1, update_rule, 1) {
       score = dot(w, x);
       const float label = score >= 0 ? -1.0f : 1.0f;  // the wrong side
       set_weights(model, ember::from_vector(w, {1, d}));
-      LimitedDataset dataset(ember::from_vector(x, {1, d}), ember::from_vector({label}, {1, 1}), 1000,
-                             "one point that a single update w + label * x classifies correctly");
-      model.train(dataset);
-      const std::vector<float> got = parameter_of(model).to_vector();
+      train(model, ember::from_vector(x, {1, d}), ember::from_vector({label}, {1, 1}), 1000,
+            "one point that a single update w + label * x classifies correctly");
+      const std::vector<float> got = weights_of(model);
       std::vector<float> expected(w.size());
       for (size_t i = 0; i < w.size(); ++i) expected[i] = w[i] + label * x[i];
       for (size_t i = 0; i < w.size(); ++i) {
-        if (std::fabs(got[i] - expected[i]) > 1e-6f * (1.0f + std::fabs(expected[i]))) {
+        if (got.size() != w.size() || std::fabs(got[i] - expected[i]) > 1e-6f * (1.0f + std::fabs(expected[i]))) {
           ADD_FAILURE() << "one point x = " << values_str(x) << " with label " << label
                         << ", misclassified by w = " << values_str(w) << ": after training w is "
                         << values_str(got) << "; expected exactly one update, w + label * x = "
@@ -279,13 +240,11 @@ GRADED_TEST(q1, update_rule, 1) {
   // (c) A score of exactly 0 with label -1 is a mistake (0 counts as +1): w = (1, -1),
   //     x = (1, 1) must give w - x = (0, -2).
   {
-    q1::PerceptronModel model(2);
-    move_to_device(model);
+    RemoteModel model("PerceptronModel", 2);
     set_weights(model, ember::tensor({{1.0f, -1.0f}}));
-    LimitedDataset dataset(ember::tensor({{1.0f, 1.0f}}), ember::tensor({{-1.0f}}), 1000,
-                           "one point x = (1, 1) with label -1 and w = (1, -1)");
-    model.train(dataset);
-    const std::vector<float> got = parameter_of(model).to_vector();
+    train(model, ember::tensor({{1.0f, 1.0f}}), ember::tensor({{-1.0f}}), 1000,
+          "one point x = (1, 1) with label -1 and w = (1, -1)");
+    const std::vector<float> got = weights_of(model);
     EXPECT_TRUE(got == (std::vector<float>{0.0f, -2.0f}))
         << "w = (1, -1) and one point x = (1, 1) with label -1 (score 0, predicted +1, so a mistake): "
         << "after training w is " << values_str(got) << "; expected w - x = (0, -2)";
@@ -296,16 +255,17 @@ GRADED_TEST(q1, update_rule, 1) {
 
 GRADED_TEST(q1, classifies_all_points, 2) {
   const int64_t max_passes = 1000;
-  LimitedDataset dataset(PerceptronDataset::kDefaultSize * max_passes);
-  q1::PerceptronModel model(dataset.dimensions());
-  move_to_device(model);
+  const PerceptronDataset dataset;  // drawn here, from the checker's seed
+  RemoteModel model("PerceptronModel", dataset.dimensions());
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  const int64_t served = train(model, dataset.x(), dataset.labels(), PerceptronDataset::kDefaultSize * max_passes,
+                               "the 500 separable points of PerceptronDataset()");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Score every point with the trained w, independently of the model's own methods.
-  const std::vector<float> w = parameter_of(model).to_vector();
+  const std::vector<float> w = weights_of(model);
   const std::vector<float> x = dataset.x().to_vector(), labels = dataset.labels().to_vector();
   const int64_t n = dataset.size(), d = dataset.dimensions();
+  ASSERT_EQ(static_cast<int64_t>(w.size()), d) << "after train, w has " << w.size() << " numbers; expected " << d;
   int64_t correct = 0;
   for (int64_t i = 0; i < n; ++i) {
     double score = 0;
@@ -313,7 +273,7 @@ GRADED_TEST(q1, classifies_all_points, 2) {
     if ((score >= 0 ? 1.0f : -1.0f) == labels[i]) ++correct;
   }
   grade_note("{} of {} points classified correctly after {:.1f} passes ({} examples), {:.2f} s", correct, n,
-             static_cast<double>(dataset.served()) / n, dataset.served(), seconds);
+             static_cast<double>(served) / n, served, seconds);
   EXPECT_EQ(correct, n) << "after train, w = " << values_str(w) << " classifies " << correct << " of " << n
                         << " points correctly; expected all of them";
   const std::string problem = ember::course::svg::draw_picture(

@@ -1,9 +1,10 @@
 // Grader for lesson q2 (non-linear regression): the loss and its gradients, the loss value,
 // and the fit after training, on the 200 training points and on points it never saw.
 //
-// Devices (make grade DEVICE=cuda): the model, the inputs and targets, and the dataset given
-// to train are all moved to the grading device; inputs are drawn on the CPU first, as on a
-// CPU run, and results are read back with to_vector() / item().
+// The student's model lives in the runner (runners/q2_regression.cpp), in the sandbox: this
+// checker draws the points, sends them, and computes every loss it judges by itself.
+// Devices (make grade DEVICE=cuda): the runner moves the model, the inputs and the dataset
+// to the grading device; the values come back to the CPU.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -18,7 +19,7 @@
 #include <ember_course/svg_plot.h>
 
 #include "grading.h"
-#include "regression.hpp"
+#include "runner_client.h"
 
 namespace {
 
@@ -26,9 +27,7 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::RegressionDataset;
-using ember::grading::move_dataset_to_device;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
+using ember::grading::RemoteModel;
 
 constexpr double kTargetLoss = 0.02;
 
@@ -39,9 +38,9 @@ std::vector<float> sin_of(const std::vector<float>& x) {
 }
 
 // The mean squared error of the model's predictions, computed here rather than by get_loss.
-double mean_squared_error(q2::RegressionModel& model, const Tensor& x, const std::vector<float>& y) {
-  ember::NoGradGuard no_grad;
-  const Tensor prediction = model.forward(on_device(x));
+double mean_squared_error(RemoteModel& model, const Tensor& x, const std::vector<float>& y) {
+  const Tensor prediction = model.call("forward", x);
+  if (!prediction.defined()) throw std::runtime_error("forward(x) returned an undefined tensor");
   if (prediction.shape() != x.shape()) {
     throw std::runtime_error(fmt::format("forward(x) for x of shape {} returned shape {}; expected {}",
                                          shape_str(x.shape()), shape_str(prediction.shape()),
@@ -53,43 +52,40 @@ double mean_squared_error(q2::RegressionModel& model, const Tensor& x, const std
   return sum / static_cast<double>(p.size());
 }
 
-// The model trained once for the two checks that look at the result. Training starts from
-// the grading seed whichever check asks first, so each check's figure is the same run alone.
+// The model trained once for the two checks that look at the result (while the same runner
+// lives). Training starts from the same seed whichever check asks first, so each check's
+// figure is the same run alone.
 struct Trained {
   std::shared_ptr<RegressionDataset> dataset;
-  std::shared_ptr<q2::RegressionModel> model;
+  std::shared_ptr<RemoteModel> model;
+  std::uint64_t generation = 0;
   double seconds = 0;
 };
 
 const Trained& trained() {
   static std::unique_ptr<Trained> result;
-  if (!result) {
-    ember::manual_seed(ember::grading::grading_seed());
+  if (!result || result->generation != ember::grading::runner_generation()) {
     auto t = std::make_unique<Trained>();
     t->dataset = std::make_shared<RegressionDataset>();
-    t->model = std::make_shared<q2::RegressionModel>();
-    move_to_device(*t->model);
-    move_dataset_to_device(*t->dataset);  // x(), y() and the loader's batches on the device
+    t->model = std::make_shared<RemoteModel>("RegressionModel");
+    ember::grading::seed_runner("q2 training");
     const auto start = std::chrono::steady_clock::now();
-    t->model->train(*t->dataset);
+    t->model->call_value("train", t->dataset->x(), t->dataset->y());
     t->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    t->generation = ember::grading::runner_generation();
     result = std::move(t);
   }
   return *result;
 }
 
 // sin(x) and the trained model's curve over [-2 pi, 2 pi], with the training points.
-std::string fit_picture(q2::RegressionModel& model, const RegressionDataset& dataset, double loss) {
+std::string fit_picture(RemoteModel& model, const RegressionDataset& dataset, double loss) {
   namespace svg = ember::course::svg;
   const int64_t n = 400;
   const Tensor x = ember::linspace(static_cast<float>(RegressionDataset::kLow),
                                    static_cast<float>(RegressionDataset::kHigh), n)
                        .unsqueeze(1);  // (400,) -> (400, 1)
-  std::vector<float> predictions;
-  {
-    ember::NoGradGuard no_grad;
-    predictions = model.forward(on_device(x)).to_vector();
-  }
+  const std::vector<float> predictions = model.call("forward", x).to_vector();
   const std::vector<float> xs = x.to_vector();
   const std::vector<float> sines = sin_of(xs);
   svg::Chart chart;
@@ -117,27 +113,30 @@ std::string fit_picture(q2::RegressionModel& model, const RegressionDataset& dat
 }  // namespace
 
 GRADED_TEST(q2, loss_and_gradients, 1) {
-  q2::RegressionModel model;
-  move_to_device(model);
+  RemoteModel model("RegressionModel");
   const auto params = model.named_parameters();
   ASSERT_FALSE(params.empty()) << "RegressionModel has no parameters; register its layers in the constructor";
   for (int64_t batch : {1, 2, 4}) {
     const Tensor x_cpu = ember::uniform({batch, 1}, -6.28f, 6.28f);
-    const Tensor y = on_device(ember::from_vector(sin_of(x_cpu.to_vector()), {batch, 1}));
-    const Tensor x = on_device(x_cpu);
-    const Tensor prediction = model.forward(x);
+    const Tensor y = ember::from_vector(sin_of(x_cpu.to_vector()), {batch, 1});
+    const Tensor& x = x_cpu;
+    const Tensor prediction = model.call("forward", x);
+    ASSERT_TRUE(prediction.defined()) << "forward returned an undefined tensor";
     ASSERT_EQ(prediction.shape(), (Shape{batch, 1})) << "forward(x) for x of shape (" << batch
                                                      << ", 1) returned shape " << shape_str(prediction.shape())
                                                      << "; expected (" << batch << ", 1)";
     model.zero_grad();
-    const Tensor loss = model.get_loss(x, y);
+    const Tensor loss = model.call("get_loss", x, y);
     ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
     ASSERT_EQ(loss.numel(), 1) << "get_loss for a batch of " << batch << " returned shape "
                                << shape_str(loss.shape()) << "; expected a scalar (one value)";
     ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
-    loss.backward();
-    for (const auto& [name, param] : params) {
-      const Tensor grad = param.grad();
+    ember::grading::backward_last_result();
+    const auto grads = model.named_gradients();
+    ASSERT_EQ(grads.size(), params.size()) << "the model's parameters changed during backward";
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& [name, param] = params[i];
+      const Tensor& grad = grads[i].second;
       EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward() with a batch of " << batch
                                   << ", parameter \"" << name << "\" has no gradient: it is not used by the loss";
       if (grad.defined()) {
@@ -151,13 +150,14 @@ GRADED_TEST(q2, loss_and_gradients, 1) {
 }
 
 GRADED_TEST(q2, loss_is_mean_squared_error, 1) {
-  q2::RegressionModel model;
-  move_to_device(model);
-  const Tensor x = on_device(ember::uniform({16, 1}, -6.28f, 6.28f));
+  RemoteModel model("RegressionModel");
+  const Tensor x = ember::uniform({16, 1}, -6.28f, 6.28f);
   const std::vector<float> targets = ember::uniform({16, 1}, -1.0f, 1.0f).to_vector();
-  const Tensor y = on_device(ember::from_vector(targets, {16, 1}));
+  const Tensor y = ember::from_vector(targets, {16, 1});
   const double expected = mean_squared_error(model, x, targets);
-  const double got = model.get_loss(x, y).item();
+  const Tensor loss = model.call("get_loss", x, y);
+  ASSERT_TRUE(loss.defined() && loss.numel() == 1) << "get_loss should return one value";
+  const double got = loss.item();
   grade_note("get_loss {:.6f}, mean of squared errors {:.6f}", got, expected);
   EXPECT_NEAR(got, expected, 1e-5 + 1e-4 * expected)
       << "get_loss(x, y) returned " << got << "; the mean of (forward(x) - y)^2 over the batch is " << expected;

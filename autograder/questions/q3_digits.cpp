@@ -1,9 +1,10 @@
 // Grader for lesson q3 (digit classification): shapes, the loss and its gradients, and the
 // accuracy after training on the held-out half of MNIST's test images.
 //
-// Devices (make grade DEVICE=cuda): the model and every input are moved to the grading
-// device, and so is the dataset (dataset.to(device) moves its training, validation and test
-// images). Results are read back with to_vector() / item() for the comparisons.
+// The student's model lives in the runner (runners/q3_digits.cpp), in the sandbox. train gets
+// the training and validation images only; the test images go to the runner after training,
+// a batch at a time, and their labels never leave this checker, which counts the accuracy.
+// Devices (make grade DEVICE=cuda): the runner moves the model and its inputs to the GPU.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,8 +18,8 @@
 #include <ember_course/progress.h>
 #include <ember_course/svg_plot.h>
 
-#include "digit_classification.hpp"
 #include "grading.h"
+#include "runner_client.h"
 
 namespace {
 
@@ -26,28 +27,25 @@ using ember::Shape;
 using ember::shape_str;
 using ember::Tensor;
 using ember::course::DigitClassificationDataset;
-using ember::grading::move_dataset_to_device;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
+using ember::grading::RemoteModel;
 
 constexpr double kTargetAccuracy = 0.97;
 
 // The fraction of images whose largest logit is the right digit, counted here (not with the
-// dataset's helper), in batches, without gradients and in evaluation mode. With predictions,
-// also every image's predicted digit.
-double accuracy_of(q3::DigitClassificationModel& model, const Tensor& images, const Tensor& digits,
+// dataset's helper), in batches, in evaluation mode. With predictions, also every image's
+// predicted digit.
+double accuracy_of(RemoteModel& model, const Tensor& images, const Tensor& digits,
                    std::vector<int64_t>* predictions = nullptr) {
-  ember::NoGradGuard no_grad;
-  ember::course::EvalModeGuard eval_mode(model);
+  model.eval();
   const std::vector<float> labels = digits.to_vector();
   const int64_t n = images.size(0), batch = 500;
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
-    const Tensor logits = model.run(on_device(images.slice(0, start, end)));
-    if (logits.shape() != Shape{end - start, 10}) {
+    const Tensor logits = model.call("run", images.slice(0, start, end));
+    if (!logits.defined() || logits.shape() != Shape{end - start, 10}) {
       throw std::runtime_error(fmt::format("run(x) for x of shape ({}, 784) returned shape {}; expected ({}, 10)",
-                                           end - start, shape_str(logits.shape()), end - start));
+                                           end - start, logits.defined() ? shape_str(logits.shape()) : "undefined", end - start));
     }
     const std::vector<float> scores = logits.to_vector();
     for (int64_t i = 0; i < end - start; ++i) {
@@ -88,11 +86,10 @@ std::string misclassified_picture(const DigitClassificationDataset& dataset,
 }  // namespace
 
 GRADED_TEST(q3, run_shapes, 1) {
-  q3::DigitClassificationModel model;
-  move_to_device(model);
+  RemoteModel model("DigitClassificationModel");
   for (int64_t batch : {1, 3, 64}) {
-    const Tensor x = on_device(ember::rand({batch, 784}));
-    const Tensor logits = model.run(x);
+    const Tensor x = ember::rand({batch, 784});
+    const Tensor logits = model.call("run", x);
     ASSERT_TRUE(logits.defined()) << "run returned an undefined tensor";
     ASSERT_EQ(logits.shape(), (Shape{batch, 10})) << "run(x) for x of shape (" << batch << ", 784) returned shape "
                                                   << shape_str(logits.shape()) << "; expected (" << batch << ", 10)";
@@ -101,25 +98,27 @@ GRADED_TEST(q3, run_shapes, 1) {
 }
 
 GRADED_TEST(q3, loss_and_gradients, 1) {
-  q3::DigitClassificationModel model;
-  move_to_device(model);
+  RemoteModel model("DigitClassificationModel");
   const auto params = model.named_parameters();
   ASSERT_FALSE(params.empty()) << "DigitClassificationModel has no parameters; register its layers in the constructor";
   const int64_t batch = 8;
-  const Tensor x = on_device(ember::rand({batch, 784}));
+  const Tensor x = ember::rand({batch, 784});
   const std::vector<float> digits = ember::randint(0, 10, {batch}).to_vector();
-  const Tensor y = on_device(ember::one_hot(ember::from_vector(digits, {batch}), 10));  // (8, 10)
+  const Tensor y = ember::one_hot(ember::from_vector(digits, {batch}), 10);  // (8, 10)
   model.zero_grad();
-  const Tensor loss = model.get_loss(x, y);
+  const Tensor loss = model.call("get_loss", x, y);
   ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
   ASSERT_EQ(loss.numel(), 1) << "get_loss returned shape " << shape_str(loss.shape())
                              << "; expected a scalar (one value)";
   ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
   // The value: cross entropy of run(x), computed here from the logits.
+  ember::grading::backward_last_result();  // the loss's, before run() replaces it
+  const auto grads = model.named_gradients();
   double expected = 0;
   {
-    ember::NoGradGuard no_grad;
-    const std::vector<float> logits = model.run(x).to_vector();
+    const Tensor run_logits = model.call("run", x);
+    ASSERT_TRUE(run_logits.defined() && run_logits.numel() == batch * 10) << "run(x) should give (8, 10)";
+    const std::vector<float> logits = run_logits.to_vector();
     for (int64_t i = 0; i < batch; ++i) {
       double largest = logits[i * 10];
       for (int64_t c = 1; c < 10; ++c) largest = std::max(largest, static_cast<double>(logits[i * 10 + c]));
@@ -133,9 +132,10 @@ GRADED_TEST(q3, loss_and_gradients, 1) {
   EXPECT_NEAR(loss.item(), expected, 1e-4 * (1 + expected))
       << "get_loss returned " << loss.item() << "; the cross entropy of run(x) against the one-hot labels is "
       << expected;
-  loss.backward();
-  for (const auto& [name, param] : params) {
-    const Tensor grad = param.grad();
+  ASSERT_EQ(grads.size(), params.size()) << "the model's parameters changed during backward";
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& [name, param] = params[i];
+    const Tensor& grad = grads[i].second;
     EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward(), parameter \"" << name
                                 << "\" has no gradient: it is not used by the loss";
     if (grad.defined()) {
@@ -148,17 +148,14 @@ GRADED_TEST(q3, loss_and_gradients, 1) {
 }
 
 GRADED_TEST(q3, test_accuracy, 4) {
-  q3::DigitClassificationModel model;  // first: an unfinished model fails before the data loads
-  move_to_device(model);
-  DigitClassificationDataset dataset;
-  // Training, validation and test images move to the grading device (MnistDigits::to), so
-  // the DataLoader's batches and dataset.get_validation_accuracy(*this) work there.
-  move_dataset_to_device(dataset);
-  ember::course::clear_latest_training_history();  // what train() records, for the curves
+  RemoteModel model("DigitClassificationModel");  // first: an unfinished model fails before the data loads
+  const DigitClassificationDataset dataset;          // read here; the runner cannot open datasets/
+  ember::grading::clear_training_history();          // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  model.call_value("train", dataset.train_x(), dataset.train_labels(), dataset.validation_x(),
+                   dataset.validation_labels());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const ember::course::TrainingHistory history = ember::course::latest_training_history();
+  const ember::course::TrainingHistory history = ember::grading::training_history();
   const double validation = accuracy_of(model, dataset.validation_x(), dataset.validation_labels());
   std::vector<int64_t> predictions;
   const double test = accuracy_of(model, dataset.test_x(), dataset.test_labels(), &predictions);

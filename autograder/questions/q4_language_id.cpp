@@ -4,12 +4,11 @@
 //   gradients_reach_characters_and_params   1  backward reaches every xs[t] and parameter
 //   test_accuracy                           4  >= 0.81 on the 500 held-out test words
 //
-// Devices (make grade DEVICE=cuda): the model and the characters and labels given to run and
-// get_loss are moved to the grading device (the characters of the gradient check stay CPU
-// leaves: their gradients come back through the move), and so is the dataset
-// (LanguageIDDataset::to): its splits build every batch of course::BucketLoader, every bucket
-// and the inputs of dataset.get_validation_accuracy(*this) there. The test and dev words are
-// counted here a bucket at a time, on the grading device.
+// The student's model lives in the runner (runners/q4_language_id.cpp), in the sandbox. train
+// gets the training and dev words only; the test words go to the runner after training, a
+// bucket at a time, and their languages never leave this checker, which counts the accuracy.
+// Devices (make grade DEVICE=cuda): the runner moves the model, its inputs and the dataset
+// there.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,15 +24,14 @@
 #include <fmt/format.h>
 
 #include "grading.h"
-#include "language_id.hpp"
+#include "runner_client.h"
 
 namespace {
 
 using ember::Tensor;
 namespace F = ember::nn::functional;
-using ember::grading::move_dataset_to_device;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
+using ember::grading::RemoteModel;
+using ember::grading::Value;
 
 constexpr int64_t kChars = 47;
 constexpr int64_t kLanguages = 5;
@@ -72,14 +70,13 @@ bool any_nonzero(const Tensor& t) {
 // The fraction of a split's words whose highest score is the right language, a bucket (one
 // word length) at a time: LanguageIDDataset::accuracy's count, with each bucket moved to the
 // grading device first.
-double accuracy_on(q4::LanguageIDModel& model, const ember::course::LanguageIDSplit& split) {
-  ember::NoGradGuard no_grad;
-  ember::course::EvalModeGuard eval_mode(model);
+double accuracy_on(RemoteModel& model, const ember::course::LanguageIDSplit& split) {
+  model.eval();
   int64_t correct = 0;
   for (int64_t b = 0; b < split.num_buckets(); ++b) {
-    const ember::data::Batch batch = split.bucket(b).to(ember::grading::device());
+    const ember::data::Example batch = split.bucket(b);
     const int64_t count = batch.x.size(0);
-    const Tensor scores = model.run(ember::course::split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
+    const Tensor scores = model.call("run", ember::course::split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
     ember::check(scores.defined() && scores.shape() == ember::Shape{count, kLanguages},
                  "run(xs) returned shape {} for a batch of {} words of {} characters; expected ({}, {})",
                  scores.defined() ? ember::shape_str(scores.shape()) : std::string("(undefined)"), count,
@@ -91,17 +88,16 @@ double accuracy_on(q4::LanguageIDModel& model, const ember::course::LanguageIDSp
 
 // Which language the trained model gives the test words of each language: counts with the
 // true language in rows and the predicted one in columns.
-std::string confusion_picture(q4::LanguageIDModel& model,
-                              const ember::course::LanguageIDDataset& dataset, double accuracy) {
+std::string confusion_picture(RemoteModel& model, const ember::course::LanguageIDDataset& dataset,
+                              double accuracy) {
   namespace svg = ember::course::svg;
   const ember::course::LanguageIDSplit& test = dataset.test();
   const size_t k = dataset.language_names().size();
   std::vector<std::vector<int64_t>> counts(k, std::vector<int64_t>(k, 0));
-  ember::NoGradGuard no_grad;
-  static_cast<ember::nn::Module&>(model).eval();  // through Module: train(dataset) hides train(bool)
+  model.eval();
   for (int64_t b = 0; b < test.num_buckets(); ++b) {
-    const ember::data::Batch batch = test.bucket(b).to(ember::grading::device());  // x (B, L, 47), label (B, 5)
-    const Tensor scores = model.run(ember::course::split_time_steps(batch.x));  // (B, 5)
+    const ember::data::Example batch = test.bucket(b);  // x (B, L, 47), label (B, 5)
+    const Tensor scores = model.call("run", ember::course::split_time_steps(batch.x));  // (B, 5)
     const std::vector<float> predicted = scores.argmax(1).to_vector();
     const std::vector<float> truth = batch.label.argmax(1).to_vector();
     for (size_t i = 0; i < predicted.size() && i < truth.size(); ++i) {
@@ -115,17 +111,38 @@ std::string confusion_picture(q4::LanguageIDModel& model,
   return map.svg();
 }
 
+Value texts(const std::vector<std::string>& items) {
+  std::vector<Value> out;
+  for (const std::string& item : items) out.push_back(Value::of(item));
+  return Value::list(std::move(out));
+}
+
+// A split as the runner reads it: [indices, lengths, labels, [[start, end], ...]].
+Value split_value(const ember::course::LangIdSplit& split) {
+  std::vector<float> indices, lengths, labels;
+  for (const auto& word : split.words) {
+    lengths.push_back(static_cast<float>(word.size()));
+    for (int index : word) indices.push_back(static_cast<float>(index));
+  }
+  for (int label : split.labels) labels.push_back(static_cast<float>(label));
+  std::vector<Value> buckets;
+  for (const auto& [start, end] : split.buckets) buckets.push_back(Value::list({Value::of(start), Value::of(end)}));
+  const auto n = [](const std::vector<float>& v) { return static_cast<int64_t>(v.size()); };
+  return Value::list({Value::of(ember::from_vector(indices, {n(indices)})),
+                      Value::of(ember::from_vector(lengths, {n(lengths)})),
+                      Value::of(ember::from_vector(labels, {n(labels)})), Value::list(std::move(buckets))});
+}
+
 }  // namespace
 
 GRADED_TEST(q4, run_output_shapes, 1) {
-  q4::LanguageIDModel model;
-  move_to_device(model);
-  ASSERT_FALSE(model.parameters().empty())
+  RemoteModel model("LanguageIDModel");
+  ASSERT_FALSE(model.named_parameters().empty())
       << "LanguageIDModel has no parameters: register its layers with register_module";
   // (batch size, word length): single words and single characters included.
   const std::vector<std::pair<int64_t, int64_t>> cases = {{1, 1}, {2, 3}, {7, 1}, {16, 10}, {5, 6}};
   for (const auto& [batch, length] : cases) {
-    Tensor scores = model.run(on_device(random_characters(batch, length)));
+    Tensor scores = model.call("run", random_characters(batch, length));
     ASSERT_TRUE(scores.defined()) << "run() returned an undefined tensor for B=" << batch
                                   << ", L=" << length;
     const ember::Shape expected{batch, kLanguages};
@@ -139,11 +156,10 @@ GRADED_TEST(q4, run_output_shapes, 1) {
 }
 
 GRADED_TEST(q4, loss_is_cross_entropy, 1) {
-  q4::LanguageIDModel model;
-  move_to_device(model);
-  std::vector<Tensor> xs = on_device(random_characters(8, 5));
-  Tensor y = on_device(random_languages(8));
-  Tensor loss = model.get_loss(xs, y);
+  RemoteModel model("LanguageIDModel");
+  std::vector<Tensor> xs = random_characters(8, 5);
+  Tensor y = random_languages(8);
+  Tensor loss = model.call("get_loss", xs, y);
   ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
   ASSERT_EQ(loss.numel(), 1) << "get_loss should return one number (the mean over the batch), "
                              << "got shape " << ember::shape_str(loss.shape());
@@ -151,50 +167,55 @@ GRADED_TEST(q4, loss_is_cross_entropy, 1) {
   ASSERT_TRUE(std::isfinite(value) && value > 0.0f)
       << "get_loss returned " << value << "; a cross-entropy is finite and positive";
   // The same loss computed here from the model's own scores.
-  const float expected = F::cross_entropy(model.run(xs), y).item();
+  const Tensor scores = model.call("run", xs);
+  ASSERT_TRUE(scores.defined() && scores.shape() == (ember::Shape{8, kLanguages})) << "run(xs) should give (8, 5)";
+  const float expected = F::cross_entropy(scores, y).item();
   grade_note("get_loss {:.5f}, cross_entropy(run(xs), y) {:.5f}", value, expected);
   EXPECT_NEAR(value, expected, 1e-4 * std::max(1.0f, std::fabs(expected)))
       << "get_loss should be the mean cross-entropy of run(xs) against the one-hot y";
 }
 
 GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
-  q4::LanguageIDModel model;
-  move_to_device(model);
+  RemoteModel model("LanguageIDModel");
   const int64_t batch = 8, length = 6;
-  // Leaves on the CPU; on a GPU, their gradients come back through on_device's copy.
-  std::vector<Tensor> xs = random_characters(batch, length, /*requires_grad=*/true);
-  Tensor loss = model.get_loss(on_device(xs), on_device(random_languages(batch)));
+  // The characters go as leaves that require grad; their gradients come back from the runner.
+  std::vector<Value> xs;
+  for (const Tensor& x : random_characters(batch, length)) xs.push_back(ember::grading::with_grad(x));
+  Tensor loss = model.call("get_loss", Value::list(std::move(xs)), random_languages(batch));
+  ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
   ASSERT_TRUE(loss.requires_grad())
       << "the loss does not depend on anything that requires grad: are the layers registered "
          "parameters, and is the graph kept (no detach, no NoGradGuard)?";
-  loss.backward();
+  ember::grading::backward_last_result();
+  const std::vector<Tensor> grads = ember::grading::input_gradients();  // xs[0..L-1], then y
+  ASSERT_GE(grads.size(), static_cast<size_t>(length)) << "the runner lost track of the characters";
   for (int64_t t = 0; t < length; ++t) {
-    const Tensor grad = xs[static_cast<size_t>(t)].grad();
+    const Tensor& grad = grads[static_cast<size_t>(t)];
     ASSERT_TRUE(grad.defined() && any_nonzero(grad))
         << "no gradient reached character " << t << " of " << length
         << ": every character must influence the scores (fold each xs[t] into the hidden state)";
   }
   int64_t with_grad = 0;
-  for (const auto& [name, parameter] : model.named_parameters()) {
-    EXPECT_TRUE(parameter.grad().defined())
-        << "parameter '" << name << "' got no gradient: is it used in run()?";
-    if (parameter.grad().defined()) ++with_grad;
+  const auto gradients = model.named_gradients();
+  for (const auto& [name, grad] : gradients) {
+    EXPECT_TRUE(grad.defined()) << "parameter '" << name << "' got no gradient: is it used in run()?";
+    if (grad.defined()) ++with_grad;
   }
-  grade_note("gradients reached all {} characters and {} of {} parameters", length, with_grad,
-             model.named_parameters().size());
+  grade_note("gradients reached all {} characters and {} of {} parameters", length, with_grad, gradients.size());
 }
 
 GRADED_TEST(q4, test_accuracy, 4) {
-  q4::LanguageIDModel model;  // first, so that an unfinished constructor fails at once
-  move_to_device(model);
-  ember::course::LanguageIDDataset dataset;
-  move_dataset_to_device(dataset);  // its splits build their batches on the grading device
-  ember::course::clear_latest_training_history();  // what train() records, for the curves
+  RemoteModel model("LanguageIDModel");  // first, so that an unfinished constructor fails at once
+  // Read here; the runner gets the training and dev words only.
+  ember::course::LangIdData data = ember::course::read_lang_id(ember::course::dataset_path("lang_id"));
+  ember::grading::clear_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  model.call_value("train", texts(data.alphabet), texts(data.language_codes), texts(data.language_names),
+                   split_value(data.train), split_value(data.dev));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const ember::course::TrainingHistory history = ember::course::latest_training_history();
+  const ember::course::TrainingHistory history = ember::grading::training_history();
+  const ember::course::LanguageIDDataset dataset(std::move(data));
   // Words the model never trained on, a bucket (one word length) at a time.
   const double accuracy = accuracy_on(model, dataset.test());
   const double dev_accuracy = accuracy_on(model, dataset.dev());

@@ -4,10 +4,10 @@
 //   test_accuracy                2  >= 0.80 on 5,000 held-out t10k digits, with the
 //                                   convolution weights registered and in use
 //
-// Devices (make grade DEVICE=cuda): the inputs and weights given to Convolve, the model and
-// its inputs are moved to the grading device, and so is the dataset (dataset.to(device) moves
-// its training, validation and test images); the accuracies are counted on test and
-// validation images there. Results are read back with to_vector() / item().
+// The student's code runs in the runner (runners/q5_convolution.cpp), in the sandbox. train
+// gets the training and validation images only; the test images go to the runner after
+// training, a batch at a time, and their labels never leave this checker, which counts the
+// accuracy. Devices (make grade DEVICE=cuda): the runner moves everything it gets there.
 //
 // The lesson asks for Convolve written with slices and element-wise ops. Ember has no
 // built-in convolution op (no conv2d in ops.h or nn/), so there is no engine shortcut for
@@ -26,16 +26,15 @@
 #include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
-#include "convolution.hpp"
 #include "grading.h"
+#include "runner_client.h"
 
 namespace {
 
 using ember::Shape;
 using ember::Tensor;
-using ember::grading::move_dataset_to_device;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
+using ember::grading::call_function;
+using ember::grading::RemoteModel;
 
 constexpr double kAccuracyThreshold = 0.80;
 
@@ -99,14 +98,42 @@ std::string kernel_picture(const Tensor& kernel, const Tensor& digit, int digit_
   return svg::row_svg({&kernel_map, &before, &after}, "q5: the convolution the model learned");
 }
 
+// The fraction of images whose largest score from forward is the right digit, counted here in
+// batches of 1,000, in evaluation mode.
+double accuracy_of(RemoteModel& model, const Tensor& images, const Tensor& digits) {
+  model.eval();
+  const std::vector<float> labels = digits.to_vector();
+  const int64_t n = images.size(0), batch = 1000;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t end = std::min(n, start + batch);
+    const Tensor scores = model.call("forward", images.slice(0, start, end));
+    if (!scores.defined() || scores.shape() != Shape{end - start, 10}) {
+      throw std::runtime_error(fmt::format("forward(x) for x of shape ({}, 784) returned {}; expected ({}, 10)",
+                                           end - start,
+                                           scores.defined() ? ember::shape_str(scores.shape()) : "an undefined tensor",
+                                           end - start));
+    }
+    const std::vector<float> values = scores.to_vector();
+    for (int64_t i = 0; i < end - start; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < 10; ++c) {
+        if (values[i * 10 + c] > values[i * 10 + best]) best = c;
+      }
+      if (static_cast<float>(best) == labels[start + i]) ++correct;
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
 }  // namespace
 
 GRADED_TEST(q5, convolve_matches_reference, 1) {
   double largest = 0.0;
   for (const auto& [input_shape, weight_shape] : kCases) {
-    Tensor input = on_device(ember::randn(input_shape));
-    Tensor weight = on_device(ember::randn(weight_shape));
-    Tensor out = q5::Convolve(input, weight);
+    Tensor input = ember::randn(input_shape);
+    Tensor weight = ember::randn(weight_shape);
+    Tensor out = call_function("Convolve", input, weight).as_tensor("Convolve");
     const Shape expected_shape{input_shape[0] - weight_shape[0] + 1,
                                input_shape[1] - weight_shape[1] + 1};
     ASSERT_TRUE(out.defined()) << "Convolve returned an undefined tensor for "
@@ -139,30 +166,31 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
   const float step = 1e-2f;
   double largest = 0.0;
   for (const auto& [input_shape, weight_shape] : cases) {
-    Tensor input = on_device(ember::randn(input_shape));
-    Tensor weight = on_device(ember::randn(weight_shape));  // a leaf on the device
-    weight.set_requires_grad(true);
-    Tensor projection = on_device(ember::randn({input_shape[0] - weight_shape[0] + 1,
-                                                input_shape[1] - weight_shape[1] + 1}));
-    Tensor loss = (q5::Convolve(input, weight) * projection).sum();
+    Tensor input = ember::randn(input_shape);
+    Tensor weight = ember::randn(weight_shape);  // sent as a leaf that requires grad
+    Tensor projection = ember::randn({input_shape[0] - weight_shape[0] + 1,
+                                      input_shape[1] - weight_shape[1] + 1});
+    Tensor loss = call_function("projected_convolve", input, ember::grading::with_grad(weight), projection)
+                      .as_tensor("the loss");
+    ASSERT_TRUE(loss.defined()) << "Convolve returned an undefined tensor";
     ASSERT_TRUE(loss.requires_grad())
         << "Convolve(" << shapes(input_shape, weight_shape) << ") is not connected to the weight "
         << "in the autograd graph: compute it with tensor ops on weight (no to_vector / at)";
-    loss.backward();
-    Tensor grad = weight.grad();
+    ember::grading::backward_last_result();
+    const std::vector<Tensor> grads = ember::grading::input_gradients();  // input, weight, projection
+    Tensor grad = grads.size() == 3 ? grads[1] : Tensor();
     ASSERT_TRUE(grad.defined() && grad.shape() == weight_shape)
         << "no gradient of shape " << ember::shape_str(weight_shape) << " reached the weight";
     const std::vector<float> analytic = grad.contiguous().to_vector();
     const std::vector<float> base = weight.to_vector();
-    ember::NoGradGuard no_grad;
     for (size_t k = 0; k < base.size(); ++k) {
       const auto loss_at = [&](float delta) {
         std::vector<float> shifted = base;
         shifted[k] += delta;
-        return static_cast<double>(
-            (q5::Convolve(input, on_device(ember::from_vector(shifted, weight_shape))) * projection)
-                .sum()
-                .item());
+        const Tensor out = call_function("Convolve", input, ember::from_vector(shifted, weight_shape))
+                               .as_tensor("Convolve");
+        if (!out.defined() || out.shape() != projection.shape()) throw std::runtime_error("Convolve changed its shape");
+        return static_cast<double>((out * projection).sum().item());
       };
       const double numeric = (loss_at(step) - loss_at(-step)) / (2.0 * step);
       const double difference = std::fabs(analytic[k] - numeric);
@@ -179,39 +207,37 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
 }
 
 GRADED_TEST(q5, test_accuracy, 2) {
-  q5::DigitConvolutionalModel model;
-  move_to_device(model);
+  RemoteModel model("DigitConvolutionalModel");
   // Sanity first: the kernel is a registered (3, 3) parameter and forward uses it.
   bool registered = false;
   for (const auto& [name, parameter] : model.named_parameters()) {
     if (name == "convolution_weights") registered = parameter.shape() == Shape{3, 3};
   }
   ASSERT_TRUE(registered) << "the model has no (3, 3) parameter named \"convolution_weights\"";
-  Tensor scores = model.forward(on_device(ember::rand({4, 784})));
+  Tensor scores = model.call("forward", ember::rand({4, 784}));
   ASSERT_TRUE(scores.defined() && scores.shape() == Shape({4, 10}))
       << "forward on (4, 784) returned "
       << (scores.defined() ? ember::shape_str(scores.shape()) : std::string("an undefined tensor"))
       << "; expected (4, 10)";
   model.zero_grad();
-  model.get_loss(on_device(ember::rand({4, 784})),
-                 on_device(ember::one_hot(ember::randint(0, 10, {4}), 10)))
-      .backward();
-  ASSERT_TRUE(model.convolution_weights.grad().defined())
-      << "no gradient reached convolution_weights: forward must convolve the images with it";
+  model.call("get_loss", ember::rand({4, 784}), ember::one_hot(ember::randint(0, 10, {4}), 10));
+  ember::grading::backward_last_result();
+  bool reached = false;
+  for (const auto& [name, grad] : model.named_gradients()) {
+    if (name == "convolution_weights") reached = grad.defined();
+  }
+  ASSERT_TRUE(reached) << "no gradient reached convolution_weights: forward must convolve the images with it";
   model.zero_grad();
 
-  ember::course::DigitConvolutionDataset dataset;
-  // Training, validation and test images move to the grading device (MnistDigits::to), so
-  // the DataLoader's batches and dataset.get_validation_accuracy(*this) work there.
-  move_dataset_to_device(dataset);
+  // Read here; the runner gets the training and validation images only.
+  const ember::course::DigitConvolutionDataset dataset;
   const auto start = std::chrono::steady_clock::now();
-  model.train(dataset);
+  model.call_value("train", dataset.train_x(), dataset.train_labels(), dataset.validation_x(),
+                   dataset.validation_labels());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double accuracy = ember::course::DigitConvolutionDataset::accuracy(
-      model, on_device(dataset.test_x()), on_device(dataset.test_labels()));
-  const double validation_accuracy = ember::course::DigitConvolutionDataset::accuracy(
-      model, on_device(dataset.validation_x()), on_device(dataset.validation_labels()));
+  const double accuracy = accuracy_of(model, dataset.test_x(), dataset.test_labels());
+  const double validation_accuracy = accuracy_of(model, dataset.validation_x(), dataset.validation_labels());
   grade_note("test accuracy {:.4f} on {} held-out digits (threshold {}); validation accuracy "
              "{:.4f}; training took {:.1f} s",
              accuracy, dataset.test_x().size(0), kAccuracyThreshold, validation_accuracy, seconds);
@@ -219,9 +245,9 @@ GRADED_TEST(q5, test_accuracy, 2) {
       << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
 
   // A picture, when EMBER_PICTURES_DIR asks for one; it never changes the points.
+  const Tensor kernel = model.parameter("convolution_weights");
   const std::string problem = ember::course::svg::draw_picture("q5", "kernel", [&] {
-    return kernel_picture(model.convolution_weights.cpu(), dataset.test_x()[0].cpu(),
-                          static_cast<int>(dataset.test_labels()[0].item()));
+    return kernel_picture(kernel, dataset.test_x()[0], static_cast<int>(dataset.test_labels()[0].item()));
   });
   if (!problem.empty()) grade_note("{}", problem);
 }

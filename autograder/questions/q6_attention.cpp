@@ -16,14 +16,15 @@
 // channels of the input at position s are the one-hot vector e_s, the first T channels of
 // output row t are exactly row t of the attention weights.
 //
-// Devices (make grade DEVICE=cuda): every layer is moved to the grading device before the
-// test sets its weights (mask buffers included: a mask kept in a plain member would stay on
-// the CPU), and so is every input. The references read the weights and inputs back with
-// to_vector().
+// The student's layers live in the runner (runners/q6_attention.cpp), in the sandbox: this
+// checker sets their weights by parameter name (q_layer.weight, ...), reads them back, and
+// computes every reference itself. Devices (make grade DEVICE=cuda): the runner moves every
+// layer (mask buffers included) and every input to the GPU.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,15 +33,15 @@
 #include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
-#include "attention.hpp"
 #include "grading.h"
+#include "runner_client.h"
 
 namespace {
 
 using ember::Shape;
 using ember::Tensor;
-using ember::grading::move_to_device;
-using ember::grading::on_device;
+using ember::grading::RemoteModel;
+using ember::grading::StudentError;
 
 const std::vector<int64_t> kSequenceLengths = {2, 4, 16};
 
@@ -49,16 +50,27 @@ int64_t random_int(int64_t low, int64_t high) {
   return static_cast<int64_t>(ember::randint(low, high + 1, {1}).item());
 }
 
-// Sets a parameter in place to fresh random values (normal, times scale).
-void randomize(const Tensor& parameter, float scale) {
-  ember::NoGradGuard no_grad;
-  Tensor target = parameter;
-  target.copy_(ember::randn(parameter.shape()) * scale);
+// Sets a parameter of a layer in the runner to fresh random values (normal, times scale).
+void randomize(RemoteModel& model, const std::string& name, const Shape& shape, float scale) {
+  model.set_parameter(name, ember::randn(shape) * scale);
 }
 
-void randomize_linear(ember::nn::Linear& layer, float scale) {
-  randomize(layer.weight, scale);
-  if (layer.bias.defined()) randomize(layer.bias, scale);
+// The parameters of a model, by name.
+std::map<std::string, Tensor> parameters_of(RemoteModel& model) {
+  std::map<std::string, Tensor> out;
+  for (auto& [name, value] : model.named_parameters()) out[name] = value;
+  return out;
+}
+
+// Sets the Linear layer `layer` (its "<layer>.weight" and, if it has one, "<layer>.bias").
+void randomize_linear(RemoteModel& model, const std::map<std::string, Tensor>& params, const std::string& layer,
+                      float scale) {
+  const auto weight = params.find(layer + ".weight");
+  if (weight == params.end()) throw std::runtime_error("the model has no parameter " + layer + ".weight");
+  randomize(model, layer + ".weight", weight->second.shape(), scale);
+  if (const auto bias = params.find(layer + ".bias"); bias != params.end()) {
+    randomize(model, layer + ".bias", bias->second.shape(), scale);
+  }
 }
 
 // A Linear layer's numbers, read out for the loops below.
@@ -66,9 +78,16 @@ struct LinearValues {
   int64_t in = 0, out = 0;
   std::vector<float> weight;  // (out, in)
   std::vector<float> bias;    // (out,) or empty
-  explicit LinearValues(const ember::nn::Linear& layer)
-      : in(layer.weight.size(1)), out(layer.weight.size(0)), weight(layer.weight.to_vector()) {
-    if (layer.bias.defined()) bias = layer.bias.to_vector();
+  // From the parameters "<layer>.weight" (out, in) and "<layer>.bias" (out,), if any.
+  LinearValues(const std::map<std::string, Tensor>& params, const std::string& layer) {
+    const auto w = params.find(layer + ".weight");
+    if (w == params.end() || w->second.dim() != 2) {
+      throw std::runtime_error("the model has no (out, in) parameter " + layer + ".weight");
+    }
+    in = w->second.size(1);
+    out = w->second.size(0);
+    weight = w->second.to_vector();
+    if (const auto b = params.find(layer + ".bias"); b != params.end()) bias = b->second.to_vector();
   }
   // x (rows, in) row-major -> (rows, out)
   std::vector<double> apply(const std::vector<double>& x, int64_t rows) const {
@@ -123,9 +142,9 @@ void reference_head(const std::vector<double>& q, const std::vector<double>& k,
 }
 
 // The single-head reference: (B, T, C) input -> (B, T, C).
-std::vector<double> reference_attention(q6::Attention& attention, const Tensor& input) {
+std::vector<double> reference_attention(const std::map<std::string, Tensor>& params, const Tensor& input) {
   const int64_t B = input.size(0), T = input.size(1), C = input.size(2);
-  const LinearValues wq(*attention.q_layer), wk(*attention.k_layer), wv(*attention.v_layer);
+  const LinearValues wq(params, "q_layer"), wk(params, "k_layer"), wv(params, "v_layer");
   const std::vector<double> x = to_doubles(input);
   std::vector<double> result(static_cast<size_t>(B * T * C), 0.0);
   for (int64_t b = 0; b < B; ++b) {
@@ -140,11 +159,10 @@ std::vector<double> reference_attention(q6::Attention& attention, const Tensor& 
 
 // The multi-head reference: (B, T, d_in) -> (B, T, d_out), heads of d_out / num_heads
 // consecutive channels each.
-std::vector<double> reference_multi_head(q6::MultiHeadAttention& attention, const Tensor& input,
+std::vector<double> reference_multi_head(const std::map<std::string, Tensor>& params, const Tensor& input,
                                          int64_t num_heads) {
   const int64_t B = input.size(0), T = input.size(1), d_in = input.size(2);
-  const LinearValues wq(*attention.W_query), wk(*attention.W_key), wv(*attention.W_value),
-      wo(*attention.out_proj);
+  const LinearValues wq(params, "W_query"), wk(params, "W_key"), wv(params, "W_value"), wo(params, "out_proj");
   const int64_t d_out = wq.out, head_dim = d_out / num_heads;
   const std::vector<double> x = to_doubles(input);
   std::vector<double> result(static_cast<size_t>(B * T * d_out), 0.0);
@@ -231,14 +249,12 @@ std::string case_name(int64_t B, int64_t T, int64_t C) {
 
 GRADED_TEST(q6, attention_output_shape, 1) {
   const int64_t C = 6, block_size = 8;
-  q6::Attention attention(C, block_size);
-  move_to_device(attention);
+  RemoteModel attention("Attention", C, block_size);
   // The constructor is given; check it was left intact (the other checks rely on it).
   const std::vector<std::string> layers = {"k_layer", "q_layer", "v_layer"};
-  const auto children = attention.named_children();
+  const std::vector<std::string> children = attention.children();
   for (const std::string& name : layers) {
-    const bool found = std::any_of(children.begin(), children.end(),
-                                   [&](const auto& child) { return child.first == name; });
+    const bool found = std::find(children.begin(), children.end(), name) != children.end();
     ASSERT_TRUE(found) << "Attention has no submodule named '" << name << "'";
   }
   bool has_mask = false;
@@ -251,7 +267,7 @@ GRADED_TEST(q6, attention_output_shape, 1) {
   }
   ASSERT_TRUE(has_mask) << "Attention has no buffer named 'mask'";
   for (int64_t T : {int64_t{1}, int64_t{3}, block_size}) {
-    Tensor out = attention.forward(on_device(ember::randn({2, T, C})));
+    Tensor out = attention.call("forward", ember::randn({2, T, C}));
     ASSERT_TRUE(out.defined()) << "forward returned an undefined tensor";
     const Shape expected{2, T, C};
     ASSERT_EQ(out.shape(), expected)
@@ -267,20 +283,16 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
   for (int64_t T : kSequenceLengths) {
     const int64_t B = random_int(1, 3);
     const int64_t C = T + random_int(1, 6);  // room for T one-hot position channels
-    q6::Attention attention(C, T + random_int(0, 4));
-    move_to_device(attention);
-    randomize_linear(*attention.q_layer, 0.5f);
-    randomize_linear(*attention.k_layer, 0.5f);
-    {
-      ember::NoGradGuard no_grad;
-      Tensor weight = attention.v_layer->weight, bias = attention.v_layer->bias;
-      weight.copy_(ember::eye(C));  // V = input, so output = weights @ input
-      bias.zero_();
-    }
+    RemoteModel attention("Attention", C, T + random_int(0, 4));
+    const auto params = parameters_of(attention);
+    randomize_linear(attention, params, "q_layer", 0.5f);
+    randomize_linear(attention, params, "k_layer", 0.5f);
+    attention.set_parameter("v_layer.weight", ember::eye(C));  // V = input, so output = weights @ input
+    attention.set_parameter("v_layer.bias", ember::zeros({C}));
     // Channels 0..T-1 of position s hold e_s; the other channels are random.
     Tensor positions = ember::eye(T).unsqueeze(0).expand({B, T, T});                  // (B, T, T)
-    Tensor input = on_device(ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous());  // (B, T, C)
-    Tensor out = attention.forward(input);
+    Tensor input = ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous();  // (B, T, C)
+    Tensor out = attention.call("forward", input);
     const Shape expected{B, T, C};
     ASSERT_TRUE(out.defined() && out.shape() == expected)
         << "forward on " << ember::shape_str(expected) << " returned "
@@ -338,14 +350,13 @@ GRADED_TEST(q6, attention_matches_reference, 1) {
   double largest = 0.0;
   for (int64_t T : kSequenceLengths) {
     const int64_t B = random_int(1, 4), C = random_int(2, 12);
-    q6::Attention attention(C, T + random_int(0, 4));
-    move_to_device(attention);
-    randomize_linear(*attention.q_layer, 0.5f);
-    randomize_linear(*attention.k_layer, 0.5f);
-    randomize_linear(*attention.v_layer, 0.5f);
-    Tensor input = on_device(ember::randn({B, T, C}));
-    const std::vector<double> expected = reference_attention(attention, input);
-    if (!expect_close(attention.forward(input), {B, T, C}, expected,
+    RemoteModel attention("Attention", C, T + random_int(0, 4));
+    for (const char* layer : {"q_layer", "k_layer", "v_layer"}) {
+      randomize_linear(attention, parameters_of(attention), layer, 0.5f);
+    }
+    Tensor input = ember::randn({B, T, C});
+    const std::vector<double> expected = reference_attention(parameters_of(attention), input);
+    if (!expect_close(attention.call("forward", input), {B, T, C}, expected,
                       "Attention (" + case_name(B, T, C) + ")", &largest)) {
       grade_note("Attention differs from softmax(mask(Q K^T / sqrt(C))) V for {}",
                  case_name(B, T, C));
@@ -365,10 +376,9 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
       const int64_t num_heads = random_int(1, 3), d_out = num_heads * random_int(1, 4);
       // Dropout must be off outside training: build one with dropout 0.5 and call eval().
       const float dropout = qkv_bias ? 0.5f : 0.0f;
-      q6::MultiHeadAttention attention(d_in, d_out, T + random_int(0, 4), num_heads, qkv_bias,
-                                       dropout);
+      RemoteModel attention("MultiHeadAttention", d_in, d_out, T + random_int(0, 4), num_heads,
+                            static_cast<int64_t>(qkv_bias), static_cast<double>(dropout));
       attention.eval();
-      move_to_device(attention);
       const std::string name = "MultiHeadAttention(d_in=" + std::to_string(d_in) +
                                ", d_out=" + std::to_string(d_out) +
                                ", num_heads=" + std::to_string(num_heads) +
@@ -376,17 +386,19 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
                                ", dropout=" + (qkv_bias ? "0.5, in eval mode" : "0") + ") on (" +
                                std::to_string(B) + ", " + std::to_string(T) + ", " +
                                std::to_string(d_in) + ")";
-      for (auto* layer : {attention.W_query.get(), attention.W_key.get(), attention.W_value.get()}) {
-        ASSERT_NE(layer, nullptr) << name << ": W_query, W_key and W_value must be set";
-        ASSERT_EQ(layer->has_bias(), qkv_bias)
+      const auto params = parameters_of(attention);
+      for (const char* layer : {"W_query", "W_key", "W_value"}) {
+        ASSERT_TRUE(params.count(std::string(layer) + ".weight"))
+            << name << ": W_query, W_key and W_value must be set (and registered under those names)";
+        ASSERT_EQ(params.count(std::string(layer) + ".bias") == 1, qkv_bias)
             << name << ": W_query, W_key and W_value have a bias exactly when qkv_bias is true";
-        randomize_linear(*layer, 0.5f);
+        randomize_linear(attention, params, layer, 0.5f);
       }
-      ASSERT_NE(attention.out_proj, nullptr) << name << ": out_proj must be set";
-      randomize_linear(*attention.out_proj, 0.5f);
-      Tensor input = on_device(ember::randn({B, T, d_in}));
-      const std::vector<double> expected = reference_multi_head(attention, input, num_heads);
-      if (!expect_close(attention.forward(input), {B, T, d_out}, expected, name, &largest)) {
+      ASSERT_TRUE(params.count("out_proj.weight")) << name << ": out_proj must be set (and registered)";
+      randomize_linear(attention, params, "out_proj", 0.5f);
+      Tensor input = ember::randn({B, T, d_in});
+      const std::vector<double> expected = reference_multi_head(parameters_of(attention), input, num_heads);
+      if (!expect_close(attention.call("forward", input), {B, T, d_out}, expected, name, &largest)) {
         grade_note("{} differs from the reference", name);
         return;
       }
@@ -396,11 +408,10 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
   // d_out must split evenly into heads.
   std::string message;
   try {
-    q6::MultiHeadAttention bad(4, 6, 8, 4);
-  } catch (const ember::NotImplemented&) {
-    throw;
-  } catch (const ember::Error& error) {
-    message = error.what();
+    RemoteModel bad("MultiHeadAttention", 4, 6, 8, 4, int64_t{0}, 0.0);
+  } catch (const StudentError& error) {
+    if (error.not_implemented()) throw;
+    if (error.ember_error()) message = error.what();
   }
   EXPECT_FALSE(message.empty()) << "MultiHeadAttention(d_in=4, d_out=6, context_length=8, "
                                    "num_heads=4) should throw an ember::Error: 6 heads' worth of "
@@ -420,33 +431,27 @@ GRADED_TEST(q6, layer_norm_matches_reference, 1) {
       {{2, 5, 8}, 1e-5f}, {{7, 3}, 1e-5f}, {{3, 4, 16}, 0.5f}, {{4}, 1e-5f}};
   for (const Case& c : cases) {
     const int64_t d = c.shape.back();
-    std::shared_ptr<q6::LayerNorm> norm = c.eps == 1e-5f ? std::make_shared<q6::LayerNorm>(d)
-                                                         : std::make_shared<q6::LayerNorm>(d, c.eps);
-    for (const auto& child : norm->named_children()) {
-      ASSERT_EQ(std::dynamic_pointer_cast<ember::nn::LayerNorm>(child.second), nullptr)
-          << "LayerNorm should be written from mean and variance, not with nn::LayerNorm";
-    }
+    RemoteModel norm = c.eps == 1e-5f ? RemoteModel("LayerNorm", d)
+                                      : RemoteModel("LayerNorm", d, static_cast<double>(c.eps));
+    ASSERT_EQ(norm.call_value("uses_nn_layer_norm").as_int("uses nn::LayerNorm"), 0)
+        << "LayerNorm should be written from mean and variance, not with nn::LayerNorm";
     const Shape d_shape{d};
-    ASSERT_TRUE(norm->gamma.defined() && norm->gamma.shape() == d_shape &&
-                norm->beta.defined() && norm->beta.shape() == d_shape)
-        << "LayerNorm(" << d << "): gamma and beta must both have shape (" << d << ",)";
-    const auto parameters = norm->named_parameters();
-    const auto has = [&](const std::string& name) {
-      return std::any_of(parameters.begin(), parameters.end(),
-                         [&](const auto& p) { return p.first == name; });
-    };
-    ASSERT_TRUE(has("gamma") && has("beta"))
+    const auto parameters = parameters_of(norm);
+    ASSERT_TRUE(parameters.count("gamma") && parameters.count("beta"))
         << "LayerNorm must register its parameters as \"gamma\" and \"beta\"";
-    for (float g : norm->gamma.to_vector()) ASSERT_EQ(g, 1.0f) << "gamma must start as ones";
-    for (float b : norm->beta.to_vector()) ASSERT_EQ(b, 0.0f) << "beta must start as zeros";
-    randomize(norm->gamma, 1.0f);
-    randomize(norm->beta, 1.0f);
-    Tensor input = on_device(ember::randn(c.shape) * 3.0f + 2.0f);  // far from mean 0, variance 1
+    ASSERT_TRUE(parameters.at("gamma").shape() == d_shape && parameters.at("beta").shape() == d_shape)
+        << "LayerNorm(" << d << "): gamma and beta must both have shape (" << d << ",)";
+    for (float g : parameters.at("gamma").to_vector()) ASSERT_EQ(g, 1.0f) << "gamma must start as ones";
+    for (float b : parameters.at("beta").to_vector()) ASSERT_EQ(b, 0.0f) << "beta must start as zeros";
+    randomize(norm, "gamma", d_shape, 1.0f);
+    randomize(norm, "beta", d_shape, 1.0f);
+    const auto randomized = parameters_of(norm);
+    Tensor input = ember::randn(c.shape) * 3.0f + 2.0f;  // far from mean 0, variance 1
     const std::vector<double> expected =
-        reference_layer_norm(input, norm->gamma, norm->beta, static_cast<double>(c.eps));
+        reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), static_cast<double>(c.eps));
     const std::string name = "LayerNorm(" + std::to_string(d) + ", eps=" + std::to_string(c.eps) +
                              ") on " + ember::shape_str(c.shape);
-    if (!expect_close(norm->forward(input), c.shape, expected, name, &largest)) {
+    if (!expect_close(norm.call("forward", input), c.shape, expected, name, &largest)) {
       grade_note("{} differs from (x - mean) / sqrt(biased variance + eps) * gamma + beta", name);
       return;
     }

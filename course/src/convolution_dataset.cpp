@@ -9,4 +9,8 @@ DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const 
                                                  int64_t training_images)
     : MnistDigits("DigitConvolutionDataset", train, t10k, training_images) {}
 
+DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& validation,
+                                                 const MnistSplit& test, int64_t training_images)
+    : MnistDigits("DigitConvolutionDataset", train, validation, test, training_images) {}
+
 }  // namespace ember::course

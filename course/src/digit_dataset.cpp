@@ -11,4 +11,8 @@ DigitClassificationDataset::DigitClassificationDataset()
 DigitClassificationDataset::DigitClassificationDataset(const MnistSplit& train, const MnistSplit& t10k)
     : MnistDigits("DigitClassificationDataset", train, t10k, std::nullopt) {}
 
+DigitClassificationDataset::DigitClassificationDataset(const MnistSplit& train, const MnistSplit& validation,
+                                                       const MnistSplit& test)
+    : MnistDigits("DigitClassificationDataset", train, validation, test, std::nullopt) {}
+
 }  // namespace ember::course

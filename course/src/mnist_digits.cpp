@@ -14,24 +14,33 @@ namespace ember::course {
 
 MnistDigits::MnistDigits(const char* name, const MnistSplit& train, const MnistSplit& t10k,
                          std::optional<int64_t> training_images)
+    // Even indices to look at while tuning, odd ones kept for grading: both halves are drawn
+    // from the whole t10k file, so they are alike.
+    : MnistDigits(name, train, t10k.size() >= 2 ? mnist_every(t10k, 0, 2) : t10k,
+                  t10k.size() >= 2 ? mnist_every(t10k, 1, 2) : t10k, training_images) {
+  EMBER_CHECK(t10k.size() >= 2, "{}: needs at least two test images, got {}", name, t10k.size());
+}
+
+MnistDigits::MnistDigits(const char* name, const MnistSplit& train, MnistSplit validation, MnistSplit test,
+                         std::optional<int64_t> training_images)
     : name_(name) {
   // With a count, the message also says how many images were asked for.
-  EMBER_CHECK(training_images.value_or(1) > 0 && train.size() > 0 && t10k.size() >= 2,
-              "{}: needs training images and at least two test images, got {}{} and {}", name,
-              train.size(),
+  EMBER_CHECK(training_images.value_or(1) > 0 && train.size() > 0 && validation.size() > 0,
+              "{}: needs training and validation images, got {}{} and {}", name, train.size(),
               training_images ? fmt::format(" (using {})", *training_images) : std::string(),
-              t10k.size());
-  check(train.images.dim() == 2 && train.images.size(1) == kPixels && t10k.images.dim() == 2 &&
-            t10k.images.size(1) == kPixels,
-        "{}: images must have shape (N, {}), got {} and {}", name, kPixels,
-        shape_str(train.images.shape()), shape_str(t10k.images.shape()));
+              validation.size());
+  for (const MnistSplit* split : std::initializer_list<const MnistSplit*>{&train, &validation, &test}) {
+    check(split->images.dim() == 2 && split->images.size(1) == kPixels,
+          "{}: images must have shape (N, {}), got {}", name, kPixels, shape_str(split->images.shape()));
+  }
   const Device device = train.images.device();
-  check(train.labels.device() == device && t10k.images.device() == device &&
-            t10k.labels.device() == device,
-        "{}: the images and labels of both splits must be on one device, got train images on {}, "
-        "train labels on {}, t10k images on {} and t10k labels on {}; move them with .to(device)",
-        name, device.str(), train.labels.device().str(), t10k.images.device().str(),
-        t10k.labels.device().str());
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&train.labels, &validation.images, &validation.labels,
+                                                               &test.images, &test.labels}) {
+    check(t->device() == device,
+          "{}: the images and labels of every split must be on one device, got {} and {}; move them "
+          "with .to(device)",
+          name, device.str(), t->device().str());
+  }
   if (training_images) {
     const int64_t count = std::min(*training_images, train.size());
     // clone(): a slice would keep all 60,000 images (188 MB) alive for the sake of 10,000.
@@ -42,10 +51,8 @@ MnistDigits::MnistDigits(const char* name, const MnistSplit& train, const MnistS
     train_labels_ = train.labels;
   }
   train_y_ = one_hot(train_labels_, kNumClasses);  // (N,) -> (N, 10)
-  // Even indices to look at while tuning, odd ones kept for grading: both halves are drawn
-  // from the whole t10k file, so they are alike.
-  validation_ = mnist_every(t10k, 0, 2);
-  test_ = mnist_every(t10k, 1, 2);
+  validation_ = std::move(validation);
+  test_ = std::move(test);
 }
 
 int64_t MnistDigits::size() const { return train_x_.size(0); }

@@ -12,6 +12,8 @@ namespace ember::course {
 
 RegressionDataset::RegressionDataset(int64_t size) : RegressionDataset(make_samples(size)) {}
 
+RegressionDataset::RegressionDataset(Tensor x, Tensor y) : RegressionDataset(Samples{std::move(x), std::move(y)}) {}
+
 RegressionDataset::RegressionDataset(Samples samples)
     : data::TensorDataset(std::move(samples.x), std::move(samples.y)) {}
 

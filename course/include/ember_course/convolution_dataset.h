@@ -39,6 +39,9 @@ class DigitConvolutionDataset : public MnistDigits {
   // validation (even indices) and test (odd indices).
   DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& t10k,
                           int64_t training_images = kTrainingImages);
+  // The splits given apart (the autograder's runner: an empty test split, kept by the grader).
+  DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& validation, const MnistSplit& test,
+                          int64_t training_images);
 
   // ---- from MnistDigits, with q5's sizes ------------------------------------------
   //   size() 10,000; get(i): x (784,), label (10,) one-hot; get_batch: (B, 784), (B, 10)

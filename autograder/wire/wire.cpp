@@ -1,0 +1,316 @@
+#include "wire.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <ember/creation.h>
+#include <fmt/format.h>
+
+namespace ember::grading::wire {
+
+namespace {
+
+constexpr int kMaxDepth = 16;
+constexpr std::size_t kMaxDims = 8;
+
+const char* type_name(Value::Type type) {
+  switch (type) {
+    case Value::Type::None: return "nothing";
+    case Value::Type::Int: return "a whole number";
+    case Value::Type::Real: return "a number";
+    case Value::Type::Text: return "a text";
+    case Value::Type::Tensor: return "a tensor";
+    case Value::Type::List: return "a list";
+  }
+  return "an unknown value";
+}
+
+void expect(const Value& value, Value::Type type, std::string_view what) {
+  if (value.type != type) {
+    throw ProtocolError(fmt::format("{}: expected {}, got {}", what, type_name(type),
+                                    type_name(value.type)));
+  }
+}
+
+// ---- encoding ----------------------------------------------------------------------------
+
+void put_u64(std::string& out, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+void put(std::string& out, const Value& value) {
+  out.push_back(static_cast<char>(value.type));
+  switch (value.type) {
+    case Value::Type::None: break;
+    case Value::Type::Int: put_u64(out, static_cast<std::uint64_t>(value.integer)); break;
+    case Value::Type::Real: {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &value.real, sizeof bits);
+      put_u64(out, bits);
+      break;
+    }
+    case Value::Type::Text:
+      put_u64(out, value.text.size());
+      out += value.text;
+      break;
+    case Value::Type::Tensor: {
+      out.push_back(static_cast<char>(value.shape.size()));
+      for (std::int64_t size : value.shape) put_u64(out, static_cast<std::uint64_t>(size));
+      out.push_back(value.requires_grad ? 1 : 0);
+      put_u64(out, value.data.size());
+      const std::size_t at = out.size();
+      out.resize(at + value.data.size() * sizeof(float));
+      if (!value.data.empty()) std::memcpy(&out[at], value.data.data(), value.data.size() * sizeof(float));
+      break;
+    }
+    case Value::Type::List:
+      put_u64(out, value.items.size());
+      for (const Value& item : value.items) put(out, item);
+      break;
+  }
+}
+
+// ---- decoding ----------------------------------------------------------------------------
+
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+
+  std::size_t left() const { return bytes_.size() - at_; }
+
+  std::uint8_t byte() {
+    need(1, "a type byte");
+    return static_cast<std::uint8_t>(bytes_[at_++]);
+  }
+  std::uint64_t u64() {
+    need(8, "an 8-byte number");
+    std::uint64_t value = 0;
+    for (int i = 0; i < 8; ++i) {
+      value |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes_[at_ + i])) << (8 * i);
+    }
+    at_ += 8;
+    return value;
+  }
+  std::string_view take(std::uint64_t count, const char* what) {
+    need(count, what);
+    const std::string_view part = bytes_.substr(at_, static_cast<std::size_t>(count));
+    at_ += static_cast<std::size_t>(count);
+    return part;
+  }
+
+  Value value(int depth) {
+    if (depth > kMaxDepth) throw ProtocolError("a message nests lists more than 16 deep");
+    Value v;
+    const std::uint8_t type = byte();
+    if (type > static_cast<std::uint8_t>(Value::Type::List)) {
+      throw ProtocolError(fmt::format("unknown value type {}", type));
+    }
+    v.type = static_cast<Value::Type>(type);
+    switch (v.type) {
+      case Value::Type::None: break;
+      case Value::Type::Int: v.integer = static_cast<std::int64_t>(u64()); break;
+      case Value::Type::Real: {
+        const std::uint64_t bits = u64();
+        std::memcpy(&v.real, &bits, sizeof bits);
+        break;
+      }
+      case Value::Type::Text: {
+        const std::uint64_t size = u64();
+        v.text = std::string(take(size, "a text"));
+        break;
+      }
+      case Value::Type::Tensor: {
+        const std::size_t dims = byte();
+        if (dims > kMaxDims) throw ProtocolError(fmt::format("a tensor with {} dims (at most 8)", dims));
+        std::uint64_t numel = 1;
+        for (std::size_t i = 0; i < dims; ++i) {
+          const std::uint64_t size = u64();
+          // Sizes are bounded so that their product cannot overflow; take() below then
+          // checks that the frame really holds that many numbers.
+          constexpr std::uint64_t kLimit = 1ULL << 40;
+          if (size > kLimit || (size != 0 && numel > kLimit / size)) {
+            throw ProtocolError("a tensor larger than any frame");
+          }
+          numel *= size;
+          v.shape.push_back(static_cast<std::int64_t>(size));
+        }
+        v.requires_grad = byte() != 0;
+        const std::uint64_t count = u64();
+        if (count != numel) {
+          throw ProtocolError(fmt::format("a tensor of {} numbers for a shape of {}", count, numel));
+        }
+        const std::string_view raw = take(count * sizeof(float), "a tensor's numbers");
+        v.data.resize(static_cast<std::size_t>(count));
+        if (count > 0) std::memcpy(v.data.data(), raw.data(), raw.size());
+        break;
+      }
+      case Value::Type::List: {
+        const std::uint64_t count = u64();
+        if (count > left()) throw ProtocolError("a list longer than its frame");
+        v.items.reserve(static_cast<std::size_t>(count));
+        for (std::uint64_t i = 0; i < count; ++i) v.items.push_back(value(depth + 1));
+        break;
+      }
+    }
+    return v;
+  }
+
+ private:
+  void need(std::uint64_t count, const char* what) const {
+    if (count > left()) throw ProtocolError(fmt::format("the message ends inside {}", what));
+  }
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+};
+
+// ---- frames ------------------------------------------------------------------------------
+
+void write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    // send() with MSG_NOSIGNAL on a socket, so a reader that has gone is an error, not SIGPIPE.
+    ssize_t wrote = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (wrote < 0 && errno == ENOTSOCK) wrote = ::write(fd, data, size);
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      throw ChannelClosed(fmt::format("the other side stopped reading ({})", std::strerror(errno)));
+    }
+    data += wrote;
+    size -= static_cast<std::size_t>(wrote);
+  }
+}
+
+void read_all(int fd, char* data, std::size_t size, Deadline deadline) {
+  using Clock = std::chrono::steady_clock;
+  while (size > 0) {
+    int wait_ms = -1;
+    if (deadline != Deadline::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) throw ChannelTimeout("no answer in time");
+      wait_ms = static_cast<int>(std::min<long long>(left.count(), 1 << 30));
+    }
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      throw ChannelClosed(fmt::format("cannot wait for the other side ({})", std::strerror(errno)));
+    }
+    if (ready == 0) continue;  // the deadline check above throws
+    const ssize_t got = ::read(fd, data, size);
+    if (got < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw ChannelClosed(fmt::format("cannot read from the other side ({})", std::strerror(errno)));
+    }
+    if (got == 0) throw ChannelClosed("the other side closed the channel");
+    data += got;
+    size -= static_cast<std::size_t>(got);
+  }
+}
+
+}  // namespace
+
+Value Value::of(std::int64_t value) {
+  Value v;
+  v.type = Type::Int;
+  v.integer = value;
+  return v;
+}
+
+Value Value::of(double value) {
+  Value v;
+  v.type = Type::Real;
+  v.real = value;
+  return v;
+}
+
+Value Value::of(std::string value) {
+  Value v;
+  v.type = Type::Text;
+  v.text = std::move(value);
+  return v;
+}
+
+Value Value::of(const Tensor& tensor) {
+  if (!tensor.defined()) return none();
+  Value v;
+  v.type = Type::Tensor;
+  v.shape.assign(tensor.shape().begin(), tensor.shape().end());
+  v.data = tensor.to_vector();  // copies to the CPU, in row-major order, for any view
+  v.requires_grad = tensor.requires_grad();
+  return v;
+}
+
+Value Value::list(std::vector<Value> items) {
+  Value v;
+  v.type = Type::List;
+  v.items = std::move(items);
+  return v;
+}
+
+std::int64_t Value::as_int(std::string_view what) const {
+  expect(*this, Type::Int, what);
+  return integer;
+}
+
+double Value::as_real(std::string_view what) const {
+  if (type == Type::Int) return static_cast<double>(integer);
+  expect(*this, Type::Real, what);
+  return real;
+}
+
+const std::string& Value::as_text(std::string_view what) const {
+  expect(*this, Type::Text, what);
+  return text;
+}
+
+const std::vector<Value>& Value::as_list(std::string_view what) const {
+  expect(*this, Type::List, what);
+  return items;
+}
+
+Tensor Value::as_tensor(std::string_view what) const {
+  if (type == Type::None) return Tensor();
+  expect(*this, Type::Tensor, what);
+  Tensor t = from_vector(data, Shape(shape.begin(), shape.end()));
+  if (requires_grad) t.requires_grad_(true);
+  return t;
+}
+
+std::string encode(const Value& value) {
+  std::string out;
+  put(out, value);
+  return out;
+}
+
+Value decode(std::string_view bytes) {
+  Reader reader(bytes);
+  Value value = reader.value(0);
+  if (reader.left() != 0) throw ProtocolError("bytes left over after the message");
+  return value;
+}
+
+void write_frame(int fd, const Value& value) {
+  const std::string body = encode(value);
+  std::string header;
+  put_u64(header, body.size());
+  write_all(fd, header.data(), header.size());
+  write_all(fd, body.data(), body.size());
+}
+
+Value read_frame(int fd, Deadline deadline, std::uint64_t max_bytes) {
+  char header[8];
+  read_all(fd, header, sizeof header, deadline);
+  std::uint64_t size = 0;
+  for (int i = 0; i < 8; ++i) size |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(header[i])) << (8 * i);
+  if (size > max_bytes) {
+    throw ProtocolError(fmt::format("a message of {} bytes (at most {})", size, max_bytes));
+  }
+  std::string body(static_cast<std::size_t>(size), '\0');
+  read_all(fd, body.data(), body.size(), deadline);
+  return decode(body);
+}
+
+}  // namespace ember::grading::wire
