@@ -19,8 +19,8 @@
 #
 # Environment: OUT (a folder: the summary, and an archive of the logs, are also written
 # there), GPU_DEPS_DIR (the prep folder, default .gpu-deps), GPU_CHECK_BUDGET_S (seconds the
-# whole check may take, default 470; each step gets what is left), NVCC, NVIDIA_SMI, CMAKE
-# (the programs used; default: found in PATH or /usr/local/cuda/bin), GPU_CHECK_IGNORE_NO_DEVICE=1
+# whole check may take, default 470; each step gets what is left), NVCC, NVIDIA_SMI, CMAKE,
+# CTEST (the programs used; default: found in PATH or /usr/local/cuda/bin), GPU_CHECK_IGNORE_NO_DEVICE=1
 # (go on to the GPU steps without a GPU, to try the steps and the summary: they fail).
 #
 # Exit status:
@@ -118,7 +118,7 @@ find_tool() {  # find_tool VAR NAME: $VAR if set, else NAME in PATH, else /usr/l
 nvcc=$(find_tool NVCC nvcc)
 cmake_exe=$(find_tool CMAKE cmake)
 nvidia_smi=$(find_tool NVIDIA_SMI nvidia-smi)
-ctest_exe=$(dirname "$cmake_exe")/ctest
+ctest_exe=${CTEST:-$(dirname "$cmake_exe")/ctest}
 [[ -x $ctest_exe ]] || ctest_exe=$(command -v ctest || echo ctest)
 if [[ -z $cmake_exe ]] || ! "$cmake_exe" --version >/dev/null 2>&1; then
   say "no working cmake (set CMAKE=/path/to/cmake)"; exit $EXIT_MISSING
@@ -157,8 +157,8 @@ for d in "$nvcc_root/lib64" "$nvcc_root/lib" "$nvcc_root"/targets/*/lib; do
   compgen -G "$d/libcublas.so*" >/dev/null && cublas=ON && break
 done
 
-no_device() {
-  echo "no CUDA device: $1; stopping before the GPU steps"
+no_device() {  # the engine's reason starts with "no CUDA device: " too
+  echo "no CUDA device: ${1#no CUDA device: }; stopping before the GPU steps"
   exit $EXIT_NO_DEVICE
 }
 
@@ -241,7 +241,7 @@ if [[ $probe_status -ne 0 ]]; then
   if [[ -n $gpu_name ]]; then
     say "the GPU ($gpu_name) is there, but Ember cannot use it: $reason; going on so that the summary says what fails"
   elif [[ ${GPU_CHECK_IGNORE_NO_DEVICE:-0} == 1 ]]; then
-    say "no CUDA device: $reason; going on all the same (GPU_CHECK_IGNORE_NO_DEVICE=1): what needs one will fail"
+    say "no CUDA device: ${reason#no CUDA device: }; going on all the same (GPU_CHECK_IGNORE_NO_DEVICE=1): what needs one will fail"
   else
     no_device "$reason"
   fi
@@ -252,10 +252,13 @@ fi
 # ---- from here on, a GPU is there ----------------------------------------------------------
 summary=$log_dir/summary.md
 date_text=$(date -u '+%Y-%m-%d %H:%M UTC')
-if commit=$(git -C "$repo_root" rev-parse --short=12 HEAD 2>/dev/null); then
+if commit_short=$(git -C "$repo_root" rev-parse --short=12 HEAD 2>/dev/null); then
+  commit=$commit_short
   git -C "$repo_root" diff --quiet HEAD -- 2>/dev/null || commit="$commit (with uncommitted changes)"
 else
-  commit="unknown: no git here; make gpu-prep ran at $(sed -n 's/^commit: //p' "$deps_dir/manifest.txt" 2>/dev/null || echo '?')"
+  prep_commit=$(sed -n 's/^commit: //p' "$deps_dir/manifest.txt" 2>/dev/null)
+  commit_short="${prep_commit:-?} (at gpu-prep)"
+  commit="not known here (no git in this copy of the tree); make gpu-prep ran at ${prep_commit:-?}"
 fi
 cuda_runtime=$("$nvidia_smi" 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -n 1)
 remaining() { echo $((budget - (SECONDS - start_seconds))); }
@@ -277,7 +280,7 @@ write_summary() {
     echo "| | |"
     echo "|---|---|"
     echo "| Commit | $commit |"
-    echo "| GPU | ${gpu_name:-?} ($gpu_memory, compute capability ${gpu_cc:-?}) |"
+    echo "| GPU | ${gpu_name:-?}${gpu_memory:+, $gpu_memory}, compute capability ${gpu_cc:-?} |"
     echo "| Driver / CUDA | driver ${gpu_driver:-?}, CUDA ${cuda_runtime:-?} (driver); nvcc $nvcc_version |"
     echo "| Build | architectures $arch, cuBLAS $cublas, ${generator[1]:-make} -j $jobs, $build_seconds s, $warnings warning lines; $deps_note |"
     [[ -n $probe_problem ]] && echo "| Probe | **Ember could not use cuda:0:** $probe_problem |"
@@ -286,7 +289,7 @@ write_summary() {
     echo "### Tests that need a device (EMBER_REQUIRE_CUDA=1, ctest -R '$device_tests'): $tests_line"
     echo
     [[ -n $tests_failed_list ]] && { echo "Failed:"; echo; echo "$tests_failed_list"; echo; }
-    [[ -n $tests_skipped_list ]] && { echo "Skipped (tests of life without a GPU skip on one):"; echo; echo "$tests_skipped_list"; echo; }
+    [[ -n $tests_skipped_list ]] && { echo "Skipped (on a GPU, only the tests of life without one should be):"; echo; echo "$tests_skipped_list"; echo; }
     echo "### make grade-solutions DEVICE=cuda: $grade_line"
     echo
     [[ -n $grade_details ]] && { echo '```text'; echo "$grade_details"; echo '```'; echo; }
@@ -298,7 +301,7 @@ write_summary() {
     [[ -n $bench_block ]] && { echo '```text'; echo "$bench_block"; echo '```'; echo; }
     echo "### The row for docs/gpu.md"
     echo
-    echo "| $(date -u +%Y-%m-%d) | ${commit%% *} | ${gpu_name:-?} | ${gpu_driver:-?} / ${cuda_runtime:-?} | $tests_line | $grade_line | $bench_lines |"
+    echo "| $(date -u +%Y-%m-%d) | $commit_short | ${gpu_name:-?} | ${gpu_driver:-?} / ${cuda_runtime:-?} | $tests_line | $grade_line | $bench_lines |"
     if [[ -n ${failure_output:-} ]]; then
       echo
       echo "### Output of the failed tests (last lines of each)"
@@ -348,14 +351,16 @@ if [[ $run_grade == 1 ]]; then
   elif [[ -z $total ]]; then
     grade_line="no total (exit status $grade_exit; see grade.log)"
   else
-    grade_line="$total on ${device_line:-?}, $grade_seconds s"
+    device_short=${device_line%% could not be used*}
+    [[ $device_short == "$device_line" ]] || device_short="$device_short, which could not be used (see below)"
+    grade_line="$total on ${device_short:-?}, $grade_seconds s"
     got=${total%%/*} max=${total##*/}
     [[ $grade_exit -eq 0 && $got == "$max" && $device_line == cuda* && $device_line != *"could not be used"* ]] &&
       grade_status=0
   fi
   # One line per question (its points) and every failed check.
   grade_details=$(grep -E -A1 '^(Question q[0-9]+: |\*\*\* FAIL|\(q[0-9]+: |Total: |Device: )' "$log_dir/grade.log" |
-                  grep -v -E '^(--|\*\*\* PASS|### )' | head -n 80)
+                  grep -v -E '^(--|\*\*\* PASS|### )' | cut -c 1-240 | head -n 80)
   [[ -n $grade_details ]] || grade_details=$(tail -n 30 "$log_dir/grade.log")
   say "grades: $grade_line"
   write_summary
@@ -443,8 +448,8 @@ if [[ -n ${OUT:-} ]]; then
 fi
 say "summary: $summary${OUT:+ (and $OUT/gpu-check-summary.md)}; total $((SECONDS - start_seconds)) s"
 if [[ $tests_status -eq 0 && $grade_status -eq 0 && $bench_status -eq 0 ]]; then
-  say "everything passed on $gpu_name"
+  say "everything passed on ${gpu_name:-cuda:0}"
   exit $EXIT_OK
 fi
-say "something failed on $gpu_name: see the summary"
+say "something failed on ${gpu_name:-cuda:0}: see the summary"
 exit $EXIT_FAILED
