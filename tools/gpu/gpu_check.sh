@@ -320,7 +320,7 @@ step_start=$SECONDS
 tests_timeout=$(step_timeout 300)
 (
   cd "$build_dir" &&
-  EMBER_REQUIRE_CUDA=1 timeout "$tests_timeout" "$ctest_exe" -R "$device_tests" -E '_NOT_BUILT$' \
+  EMBER_REQUIRE_CUDA=1 timeout -k 10 "$tests_timeout" "$ctest_exe" -R "$device_tests" -E '_NOT_BUILT$' \
     -j "$jobs" --timeout 240 --output-on-failure >"$log_dir/tests.log" 2>&1
 ) &
 tests_pid=$!
@@ -341,7 +341,7 @@ if [[ $run_grade == 1 ]]; then
                    --report "$build_dir/report.txt" --html "$build_dir/grade-report.html")
   fi
   echo "${grade_command[*]}" >"$log_dir/grade.log"
-  timeout "$grade_timeout" "${grade_command[@]}" >>"$log_dir/grade.log" 2>&1
+  timeout -k 10 "$grade_timeout" "${grade_command[@]}" >>"$log_dir/grade.log" 2>&1
   grade_exit=$?
   grade_seconds=$((SECONDS - grade_start))
   total=$(sed -n 's/^Total: *//p' "$log_dir/grade.log" | tail -n 1)
@@ -411,7 +411,7 @@ if [[ $run_bench == 1 ]]; then
   bench_start=$SECONDS
   bench_timeout=$(step_timeout 180)
   say "benchmarks: ember_bench --filter cuda ($bench_timeout s at most)"
-  timeout "$bench_timeout" "$build_dir/bench/ember_bench" --filter cuda >"$log_dir/bench.log" 2>&1
+  timeout -k 10 "$bench_timeout" "$build_dir/bench/ember_bench" --filter cuda >"$log_dir/bench.log" 2>&1
   bench_exit=$?
   bench_seconds=$((SECONDS - bench_start))
   bench_block=$(grep -v '^# cpu:' "$log_dir/bench.log" | head -n 80)
