@@ -2,11 +2,12 @@
 # tools/gpu/gpu_check.sh (`make gpu-check`): the CUDA backend's check on a machine with a GPU,
 # in one command: builds Ember with the CUDA backend for that GPU, runs every test that needs
 # a device with EMBER_REQUIRE_CUDA=1 (a skip for want of a GPU is a failure), grades
-# solutions/ with EMBER_DEVICE=cuda, runs the CUDA benchmarks, and writes one summary in
-# Markdown (for docs/gpu.md, "GPU runs"). See docs/gpu.md, "make gpu-check".
+# solutions/ with EMBER_DEVICE=cuda, runs the CUDA benchmarks and, in the time left,
+# compute-sanitizer on the parity suite, and writes one summary in Markdown (for docs/gpu.md,
+# "GPU runs"). See docs/gpu.md, "make gpu-check".
 #
 #   tools/gpu/gpu_check.sh [--dry-run] [--build-dir DIR] [--jobs N] [--arch ARCHS]
-#                          [--no-bench] [--no-grade]
+#                          [--no-bench] [--no-grade] [--no-sanitizer]
 #
 #   --dry-run        check the prep folder, the tools and the GPU (nvidia-smi), print the
 #                    plan, and stop: nothing is configured or built
@@ -16,11 +17,13 @@
 #                    nvidia-smi reports it, e.g. 90 on an H100/H200; 90 when it cannot tell)
 #   --no-bench       skip the benchmarks
 #   --no-grade       skip the grading
+#   --no-sanitizer   skip compute-sanitizer (memcheck on CudaParity.*, last, in the time left)
 #
 # Environment: OUT (a folder: the summary, and an archive of the logs, are also written
 # there), GPU_DEPS_DIR (the prep folder, default .gpu-deps), GPU_CHECK_BUDGET_S (seconds the
 # whole check may take, default 470; each step gets what is left), NVCC, NVIDIA_SMI, CMAKE,
-# CTEST (the programs used; default: found in PATH or /usr/local/cuda/bin), GPU_CHECK_IGNORE_NO_DEVICE=1
+# CTEST, COMPUTE_SANITIZER (the programs used; default: found in PATH or /usr/local/cuda/bin),
+# GPU_CHECK_IGNORE_NO_DEVICE=1
 # (go on to the GPU steps without a GPU, to try the steps and the summary: they fail).
 #
 # Exit status:
@@ -30,7 +33,7 @@
 #   2  usage error
 #   3  no CUDA device: stopped before the GPU steps (with --dry-run: as nvidia-smi says;
 #      otherwise after the build, as the CUDA runtime says)
-#   4  the machine lacks something the build needs (prep folder, nvcc, cmake, a compiler)
+#   4  the machine lacks something the build needs (prep folder or packages, nvcc, cmake)
 #   5  configure or build failed
 set -uo pipefail
 
@@ -41,12 +44,12 @@ repo_root=$(cd "$(dirname "$self")/../.." && pwd)
 cd "$repo_root" || exit $EXIT_MISSING
 start_seconds=$SECONDS
 
-usage() { sed -n '8,18p' "$self" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '9,20p' "$self" | sed 's/^# \{0,1\}//'; }
 die_usage() { echo "gpu-check: $1" >&2; usage >&2; exit $EXIT_USAGE; }
 say() { echo "gpu-check: $*"; }
 
 # ---- arguments ------------------------------------------------------------------------------
-dry_run=0 build_dir=build/gpu jobs="" arch="" run_bench=1 run_grade=1
+dry_run=0 build_dir=build/gpu jobs="" arch="" run_bench=1 run_grade=1 run_sanitizer=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --dry-run) dry_run=1 ;;
@@ -58,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --arch=*) arch=${1#*=} ;;
     --no-bench) run_bench=0 ;;
     --no-grade) run_grade=0 ;;
+    --no-sanitizer) run_sanitizer=0 ;;
     -h|--help) usage; exit $EXIT_OK ;;
     *) die_usage "unknown argument '$1'" ;;
   esac
@@ -183,6 +187,7 @@ if [[ $dry_run == 1 ]]; then
   echo "  tests:     EMBER_REQUIRE_CUDA=1 ctest -R '$device_tests' -j $jobs"
   [[ $run_grade == 1 ]] && echo "  grade:     make -o deps grade-solutions DEVICE=cuda BUILD_DIR=$build_dir (without make: ember_grade --device cuda)"
   [[ $run_bench == 1 ]] && echo "  bench:     ember_bench --filter cuda (matmul ours and cuBLAS $cublas, MLP epoch, attention)"
+  [[ $run_sanitizer == 1 ]] && echo "  sanitizer: compute-sanitizer --tool memcheck ember_tests on CudaParity.* but the largest sizes (in the time left)"
   echo "  summary:   $build_dir/gpu-check/summary.md${OUT:+ and $OUT/gpu-check-summary.md}"
   [[ -n $smi_problem ]] && no_device "$smi_problem"
   say "dry run: a GPU is there ($gpu_name); nothing was built"
@@ -270,6 +275,7 @@ tests_line="not run" tests_failed_list="" tests_skipped_list="" tests_status=1 t
 grade_line="not run" grade_details="" grade_status=1 grade_seconds=0
 bench_block="" bench_status=1 bench_seconds=0 bench_lines="not run"
 matmul_ratio_line="" mlp_line=""
+sanitizer_line="not run" sanitizer_block="" sanitizer_status=0
 
 write_summary() {
   {
@@ -299,6 +305,9 @@ write_summary() {
     [[ -n $mlp_line ]] && echo "- $mlp_line"
     [[ -n $matmul_ratio_line$mlp_line ]] && echo
     [[ -n $bench_block ]] && { echo '```text'; echo "$bench_block"; echo '```'; echo; }
+    echo "### compute-sanitizer --tool memcheck, ember_tests --gtest_filter='${sanitizer_filter:-CudaParity.*}': $sanitizer_line"
+    echo
+    [[ -n $sanitizer_block ]] && { echo '```text'; echo "$sanitizer_block"; echo '```'; echo; }
     echo "### The row for docs/gpu.md"
     echo
     echo "| $(date -u +%Y-%m-%d) | $commit_short | ${gpu_name:-?} | ${gpu_driver:-?} / ${cuda_runtime:-?} | $tests_line | $grade_line | $bench_lines |"
@@ -443,11 +452,48 @@ else
 fi
 write_summary
 
+# ---- compute-sanitizer on the parity suite, in what is left of the budget -------------------
+# Memory errors inside kernels (out of bounds, misaligned, uninitialised reads). It is slow
+# (every access is checked), so it runs last, on what time is left; a time-out is reported,
+# not counted as a failure. Errors it finds are failures. The tests of sizes past a grid's
+# limits (millions of elements, K = 1e7) are left out: under memcheck they alone would take
+# the time; the test step above ran them.
+sanitizer_filter='CudaParity.*:-*ThanAGrid*:*LongK*:*SixtyFourBit*'
+sanitizer=$(find_tool COMPUTE_SANITIZER compute-sanitizer)
+if [[ $run_sanitizer == 0 ]]; then
+  sanitizer_line="skipped (--no-sanitizer)"
+elif [[ -z $sanitizer || ! -x $sanitizer ]]; then
+  sanitizer_line="skipped: no compute-sanitizer on this machine"
+elif (( $(remaining) < 75 )); then
+  sanitizer_line="skipped: $(remaining) s of the budget left"
+else
+  sanitizer_timeout=$(step_timeout 150)
+  say "compute-sanitizer (memcheck) on $sanitizer_filter ($sanitizer_timeout s at most)"
+  sanitizer_start=$SECONDS
+  EMBER_REQUIRE_CUDA=1 timeout -k 10 "$sanitizer_timeout" "$sanitizer" --tool memcheck --print-limit 20 \
+    "$build_dir/engine/ember_tests" --gtest_filter="$sanitizer_filter" --gtest_brief=1 >"$log_dir/sanitizer.log" 2>&1
+  sanitizer_exit=$?
+  sanitizer_errors=$(sed -n -E 's/.*ERROR SUMMARY: ([0-9]+) error.*/\1/p' "$log_dir/sanitizer.log" | tail -n 1)
+  if [[ $sanitizer_exit -eq 124 || $sanitizer_exit -eq 137 ]]; then
+    sanitizer_line="timed out after $sanitizer_timeout s (not counted as a failure)"
+    grep -q -E '^=+ +(Invalid|Program hit|Uninitialized|Misaligned)' "$log_dir/sanitizer.log" &&
+      { sanitizer_line="errors found before the time-out"; sanitizer_status=1; }
+  elif [[ -z $sanitizer_errors ]]; then
+    sanitizer_line="no ERROR SUMMARY (exit status $sanitizer_exit; see sanitizer.log)"; sanitizer_status=1
+  else
+    sanitizer_line="$sanitizer_errors errors, $((SECONDS - sanitizer_start)) s"
+    [[ $sanitizer_errors -eq 0 ]] || sanitizer_status=1
+  fi
+  sanitizer_block=$(grep -E '^=+ ' "$log_dir/sanitizer.log" | head -n 40)
+fi
+say "compute-sanitizer: $sanitizer_line"
+write_summary
+
 if [[ -n ${OUT:-} ]]; then
   tar -czf "$OUT/gpu-check-logs.tar.gz" -C "$log_dir" . 2>/dev/null || true
 fi
 say "summary: $summary${OUT:+ (and $OUT/gpu-check-summary.md)}; total $((SECONDS - start_seconds)) s"
-if [[ $tests_status -eq 0 && $grade_status -eq 0 && $bench_status -eq 0 ]]; then
+if [[ $tests_status -eq 0 && $grade_status -eq 0 && $bench_status -eq 0 && $sanitizer_status -eq 0 ]]; then
   say "everything passed on ${gpu_name:-cuda:0}"
   exit $EXIT_OK
 fi
