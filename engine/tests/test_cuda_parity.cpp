@@ -537,38 +537,45 @@ TEST(CudaParity, MatmulOfTransposedAndPermutedViews) {
 TEST(CudaParity, MatmulKernelWithLeadingDimsAndBatchStrides) {
   SKIP_WITHOUT_CUDA();
   // The backend interface directly: padded rows (ld > width), every transpose combination,
-  // and an A shared by the whole batch (batch stride 0); through our kernel and, in a build
-  // with it, through cuBLAS.
-  const int64_t batch = 3, m = 37, n = 70, k = 19, pad = 5;
-#ifdef EMBER_HAS_CUDA_BACKEND
-  std::vector<cuda::MatmulKernel> kernels = {cuda::MatmulKernel::Tiled};
-  if (cuda::has_cublas()) kernels.push_back(cuda::MatmulKernel::Cublas);
-  for (cuda::MatmulKernel kernel : kernels) {
-  SCOPED_TRACE(kernel == cuda::MatmulKernel::Cublas ? "cuBLAS" : "tiled kernel");
-  cuda::set_matmul_kernel(kernel);
-#endif
-  for (bool transpose_a : {false, true}) {
-    for (bool transpose_b : {false, true}) {
-      SCOPED_TRACE(std::string("transpose_a ") + (transpose_a ? "yes" : "no") + ", transpose_b " +
-                   (transpose_b ? "yes" : "no"));
-      int64_t lda = (transpose_a ? m : k) + pad, ldb = (transpose_b ? k : n) + pad;
-      int64_t a_rows = transpose_a ? k : m, b_rows = transpose_b ? n : k;
-      std::vector<float> a_values = host_uniform(a_rows * lda, -1, 1, 121);
-      std::vector<float> b_values = host_uniform(batch * b_rows * ldb, -1, 1, 122);
-      auto product = [&](Device device) {
-        Tensor a = from_vector(a_values, {a_rows * lda}, device);
-        Tensor b = from_vector(b_values, {batch * b_rows * ldb}, device);
-        Tensor c = full({batch, m, n}, kNaN, device);  // every element must be written
-        backend_for(device).matmul(a.data_ptr(), 0, lda, transpose_a, b.data_ptr(), b_rows * ldb,
-                                   ldb, transpose_b, c.data_ptr(), batch, m, n, k);
-        return c.to_vector();
-      };
-      EXPECT_TRUE(values_near(product(kCuda), product(Device::cpu()), {1e-4, 1e-4}, "C"));
+  // and an A shared by the whole batch (batch stride 0); a small C with a long K takes
+  // split-K. Through our kernel and, in a build with it, through cuBLAS.
+  const int64_t batch = 3, pad = 5;
+  auto check_every_layout = [&] {
+    struct Sizes {
+      int64_t m, n, k;
+    };
+    for (Sizes size : {Sizes{37, 70, 19}, Sizes{5, 3, 3000}}) {
+      const int64_t m = size.m, n = size.n, k = size.k;
+      for (bool transpose_a : {false, true}) {
+        for (bool transpose_b : {false, true}) {
+          SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+                       ", transpose_a " + (transpose_a ? "yes" : "no") + ", transpose_b " +
+                       (transpose_b ? "yes" : "no"));
+          int64_t lda = (transpose_a ? m : k) + pad, ldb = (transpose_b ? k : n) + pad;
+          int64_t a_rows = transpose_a ? k : m, b_rows = transpose_b ? n : k;
+          std::vector<float> a_values = host_uniform(a_rows * lda, -1, 1, 121);
+          std::vector<float> b_values = host_uniform(batch * b_rows * ldb, -1, 1, 122);
+          auto product = [&](Device device) {
+            Tensor a = from_vector(a_values, {a_rows * lda}, device);
+            Tensor b = from_vector(b_values, {batch * b_rows * ldb}, device);
+            Tensor c = full({batch, m, n}, kNaN, device);  // every element must be written
+            backend_for(device).matmul(a.data_ptr(), 0, lda, transpose_a, b.data_ptr(), b_rows * ldb,
+                                       ldb, transpose_b, c.data_ptr(), batch, m, n, k);
+            return c.to_vector();
+          };
+          EXPECT_TRUE(values_near(product(kCuda), product(Device::cpu()), {1e-4, 1e-4}, "C"));
+        }
+      }
     }
-  }
+  };
+  check_every_layout();  // the tiled kernel
 #ifdef EMBER_HAS_CUDA_BACKEND
+  if (cuda::has_cublas()) {
+    SCOPED_TRACE("cuBLAS");
+    cuda::set_matmul_kernel(cuda::MatmulKernel::Cublas);
+    check_every_layout();
+    cuda::set_matmul_kernel(cuda::MatmulKernel::Tiled);
   }
-  cuda::set_matmul_kernel(cuda::MatmulKernel::Tiled);
 #endif
 }
 
