@@ -166,7 +166,9 @@ class Tensor {
   Tensor& operator-=(float value);
   Tensor& operator*=(float value);
   Tensor& operator/=(float value);
-  Tensor& copy_(const Tensor& source);  // broadcasts source into this (a view works too)
+  // Broadcasts source into this (a view works too, but not an expanded one: a dim of size
+  // > 1 with stride 0 would have several elements written to one place; ember::Error).
+  Tensor& copy_(const Tensor& source);
   Tensor& fill_(float value);
   Tensor& zero_() { return fill_(0.0f); }
 
