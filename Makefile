@@ -37,7 +37,7 @@ comma := ,
 # Debian packages the build needs, and a file each one installs (to test for it).
 PACKAGES := cmake:/usr/bin/cmake g++:/usr/bin/g++ make:/usr/bin/make \
             libgtest-dev:/usr/include/gtest/gtest.h libfmt-dev:/usr/include/fmt/format.h \
-            zlib1g-dev:/usr/include/zlib.h
+            zlib1g-dev:/usr/include/zlib.h bubblewrap:/usr/bin/bwrap
 # ... and the ones only `make test` needs: Chromium, for the test that opens the HTML grade
 # report in a browser. (Kept apart so that `make grade` does not ask students for a browser.)
 TEST_PACKAGES := chromium:/usr/bin/chromium
@@ -76,10 +76,10 @@ define install_missing
 	fi
 endef
 
-# The main tree compiles the graders against solutions/, so `make test` checks that the
-# solutions earn full marks and `make grade-solutions` reuses it.
+# The main tree also builds the solutions' runners, so `make test` checks that the solutions
+# earn full marks (grade_qN_full_marks).
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMBER_STUDENT_DIR=solutions \
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
 	  -DEMBER_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) >/dev/null
 
 build: configure
@@ -94,11 +94,13 @@ test: test-deps build
 	@cd $(BUILD_DIR) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)
 
 # ---- grading ------------------------------------------------------------------------
-# Student code gets a build tree of its own (build/grade), configured for STUDENT_DIR.
-# The driver builds and runs each question on its own, so a compile error, a crash or an
-# endless loop costs that question only; it exits 0 whenever grading ran. Besides the text
-# report it writes grade-report.html (results and the questions' pictures, one page that
-# any browser opens offline) and prints its path at the end.
+# The grader's build tree (build/grade) holds no student code: the checkers (grade_qN), the
+# driver and the libraries a runner links. The driver takes each question's file from
+# STUDENT_DIR, compiles it into that question's runner in the sandbox (bubblewrap; see
+# docs/security.md) and runs the checker, which asks the runner for values and decides every
+# point. A compile error, a crash or an endless loop costs that question only; the driver
+# exits 0 whenever grading ran. Besides the text report it writes grade-report.html (results
+# and the questions' pictures, one page that any browser opens offline) and prints its path.
 # DEVICE reaches the driver and every question program as EMBER_DEVICE: cpu (the default),
 # cuda or cuda:N. The report's summary says where the checks ran; without a usable GPU
 # every check fails with the reason rather than running on the CPU.
@@ -106,20 +108,20 @@ STUDENT_DIR ?= lessons
 GRADE_DIR := build/grade
 GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE)
 GRADE_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS)
+GRADER_TARGETS := ember_grade ember_runner_kit $(addprefix grade_,$(QUESTIONS))
 
 grade: deps
 	@test -d "$(STUDENT_DIR)" || { echo "make grade: STUDENT_DIR $(STUDENT_DIR) is not a directory"; exit 2; }
-	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release \
-	  -DEMBER_STUDENT_DIR=$(abspath $(STUDENT_DIR)) >/dev/null
-	@cmake --build $(GRADE_DIR) -j $(JOBS) --target ember_grade >/dev/null
-	@$(GRADE_ENV) $(GRADE_DIR)/autograder/ember_grade --build-dir $(GRADE_DIR) $(GRADE_ARGS) \
-	  --results-json $(GRADE_DIR)/results.json --report $(GRADE_DIR)/report.txt \
+	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(GRADE_DIR) -j $(JOBS) --target $(GRADER_TARGETS) >/dev/null
+	@$(GRADE_ENV) $(GRADE_DIR)/autograder/ember_grade --build-dir $(GRADE_DIR) --student-dir "$(STUDENT_DIR)" \
+	  $(GRADE_ARGS) --results-json $(GRADE_DIR)/results.json --report $(GRADE_DIR)/report.txt \
 	  --html $(GRADE_DIR)/grade-report.html
 
 grade-solutions: configure
-	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_grade >/dev/null
-	@$(GRADE_ENV) $(BUILD_DIR)/autograder/ember_grade --build-dir $(BUILD_DIR) $(GRADE_ARGS) \
-	  --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt \
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(GRADER_TARGETS) >/dev/null
+	@$(GRADE_ENV) $(BUILD_DIR)/autograder/ember_grade --build-dir $(BUILD_DIR) --student-dir solutions \
+	  $(GRADE_ARGS) --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt \
 	  --html $(BUILD_DIR)/grade-report.html
 
 # lessons/ is generated: solutions/ is the one source.

@@ -21,6 +21,7 @@
 #include "html_report.h"
 #include "process.h"
 #include "sandbox.h"
+#include "sha256.h"
 #include "submission.h"
 
 namespace ember::grade {
@@ -298,10 +299,60 @@ class ProgressRelay {
   std::thread thread_;
 };
 
-// Compiles the runner in the sandbox. Returns the failing checks' message, or "" on success.
+// What a compiled runner is made of: the command line, the student's files, the question's
+// runner source and the libraries (by size and time). Equal keys, equal programs.
+std::string runner_key(const Toolchain& toolchain, const std::vector<std::string>& command,
+                       const QuestionSpec& question, const std::string& stage) {
+  grading::Sha256 hash;
+  for (const std::string& arg : command) hash.update(arg).update(std::string_view("\0", 1));
+  for (const std::string& name : question.files) {
+    hash.update(name).update(std::string_view("\0", 1)).update(read_file((fs::path(stage) / name).string(), 1 << 20));
+  }
+  hash.update(read_file(toolchain.sources + "/" + question.lesson + ".cpp", 1 << 20));
+  for (const std::string& lib : toolchain.libs) {
+    std::error_code error;
+    const auto size = fs::file_size(lib, error);
+    const auto time = fs::last_write_time(lib, error).time_since_epoch().count();
+    hash.update(fmt::format("{} {} {}\n", lib, error ? 0 : size, error ? 0 : time));
+  }
+  return hash.hex().substr(0, 32);
+}
+
+// A few recently compiled runners per question, in the build tree, so that grading the same
+// files again (make grade after editing one lesson, make grade-solutions) compiles only what
+// changed. Only the driver writes there; the student's side never sees it.
+constexpr size_t kCachedRunnersPerQuestion = 4;
+
+void prune_runner_cache(const fs::path& cache, const std::string& question) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  std::error_code error;
+  for (fs::directory_iterator it(cache, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().filename().string().rfind(question + "-", 0) != 0) continue;
+    entries.emplace_back(fs::last_write_time(it->path(), error), it->path());
+  }
+  if (entries.size() <= kCachedRunnersPerQuestion) return;
+  std::sort(entries.begin(), entries.end());
+  for (size_t i = 0; i + kCachedRunnersPerQuestion < entries.size(); ++i) fs::remove_all(entries[i].second, error);
+}
+
+// Compiles the runner in the sandbox (or takes it from the cache). Returns the failing
+// checks' message, or "" on success.
 std::string compile_runner(const QuestionSpec& question, const GradeOptions& options, const std::string& stage,
                            const std::string& output, const std::string& log_path) {
   const Toolchain toolchain = read_toolchain(options.toolchain);
+  const std::vector<std::string> command = runner_compile_command(toolchain, question.lesson, stage, output);
+  fs::path cached;
+  if (!options.build_dir.empty()) {
+    // Keyed without the run's own folders, which are new every time.
+    const std::vector<std::string> generic = runner_compile_command(toolchain, question.lesson, "STAGE", "OUTPUT");
+    cached = fs::path(options.build_dir) / "runner_cache" /
+             (question.id + "-" + runner_key(toolchain, generic, question, stage)) / "runner";
+    std::error_code error;
+    if (fs::is_regular_file(cached, error) && fs::copy_file(cached, output, fs::copy_options::overwrite_existing, error)) {
+      fs::last_write_time(cached.parent_path(), fs::file_time_type::clock::now(), error);  // recently used
+      return {};
+    }
+  }
   sandbox::Confinement c;
   c.level = options.level;
   c.user = options.user;
@@ -319,7 +370,7 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
   sandbox::ChildFds fds;
   fds.out = log;
   std::string error;
-  const pid_t pid = sandbox::spawn(c, runner_compile_command(toolchain, question.lesson, stage, output), fds, &error);
+  const pid_t pid = sandbox::spawn(c, command, fds, &error);
   if (log >= 0) ::close(log);
   if (pid < 0) return "could not start the compiler: " + error;
   using Clock = std::chrono::steady_clock;
@@ -339,7 +390,16 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
     ::usleep(10000);
   }
   sandbox::kill_all_children();
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::is_regular_file(output)) return {};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::is_regular_file(output)) {
+    if (!cached.empty()) {
+      std::error_code ignored;
+      fs::create_directories(cached.parent_path(), ignored);
+      const fs::path partial = cached.string() + ".partial";
+      if (fs::copy_file(output, partial, fs::copy_options::overwrite_existing, ignored)) fs::rename(partial, cached, ignored);
+      prune_runner_cache(cached.parent_path().parent_path(), question.id);
+    }
+    return {};
+  }
   std::string message = fmt::format("the code for {} does not compile. The first errors:", question.id);
   const std::string errors = extract_compiler_errors(show_controls(read_log(log_path)));
   if (!errors.empty()) message += "\n" + errors;

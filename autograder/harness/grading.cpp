@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,8 +20,10 @@
 
 #include <ember/error.h>
 #include <ember/random.h>
+#include <ember_course/data_paths.h>
 
 #include "grade_protocol.h"
+#include "sha256.h"
 #include "runner_client.h"
 #include "sandbox.h"
 
@@ -272,6 +276,32 @@ void add_note(std::string note) {
 }
 
 std::uint64_t grading_seed() { return g_seed; }
+
+void verify_datasets(const std::vector<std::string>& relative_paths) {
+  static std::set<std::string> verified;
+  const std::string sums_path = ember::course::dataset_path("SHA256SUMS");
+  std::map<std::string, std::string> listed;  // relative path -> sum
+  {
+    std::ifstream in(sums_path);
+    if (!in) throw std::runtime_error("cannot read " + sums_path + ", which lists the datasets' SHA-256 sums");
+    std::string sum, name;
+    while (in >> sum >> name) listed[name] = sum;
+  }
+  for (const std::string& relative : relative_paths) {
+    if (verified.count(relative)) continue;
+    const auto it = listed.find(relative);
+    if (it == listed.end()) throw std::runtime_error(sums_path + " lists no sum for " + relative);
+    const std::string path = ember::course::dataset_path(relative);
+    const std::string actual = sha256_file(path);
+    if (actual != it->second) {
+      throw std::runtime_error(fmt::format(
+          "{} is not the file the course ships: its SHA-256 sum is {}, but {} lists {}. It was changed "
+          "or damaged; restore it (git checkout -- datasets/, or a fresh copy of the course) and grade again",
+          path, actual, sums_path, it->second));
+    }
+    verified.insert(relative);
+  }
+}
 
 namespace detail {
 

@@ -34,6 +34,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -53,6 +54,12 @@ void grade_note(fmt::format_string<Args...> format, Args&&... args) {
 
 // The seed every test starts from (EMBER_SEED / --seed).
 std::uint64_t grading_seed();
+
+// Checks the named files of the datasets folder (course::dataset_path) against the SHA-256
+// sums listed in its SHA256SUMS before a check reads them: a changed or damaged file throws,
+// naming the file and what to do, instead of grading on the wrong data. Each file is hashed
+// once per program.
+void verify_datasets(const std::vector<std::string>& relative_paths);
 
 namespace detail {
 

@@ -149,6 +149,8 @@ GRADED_TEST(q3, loss_and_gradients, 1) {
 
 GRADED_TEST(q3, test_accuracy, 4) {
   RemoteModel model("DigitClassificationModel");  // first: an unfinished model fails before the data loads
+  ember::grading::verify_datasets({"mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz",
+                                   "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"});
   const DigitClassificationDataset dataset;          // read here; the runner cannot open datasets/
   ember::grading::clear_training_history();          // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();

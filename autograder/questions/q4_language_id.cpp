@@ -207,6 +207,8 @@ GRADED_TEST(q4, gradients_reach_characters_and_params, 1) {
 GRADED_TEST(q4, test_accuracy, 4) {
   RemoteModel model("LanguageIDModel");  // first, so that an unfinished constructor fails at once
   // Read here; the runner gets the training and dev words only.
+  ember::grading::verify_datasets({"lang_id/alphabet.txt", "lang_id/languages.txt", "lang_id/buckets.tsv",
+                                   "lang_id/train.tsv", "lang_id/dev.tsv", "lang_id/test.tsv"});
   ember::course::LangIdData data = ember::course::read_lang_id(ember::course::dataset_path("lang_id"));
   ember::grading::clear_training_history();  // what train() records, for the curves
   const auto start = std::chrono::steady_clock::now();

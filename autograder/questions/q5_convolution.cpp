@@ -230,6 +230,8 @@ GRADED_TEST(q5, test_accuracy, 2) {
   model.zero_grad();
 
   // Read here; the runner gets the training and validation images only.
+  ember::grading::verify_datasets({"mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz",
+                                   "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"});
   const ember::course::DigitConvolutionDataset dataset;
   const auto start = std::chrono::steady_clock::now();
   model.call_value("train", dataset.train_x(), dataset.train_labels(), dataset.validation_x(),
