@@ -409,7 +409,9 @@ for name in $(head -n 20 <<<"$failed_names"); do
   block=$(awk -v n="$name" '
     on && (/^ *Start +[0-9]+: / || /^ *[0-9]+\/[0-9]+ Test +#/ || /tests passed, /) { on = 0 }
     /Test +#[0-9]+: / && index($0, ": " n " ") { on = 1 }
-    on { print }' "$log_dir/tests.log" | tail -n 40)
+    on { print }' "$log_dir/tests.log" |
+    grep -v -E '^(Running main\(\)|Note: Google Test filter|\[(==========|----------)\]|\[  PASSED  \] 0 tests| *$| *1 FAILED TEST)' |
+    tail -n 30)
   failure_output+="---- $name"$'\n'"$block"$'\n'
 done
 say "tests: $tests_line"
