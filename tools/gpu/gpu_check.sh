@@ -172,10 +172,11 @@ device_tests='Cuda|Gpu|Device'
 # What the steps run, and the graders of solutions/ (grade_qN, and runner_qN where the
 # autograder has them), so that grading builds nothing more. Targets this tree lacks are
 # left out at build time.
-build_targets=(ember_tests course_tests ember_grade_device_tests ember_grade ember_bench ember_cuda_probe)
+build_targets=(ember_tests course_tests ember_grade_device_tests ember_grade ember_runner_kit ember_bench
+               ember_cuda_probe)
 grader_targets='^(grade|runner)_q[0-9]+$'
 configure_args=(-S "$repo_root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
-                -DEMBER_STUDENT_DIR=solutions -DEMBER_SANITIZE=OFF -DEMBER_CUDA=ON
+                -DEMBER_SANITIZE=OFF -DEMBER_CUDA=ON
                 -DCMAKE_CUDA_COMPILER="$nvcc" -DEMBER_CUDA_ARCHITECTURES="$arch"
                 -DEMBER_CUDA_CUBLAS=$cublas "${deps_args[@]}")
 
@@ -346,7 +347,8 @@ if [[ $run_grade == 1 ]]; then
                    "BUILD_DIR=$build_dir" "JOBS=$jobs")
   else
     grade_command=(env EMBER_DEVICE=cuda EMBER_MUTE=1 "$build_dir/autograder/ember_grade"
-                   --build-dir "$build_dir" --jobs "$jobs" --results-json "$build_dir/results.json"
+                   --build-dir "$build_dir" --student-dir solutions --jobs "$jobs"
+                   --results-json "$build_dir/results.json"
                    --report "$build_dir/report.txt" --html "$build_dir/grade-report.html")
   fi
   echo "${grade_command[*]}" >"$log_dir/grade.log"
