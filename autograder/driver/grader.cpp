@@ -129,8 +129,10 @@ CheckResult build_failure(const QuestionSpec& question, const std::string& targe
             "build tree need to be configured again?)",
             target, question.id);
       } else {
-        check.message = fmt::format("the code for {} does not compile. The first errors:",
-                                    question.id);
+        check.message = fmt::format(
+            "the grader's program {} does not compile (a problem with the autograder, not with the "
+            "submission). The first errors:",
+            target);
       }
   }
   const std::string errors = extract_compiler_errors(log);
@@ -318,7 +320,8 @@ std::string runner_key(const Toolchain& toolchain, const std::vector<std::string
   return hash.hex().substr(0, 32);
 }
 
-// A few recently compiled runners per question, in the build tree, so that grading the same
+// A few recently compiled runners per question, beside the toolchain file in the grader's
+// build tree (autograder/runner_cache), so that grading the same
 // files again (make grade after editing one lesson, make grade-solutions) compiles only what
 // changed. Only the driver writes there; the student's side never sees it.
 constexpr size_t kCachedRunnersPerQuestion = 4;
@@ -342,10 +345,10 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
   const Toolchain toolchain = read_toolchain(options.toolchain);
   const std::vector<std::string> command = runner_compile_command(toolchain, question.lesson, stage, output);
   fs::path cached;
-  if (!options.build_dir.empty()) {
+  {
     // Keyed without the run's own folders, which are new every time.
     const std::vector<std::string> generic = runner_compile_command(toolchain, question.lesson, "STAGE", "OUTPUT");
-    cached = fs::path(options.build_dir) / "runner_cache" /
+    cached = fs::path(options.toolchain).parent_path() / "runner_cache" /
              (question.id + "-" + runner_key(toolchain, generic, question, stage)) / "runner";
     std::error_code error;
     if (fs::is_regular_file(cached, error) && fs::copy_file(cached, output, fs::copy_options::overwrite_existing, error)) {
@@ -520,9 +523,9 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
     run.env.emplace_back("EMBER_PROGRESS_TTY", ::isatty(STDERR_FILENO) == 1 ? "1" : "0");
   }
   run.log_path = (question_work / (target + ".log")).string();
-  // The checker stops a runner that overruns the budget and reports it itself; the driver's
-  // own limit, a little later, is for a checker that cannot.
-  run.timeout_seconds = budget + 10;
+  // The checker stops a runner that overruns the budget (a second early) and reports it
+  // itself; the driver's own limit, a little later, is for a checker that cannot.
+  run.timeout_seconds = budget + 2;
   run.max_file_bytes = kMaxQuestionFileBytes;  // a runaway print loop must not fill the disk
   say(options, fmt::format("running {} (time budget {} s)", target, format_seconds(budget)));
   const ProcessOutcome outcome = run_process(run);
@@ -533,7 +536,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   if (outcome.status == ProcessOutcome::Status::Interrupted) return;
 
   const ParsedResults parsed = parse_results(read_file(results_path, kMaxResultsBytes));
-  const std::string why = abnormal_end(outcome, parsed.done, run.timeout_seconds);
+  const std::string why = abnormal_end(outcome, parsed.done, budget);
   const std::string log = why.empty() ? std::string() : show_controls(read_log(run.log_path));
   if (parsed.device) {
     result.device = parsed.device->name;

@@ -13,7 +13,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
-  cmake g++ make libgtest-dev libfmt-dev zlib1g-dev
+  cmake g++ make libgtest-dev libfmt-dev zlib1g-dev bubblewrap
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 chmod +x "$here/run_autograder"

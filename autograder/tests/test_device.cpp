@@ -205,7 +205,8 @@ namespace {
 
 Outcome grade_solutions_on_cuda(const TempDir& dir, const std::string& questions) {
   return run_shell("EMBER_DEVICE=cuda EMBER_MUTE=1 " + quote(EMBER_GRADE_EXE) + " --no-build --exe-dir " +
-                       quote(REAL_GRADERS_DIR) + " --questions " + questions +
+                       quote(REAL_GRADERS_DIR) + " --student-dir " + quote(SOLUTIONS_DIR) + " --toolchain " +
+                       quote(RUNNER_TOOLCHAIN) + " --questions " + questions +
                        " --no-timings --color never --no-html --pictures-dir " + quote(dir / "pictures") +
                        " --results-json " + quote(dir / "r.json"),
                    dir);
@@ -216,7 +217,7 @@ Outcome grade_solutions_on_cuda(const TempDir& dir, const std::string& questions
 
 TEST(GradeSolutionsOnCuda, WithoutADeviceNoCheckPassesAndTheReportSaysWhy) {
 #ifndef REAL_GRADERS_DIR
-  GTEST_SKIP() << "the grade_qN programs are not built here (EMBER_STUDENT_DIR is not solutions/)";
+  GTEST_SKIP() << "this checkout has no solutions/ to grade";
 #else
   if (ember::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU; this test checks life without one";
   TempDir dir;
@@ -241,7 +242,7 @@ TEST(GradeSolutionsOnCuda, WithoutADeviceNoCheckPassesAndTheReportSaysWhy) {
 
 TEST(GradeSolutionsOnCuda, WithADeviceTheSolutionsEarnFullMarksThere) {
 #ifndef REAL_GRADERS_DIR
-  GTEST_SKIP() << "the grade_qN programs are not built here (EMBER_STUDENT_DIR is not solutions/)";
+  GTEST_SKIP() << "this checkout has no solutions/ to grade";
 #else
   if (!ember::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this build or on this machine";
   // Every question, the trained ones included: the course datasets of q3, q4 and q5 move to

@@ -60,7 +60,9 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   link_question(dir, "q1", FAKE_NOTIMPL_Q1);
   link_question(dir, "q2", FAKE_SEGV_Q2);
   link_question(dir, "q3", FAKE_PROTOCOL_Q3);
-  // q4: does not compile (the fake build command says so); q5: never built.
+  // q4: its checker does not compile (the fake build command says so); q5: never built. A
+  // checker that cannot run lists no checks, so its question is worth nothing in the total
+  // (the points are only ever the checker's): 28 of the fakes' 39.
   link_question(dir, "q6", FAKE_HANG_Q6);
   const std::string build_command = "sh " + quote(FAKE_BUILD_SCRIPT) + " {target} " +
                                     quote(TEST_CXX_COMPILER) + " " + quote(BROKEN_Q4_SOURCE);
@@ -124,15 +126,16 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   EXPECT_NOT_CONTAINS(report, "q3.unfinished");
   // q4: compile errors, without the build tool's chatter.
   EXPECT_CONTAINS(report,
-                  "*** FAIL: q4.compile (0/7)\n"
-                  "***     the code for q4 does not compile. The first errors:\n");
+                  "*** FAIL: q4.compile (0/0)\n"
+                  "***     the grader's program grade_q4 does not compile (a problem with the autograder, "
+                  "not with the submission). The first errors:\n");
   EXPECT_CONTAINS(report, "broken_q4.cpp:4:");
   EXPECT_CONTAINS(report, "error: 'undeclared_weight' was not declared in this scope");
   EXPECT_NOT_CONTAINS(report, "make[2]");
   EXPECT_NOT_CONTAINS(report, "Building CXX object");
-  EXPECT_CONTAINS(report, "### Question q4: 0/7 ###");
+  EXPECT_CONTAINS(report, "### Question q4: 0/0 ###");
   // q5: built "successfully" but there is no program.
-  EXPECT_CONTAINS(report, "*** FAIL: q5.program (0/4)\n***     the build succeeded but grade_q5 is not in");
+  EXPECT_CONTAINS(report, "*** FAIL: q5.program (0/0)\n***     the build succeeded but grade_q5 is not in");
   // q6: the hang is reported on the check that was running.
   EXPECT_CONTAINS(report,
                   "*** PASS: q6.quick (2/2)\n"
@@ -143,14 +146,14 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   EXPECT_CONTAINS(report,
                   "Provisional grades\n==================\n"
                   "Question q0: 4/4\nQuestion q1: 2/6\nQuestion q2: 2/6\nQuestion q3: 6/6\n"
-                  "Question q4: 0/7\nQuestion q5: 0/4\nQuestion q6: 2/6\n"
-                  "------------------\nTotal: 16/39\n");
+                  "Question q4: 0/0\nQuestion q5: 0/0\nQuestion q6: 2/6\n"
+                  "------------------\nTotal: 16/28\n");
   EXPECT_NOT_CONTAINS(report, "\033[");
 
   // results.json: valid JSON, the same totals, one entry per check (and per failure).
   const Json results = JsonReader(read_text(dir / "results.json")).read_document();
   EXPECT_EQ(results.at("score").number, 16);
-  EXPECT_EQ(results.at("max_score").number, 39);
+  EXPECT_EQ(results.at("max_score").number, 28);
   EXPECT_EQ(results.at("output").string, report);
   double score = 0;
   double max_score = 0;
@@ -159,12 +162,12 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
     max_score += test.at("max_score").number;
   }
   EXPECT_EQ(score, 16);
-  EXPECT_EQ(max_score, 39);
+  EXPECT_EQ(max_score, 28);
   EXPECT_EQ(find_test(results, "q0.notes_survive_escaping").at("output").string,
             "tab[\t] backslash[\\] and\na second line");
   EXPECT_CONTAINS(find_test(results, "q2.crashes").at("output").string, "SIGSEGV");
   EXPECT_EQ(find_test(results, "q2.crashes").at("max_score").number, 2);
-  EXPECT_EQ(find_test(results, "q4.compile").at("max_score").number, 7);
+  EXPECT_EQ(find_test(results, "q4.compile").at("max_score").number, 0);
   EXPECT_CONTAINS(find_test(results, "q4.compile").at("output").string, "undeclared_weight");
   EXPECT_CONTAINS(find_test(results, "q6.loops_forever").at("output").string, "timed out");
   EXPECT_EQ(find_test(results, "q6.quick").at("status").string, "passed");
@@ -182,7 +185,7 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   EXPECT_TRUE(gone) << "process " << grandchild << " survived the timeout";
 
   // --work-dir keeps the logs.
-  EXPECT_TRUE(fs::exists(dir.path() / "work" / "grade_q2.log"));
+  EXPECT_TRUE(fs::exists(dir.path() / "work" / "q2" / "grade_q2.log"));
   EXPECT_TRUE(fs::exists(dir.path() / "work" / "grade_q4.build.log"));
 }
 
@@ -220,11 +223,11 @@ TEST(DriverEndToEnd, MissingProgramWithNoBuild) {
                                          quote(dir / "r.json"),
                                      dir);
   EXPECT_EQ(outcome.status, 0) << outcome.err;  // grading ran, even if the score is 0
-  EXPECT_CONTAINS(outcome.out, "*** FAIL: q5.program (0/4)\n***     grade_q5 not found in ");
-  EXPECT_CONTAINS(outcome.out, "Total: 0/4\n");
+  EXPECT_CONTAINS(outcome.out, "*** FAIL: q5.program (0/0)\n***     grade_q5 not found in ");
+  EXPECT_CONTAINS(outcome.out, "Total: 0/0\n");
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
   EXPECT_EQ(results.at("score").number, 0);
-  EXPECT_EQ(results.at("max_score").number, 4);
+  EXPECT_EQ(results.at("max_score").number, 0);
 }
 
 TEST(DriverEndToEnd, ColourAlwaysOnlyOnStdout) {
@@ -290,16 +293,17 @@ TEST(DriverEndToEnd, RealCMakeBuild) {
   ASSERT_EQ(outcome.status, 0) << outcome.err;
   EXPECT_CONTAINS(outcome.out, "*** PASS: q0.built_with_cmake (4/4)\n***     built by cmake --build\n");
   EXPECT_CONTAINS(outcome.out,
-                  "*** FAIL: q1.compile (0/6)\n"
-                  "***     the code for q1 does not compile. The first errors:\n");
+                  "*** FAIL: q1.compile (0/0)\n"
+                  "***     the grader's program grade_q1 does not compile (a problem with the autograder, "
+                  "not with the submission). The first errors:\n");
   EXPECT_CONTAINS(outcome.out, "broken_q1.cpp:2:");
   EXPECT_CONTAINS(outcome.out, "'missing_function' was not declared in this scope");
-  EXPECT_CONTAINS(outcome.out, "Total: 4/10\n");
+  EXPECT_CONTAINS(outcome.out, "Total: 4/4\n");
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
   EXPECT_EQ(results.at("score").number, 4);
-  EXPECT_EQ(results.at("max_score").number, 10);
+  EXPECT_EQ(results.at("max_score").number, 4);
   // With a build tree, the HTML report and the pictures live in it by default.
-  EXPECT_CONTAINS(outcome.out, "Total: 4/10\nDevice: cpu\n\nHTML report: " + build + "/grade-report.html\n");
+  EXPECT_CONTAINS(outcome.out, "Total: 4/4\nDevice: cpu\n\nHTML report: " + build + "/grade-report.html\n");
   EXPECT_CONTAINS(read_text(build + "/grade-report.html"), "Question q1");
   EXPECT_TRUE(fs::is_directory(build + "/pictures"));
 
@@ -308,7 +312,7 @@ TEST(DriverEndToEnd, RealCMakeBuild) {
                                          quote(TEST_CMAKE_COMMAND) + " --questions q2 --no-timings",
                                      dir);
   ASSERT_EQ(missing.status, 0) << missing.err;
-  EXPECT_CONTAINS(missing.out, "*** FAIL: q2.compile (0/6)\n***     the build tree has no target grade_q2");
+  EXPECT_CONTAINS(missing.out, "*** FAIL: q2.compile (0/0)\n***     the build tree has no target grade_q2");
 }
 
 TEST(Harness, RunsOnItsOwnAndWritesTheProtocol) {
