@@ -122,7 +122,10 @@ class RunnerProcess {
   RunnerProcess& operator=(const RunnerProcess&) = delete;
 
   Value ask(const std::vector<Value>& request) {
-    const std::string command = request.empty() ? "?" : request[0].text;
+    // How the request is named in a message: the first one starts the runner.
+    std::string command = request.empty() ? "?" : request[0].text;
+    if (command == "seed") command = "start";
+    if (command == "call" && request.size() > 2) command = request[2].text;
     Value answer;
     try {
       wire::write_frame(channel_, Value::list(request));

@@ -1,0 +1,21 @@
+// Attack: never start: loop forever in a static initialiser.
+#pragma once
+#include <ember/ember.h>
+#include <ember_course/perceptron_dataset.h>
+namespace attack {
+inline volatile bool forever = true;
+inline const bool hung = [] { while (forever) {} return true; }();
+}  // namespace attack
+namespace q1 {
+using namespace ember;
+class PerceptronModel : public nn::Module {
+ public:
+  explicit PerceptronModel(int64_t) { throw ember::NotImplemented("q1: PerceptronModel::PerceptronModel"); }
+  Tensor get_weights() { throw ember::NotImplemented("q1: PerceptronModel::get_weights"); }
+  Tensor run(const Tensor&) { throw ember::NotImplemented("q1: PerceptronModel::run"); }
+  int get_prediction(const Tensor&) { throw ember::NotImplemented("q1: PerceptronModel::get_prediction"); }
+  void train(const course::PerceptronDataset&) { throw ember::NotImplemented("q1: PerceptronModel::train"); }
+  using nn::Module::train;
+};
+}  // namespace q1
+
