@@ -106,7 +106,7 @@ test: test-deps build
 # every check fails with the reason rather than running on the CPU.
 STUDENT_DIR ?= lessons
 GRADE_DIR := build/grade
-GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE)
+GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE) $(if $(SEED),EMBER_SEED=$(SEED))
 GRADE_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS)
 GRADER_TARGETS := ember_grade ember_runner_kit $(addprefix grade_,$(QUESTIONS))
 
@@ -144,7 +144,7 @@ bench-compare: configure
 GRADESCOPE_ZIP ?= build/gradescope/ember-autograder.zip
 
 gradescope:
-	@bash autograder/gradescope/package.sh $(GRADESCOPE_ZIP)
+	@EMBER_GRADING_SEED=$(SEED) bash autograder/gradescope/package.sh $(GRADESCOPE_ZIP)
 
 clean:
 	rm -rf build

@@ -43,6 +43,16 @@ tar -C "$repo" -cf - \
   "${contents[@]}" | tar -C "$stage" -xf -
 cp -p "$here/setup.sh" "$here/run_autograder" "$stage/"
 chmod 755 "$stage/setup.sh" "$stage/run_autograder"
+# The grading seed (make gradescope SEED=N): the checkers draw their inputs from it, and no
+# student sees it (the zip is the instructor's; the runner never gets the seed).
+extra=()
+if [ -n "${EMBER_GRADING_SEED:-}" ]; then
+  case $EMBER_GRADING_SEED in
+    *[!0-9]*) echo "package.sh: the seed must be a whole number, got '$EMBER_GRADING_SEED'" >&2; exit 2 ;;
+  esac
+  printf '%s\n' "$EMBER_GRADING_SEED" >"$stage/grading_seed"
+  extra=(grading_seed)
+fi
 
 if [ -n "$(find "$stage" -name solutions -print -quit)" ]; then
   echo "package.sh: refusing to ship a solutions folder" >&2
@@ -52,5 +62,5 @@ fi
 mkdir -p "$(dirname "$output")"
 rm -f "$output"
 (cd "$stage" && LC_ALL=C "$CMAKE" -E tar cf "$output" --format=zip -- setup.sh run_autograder \
-  "${contents[@]}")
+  "${extra[@]}" "${contents[@]}")
 echo "Wrote $output ($(du -h "$output" | cut -f1)): upload it to Gradescope as the autograder."
