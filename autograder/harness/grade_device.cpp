@@ -86,13 +86,5 @@ Device device() {
 
 bool on_gpu() { return !device().is_cpu(); }
 
-Tensor on_device(const Tensor& tensor) { return tensor.to(device()); }
-
-std::vector<Tensor> on_device(const std::vector<Tensor>& tensors) {
-  std::vector<Tensor> moved;
-  moved.reserve(tensors.size());
-  for (const Tensor& tensor : tensors) moved.push_back(on_device(tensor));
-  return moved;
-}
 
 }  // namespace ember::grading

@@ -2,14 +2,12 @@
 // otherwise (make grade DEVICE=cuda sets it; see docs/gpu.md, "Grading on a GPU").
 //
 //   const ember::Device device = ember::grading::device();    // cpu, cuda:0, ...
-//   q3::DigitClassificationModel model;
-//   ember::grading::move_to_device(model);                    // parameters and buffers
-//   const Tensor x = ember::grading::on_device(ember::rand({8, 784}));
-//   const std::vector<float> logits = model.run(x).to_vector();  // back on the CPU to compare
 //
-// A grader builds its inputs on the CPU, as it always has (so a seed draws the same numbers
-// whatever the device), moves them with on_device, and reads results back with to_vector()
-// or item(), which copy to the host. On the CPU every helper here returns what it was given.
+// Both halves of a question read it: the checker, to fail every check at once when the
+// device cannot be used (and to say where the checks ran), and the runner, which moves the
+// student's model, its inputs and its datasets there (runner/runner_main.cpp). The checker
+// builds its inputs on the CPU (so a seed draws the same numbers whatever the device) and
+// gets results back on the CPU, through the channel.
 //
 // When EMBER_DEVICE is not a device, or names a GPU that this build or this machine cannot
 // use, no check runs anywhere, not even on the CPU: GRADED_TEST fails every check before its
@@ -61,42 +59,5 @@ Device device();
 
 // True when the checks run somewhere other than the CPU.
 bool on_gpu();
-
-// tensor on the grading device: the same tensor when it is already there (always, on the CPU).
-Tensor on_device(const Tensor& tensor);
-std::vector<Tensor> on_device(const std::vector<Tensor>& tensors);
-
-// Moves a model's parameters and buffers to the grading device, in place (nn::Module::to),
-// and returns it. Called through nn::Module, so a lesson's own to() cannot hide it.
-template <typename Model>
-Model& move_to_device(Model& model) {
-  static_assert(std::is_base_of_v<nn::Module, Model>,
-                "move_to_device: the model must derive from ember::nn::Module");
-  static_cast<nn::Module&>(model).to(device());
-  return model;
-}
-
-namespace detail {
-template <typename T, typename = void>
-struct HasTo : std::false_type {};
-template <typename T>
-struct HasTo<T, std::void_t<decltype(std::declval<T&>().to(std::declval<Device>()))>>
-    : std::true_type {};
-}  // namespace detail
-
-// Moves a dataset to the grading device with its to(Device) (data::Dataset and its
-// subclasses have one; see ember/data/dataset.h), so that the DataLoader a lesson walks it
-// with delivers batches there. Returns false, doing nothing, for a type without to(Device):
-// its batches stay wherever it makes them.
-template <typename Dataset>
-bool move_dataset_to_device(Dataset& dataset) {
-  if constexpr (detail::HasTo<Dataset>::value) {
-    dataset.to(device());
-    return true;
-  } else {
-    (void)dataset;
-    return false;
-  }
-}
 
 }  // namespace ember::grading

@@ -22,9 +22,8 @@
 // as the check finishes (see grade_protocol.h); the driver ember_grade reads it. Run on its
 // own (./grade_q3) the program prints GoogleTest's usual output plus a points line.
 //
-// Devices (grade_device.h): the checks run on the CPU unless EMBER_DEVICE names a GPU
-// (make grade DEVICE=cuda). A grader moves the student's model and its inputs there with
-// move_to_device / on_device and reads results back with to_vector() or item(). When the
+// Devices (grade_device.h): the student's code runs on the CPU unless EMBER_DEVICE names a
+// GPU (make grade DEVICE=cuda); the runner moves the model and its inputs there. When the
 // device cannot be used (a build without CUDA, a machine without a GPU, a misspelt value),
 // every GRADED_TEST fails before its body runs, with the reason: nothing silently runs on
 // the CPU instead.

@@ -36,10 +36,6 @@ std::string message_of(const char* value) {
   return "";
 }
 
-// A type with no to(Device): move_dataset_to_device leaves it alone.
-struct NoDevices {
-  int size() const { return 0; }
-};
 
 }  // namespace
 
@@ -105,36 +101,12 @@ TEST(GradeDevice, CudaWithADeviceIsUsable) {
   EXPECT_CONTAINS(beyond.problem, "does not exist");
 }
 
-// ---- the helpers, on this process's device ---------------------------------------------------
+// ---- this process's device -----------------------------------------------------------------
 
-TEST(GradeDevice, HelpersFollowThisProcesssDevice) {
+TEST(GradeDevice, OnGpuFollowsThisProcesssDevice) {
   const grading::DeviceChoice& choice = grading::device_choice();
   if (!choice.problem.empty()) GTEST_SKIP() << "EMBER_DEVICE cannot be used here: " << choice.problem;
-  const Device device = grading::device();
-  EXPECT_EQ(grading::on_gpu(), !device.is_cpu());
-
-  const ember::Tensor x = ember::randn({2, 3});
-  const ember::Tensor moved = grading::on_device(x);
-  EXPECT_EQ(moved.device(), device);
-  EXPECT_EQ(moved.to_vector(), x.to_vector());
-  if (device.is_cpu()) {
-    EXPECT_TRUE(moved.same_impl(x));  // nothing changes on the CPU
-  }
-  for (const ember::Tensor& t : grading::on_device(std::vector<ember::Tensor>{x, x})) {
-    EXPECT_EQ(t.device(), device);
-  }
-
-  ember::nn::Linear layer(3, 2);
-  const ember::Tensor weight = layer.weight;
-  EXPECT_EQ(&grading::move_to_device(layer), &layer);
-  EXPECT_EQ(weight.device(), device);  // moved in place: the old handle sees it
-
-  ember::data::TensorDataset dataset(ember::randn({4, 3}), ember::randn({4}));
-  EXPECT_TRUE(grading::move_dataset_to_device(dataset));
-  EXPECT_EQ(dataset.x().device(), device);
-  EXPECT_EQ(*dataset.target_device(), device);
-  NoDevices plain;
-  EXPECT_FALSE(grading::move_dataset_to_device(plain));
+  EXPECT_EQ(grading::on_gpu(), !grading::device().is_cpu());
 }
 
 // ---- a question program and the driver ------------------------------------------------------
