@@ -247,15 +247,18 @@ TEST(Gradescope, GradesASubmission) {
     }
   }
   EXPECT_EQ(q0, 4);
-  const Json* compile = find_test(results, "q1.compile");
+  // q1's code does not compile: every one of its checks fails with the compiler's errors.
+  const Json* compile = find_test(results, "q1.one_parameter_w");
   ASSERT_NE(compile, nullptr) << results.at("output").string;
   EXPECT_EQ(compile->at("status").string, "failed");
+  EXPECT_CONTAINS(compile->at("output").string, "the code for q1 does not compile");
   EXPECT_CONTAINS(compile->at("output").string, "undeclared_name");
   EXPECT_EQ(results.at("score").number, 4) << results.at("output").string;
 
   // The output starts with where each file came from, then the CS188-style report.
   const std::string& output = results.at("output").string;
   EXPECT_EQ(output.rfind("Files graded", 0), 0u) << output;
+  EXPECT_CONTAINS(output, "Protection: ");
   EXPECT_CONTAINS(output, "<- tensor_shapes.hpp\n");
   EXPECT_CONTAINS(output, "<- lessons/q1_perceptron/perceptron.hpp\n");
   EXPECT_CONTAINS(output, "q2_regression/regression.hpp");
