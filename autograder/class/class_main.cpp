@@ -603,7 +603,8 @@ StudentRecord grade_student(const Context& ctx, const Student& s, int worker) {
   r.key = sha256_hex(r.sha256 + " " + ctx.setup);
 
   // A scratch folder of the student's own: nothing of another submission is in it.
-  const fs::path root = ctx.out / "work" / s.stem;
+  // Named by a hash: an ASCII path (see the zip below), one per student.
+  const fs::path root = ctx.out / "work" / sha256_hex(s.raw).substr(0, 16);
   std::error_code ignored;
   fs::remove_all(root, ignored);
   fs::create_directories(root);
@@ -616,7 +617,10 @@ StudentRecord grade_student(const Context& ctx, const Student& s, int worker) {
   } cleanup{root};
   const fs::path submission = root / "submission";
   if (s.zip) {
-    const std::string problem = unpack_zip(ctx.box, entry, submission);
+    // Unpacked from a copy with a plain name: CMake, in the C locale, silently lists nothing
+    // for an archive whose path is not ASCII (José Núñez.zip).
+    fs::copy_file(entry, root / "submission.zip");
+    const std::string problem = unpack_zip(ctx.box, root / "submission.zip", submission);
     if (interrupted()) return r;
     if (!problem.empty()) return finish(kBadZip, display_name(s.entries[0]) + ": " + problem);
   } else {
