@@ -124,6 +124,40 @@ grade-solutions: configure
 	  $(GRADE_ARGS) --results-json $(BUILD_DIR)/results.json --report $(BUILD_DIR)/report.txt \
 	  --html $(BUILD_DIR)/grade-report.html
 
+# ---- grading a whole class (docs/instructors.md, "Grading a whole class") ---------------
+#   make grade-class SUBMISSIONS=dir [OUT=build/class] [Q=q0,q1] [SHARD=i/n] [SEED=N] [FORCE=1]
+# grades every folder or .zip of SUBMISSIONS (one per student) with the driver, as make grade
+# does, JOBS at a time, in make grade's tree (built once for the class); writes
+# OUT/gradebook.csv, OUT/class.html and OUT/reports/. A re-run skips unchanged submissions.
+#   make gradebook-merge SHARDS="out1 out2 ..." [OUT=build/class]   joins shards' OUT folders
+#   make bench-class [CLASS_SIZE=100]   the class workload (docs/performance.md); also
+#                                       run by make bench BENCH_CLASS=1
+OUT ?= build/class
+CLASS_SIZE ?= 100
+CLASS_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS) $(if $(SHARD),--shard $(SHARD)) \
+  $(if $(SEED),--seed $(SEED)) $(if $(FORCE),--force) --device $(DEVICE)
+
+.PHONY: grade-class gradebook-merge bench-class
+grade-class: deps
+	@test -d "$(SUBMISSIONS)" || { echo "make grade-class: SUBMISSIONS=$(SUBMISSIONS) is not a folder (give the folder holding one folder or .zip per student)"; exit 2; }
+	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(GRADE_DIR) -j $(JOBS) --target $(GRADER_TARGETS) ember_grade_class >/dev/null
+	@$(GRADE_DIR)/autograder/ember_grade_class --build-dir $(GRADE_DIR) --submissions "$(SUBMISSIONS)" \
+	  --out "$(OUT)" $(CLASS_ARGS)
+
+gradebook-merge:
+	@test -n "$(SHARDS)" || { echo 'make gradebook-merge: SHARDS="out1 out2 ..." (the shards'"'"' OUT folders)'; exit 2; }
+	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(GRADE_DIR) -j $(JOBS) --target ember_grade_class >/dev/null
+	@$(GRADE_DIR)/autograder/ember_grade_class --merge --out "$(OUT)" $(SHARDS)
+
+bench-class: deps
+	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(GRADE_DIR) -j $(JOBS) --target $(GRADER_TARGETS) ember_grade_class >/dev/null
+	@bash autograder/class/bench_class.sh $(GRADE_DIR) build/bench-class $(CLASS_SIZE) $(JOBS)
+
+bench: $(if $(BENCH_CLASS),bench-class)
+
 # lessons/ is generated: solutions/ is the one source.
 stubs: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_make_stubs >/dev/null
