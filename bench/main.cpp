@@ -17,8 +17,9 @@
 
 #include <fmt/format.h>
 
-#include "cpu/gemm.h"
-#include "cpu/thread_pool.h"
+#include "ember/backend.h"
+#include "fast_cpu/gemm.h"
+#include "fast_cpu/thread_pool.h"
 #include "workloads.h"
 
 namespace {
@@ -137,8 +138,9 @@ int main(int argc, char** argv) {
   }
 
   std::cout << fmt::format(
-      "# ember_bench: gemm kernel {}, threads {}, reps={} warmup={}{}, clock {}, build {}\n",
-      ember::cpu::gemm_kernel_name(), ember::cpu::num_threads(), settings().reps, settings().warmup,
+      "# ember_bench: backend {}, gemm kernel {}, threads {}, reps={} warmup={}{}, clock {}, build {}\n",
+      // Which CPU backend ran (EMBER_BACKEND); the gemm kernel is the fast backend's.
+      ember::backend_for(ember::Device::cpu()).name(), ember::cpu::gemm_kernel_name(), ember::cpu::num_threads(), settings().reps, settings().warmup,
       settings().quick ? " (--quick)" : "", settings().cpu_time ? "process CPU time" : "wall",
       EMBER_BENCH_BUILD_TYPE);
   std::cout << "# cpu: " << cpu_description() << "\n" << std::flush;

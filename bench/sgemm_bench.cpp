@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "cpu/gemm.h"
+#include "fast_cpu/gemm.h"
 #include "workloads.h"
 
 namespace ember::bench {

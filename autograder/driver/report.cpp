@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -339,7 +340,13 @@ std::string render_question(const QuestionResult& question, const ReportStyle& s
 std::string DeviceSummary::line() const {
   if (!problem.empty()) return fmt::format("Device: {} could not be used: {}", name, problem);
   // The CPU can always be used; a GPU only counts once a question program has run on it.
-  if (reported || name == "cpu") return "Device: " + name;
+  if (name == "cpu") {
+    // EMBER_BACKEND reaches every question program (runner_client.cpp); say which CPU backend ran.
+    const char* backend = std::getenv("EMBER_BACKEND");
+    const bool reference = backend != nullptr && std::string(backend) == "reference";
+    return reference ? "Device: cpu (reference backend)" : "Device: cpu";
+  }
+  if (reported) return "Device: " + name;
   return fmt::format("Device: {} was asked for, but no question program ran to use it", name);
 }
 

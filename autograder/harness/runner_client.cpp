@@ -226,8 +226,8 @@ class RunnerProcess {
     c.read_only = {program.parent_path().string()};
     c.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LC_ALL=C", "EMBER_RUNNER_FD=3",
              "ASAN_OPTIONS=detect_leaks=0:protect_shadow_gap=0"};
-    for (const char* name : {"EMBER_DEVICE", "EMBER_MUTE", "EMBER_PROGRESS_TTY", "EMBER_NUM_THREADS",
-                             "UBSAN_OPTIONS"}) {
+    for (const char* name : {"EMBER_DEVICE", "EMBER_BACKEND", "EMBER_MUTE", "EMBER_PROGRESS_TTY",
+                             "EMBER_NUM_THREADS", "UBSAN_OPTIONS"}) {
       if (const char* value = std::getenv(name)) c.env.push_back(std::string(name) + "=" + value);
     }
     const std::string device = env_or("EMBER_DEVICE", "cpu");

@@ -1,6 +1,9 @@
 // Device names and the map from a device to its backend.
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "backend_registry.h"
 #include "ember/backend.h"
 #include "ember/device.h"
@@ -10,6 +13,21 @@ namespace ember {
 
 std::string Device::str() const {
   return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index);
+}
+
+Backend& cpu_backend() {
+  // Chosen once: memory allocated by one backend must be freed by the same one.
+  static Backend* chosen = [] {
+    const char* choice = std::getenv("EMBER_BACKEND");
+    const std::string name = choice == nullptr ? "" : choice;
+    if (name.empty() || name == "fast") return &fast_cpu_backend();
+    if (name == "reference") return &reference_backend();
+    throw Error(fmt::format(
+        "EMBER_BACKEND={}: unknown CPU backend; use 'fast' (the default) or 'reference' (plain "
+        "loops, for reading and checking)",
+        name));
+  }();
+  return *chosen;
 }
 
 Backend& backend_for(Device device) {

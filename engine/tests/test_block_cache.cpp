@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu/block_cache.h"
+#include "fast_cpu/block_cache.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/thread_pool.h"
+#include "fast_cpu/thread_pool.h"
 #include "gradcheck.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Tests for the CPU GEMM (engine/src/cpu/gemm.h): every kernel this CPU can run, against a naive
+// Tests for the CPU GEMM (engine/src/fast_cpu/gemm.h): every kernel this CPU can run, against a naive
 // double-precision reference, over many shapes, transposes, scalings and leading dimensions.
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@
 
 #include <ember/error.h>
 
-#include "cpu/gemm.h"
-#include "cpu/thread_pool.h"
+#include "fast_cpu/gemm.h"
+#include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
 namespace {

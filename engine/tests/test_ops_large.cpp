@@ -2,7 +2,7 @@
 // with broadcasting and strides, reductions along each dim, softmax over long rows,
 // matmul, index_select, and a few closed-form gradients. References use to_vector() and
 // plain loops in double.
-#include "cpu/thread_pool.h"
+#include "fast_cpu/thread_pool.h"
 #include "gradcheck.h"
 
 using namespace ember;

@@ -1,4 +1,4 @@
-// Tests for the thread pool and parallel_for (engine/src/cpu/thread_pool.h).
+// Tests for the thread pool and parallel_for (engine/src/fast_cpu/thread_pool.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 
 #include <ember/error.h>
 
-#include "cpu/thread_pool.h"
+#include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
 namespace {

@@ -2,9 +2,11 @@
 //
 // Ops (engine/src/ops_*.cpp) decide shapes, check arguments and record autograd; they
 // never touch numbers themselves. They call these kernels on the backend of their
-// tensors' device. The CPU backend (engine/src/cpu/) and the CUDA backend
-// (engine/src/cuda/) implement the same list with the same names, so a reader who
-// knows one knows the other, and a new backend slots in without touching ops or autograd.
+// tensors' device. Three backends implement the same list with the same names: the
+// reference backend (engine/src/reference/, plain loops: read this one first), the fast CPU
+// backend (engine/src/fast_cpu/, the default on the CPU) and the CUDA backend
+// (engine/src/cuda/). The other two are tested against the reference op by op, and a new
+// backend slots in without touching ops or autograd.
 //
 // Every pointer is a device pointer of that backend. "Contiguous" buffers are dense
 // row-major arrays; a StridedLayout describes a view into a buffer (shape, strides,
@@ -141,7 +143,8 @@ class Backend {
 };
 
 // The backend for a device; throws ember::Error for a CUDA device in a build without
-// CUDA ("built without CUDA") or when no such device exists.
+// CUDA ("built without CUDA") or when no such device exists. On the CPU it is the fast
+// backend, or the reference one when the environment says EMBER_BACKEND=reference.
 Backend& backend_for(Device device);
 
 }  // namespace ember

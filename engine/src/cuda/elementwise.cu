@@ -1,7 +1,7 @@
 // Element-wise kernels: fill, copy (strided -> strided), unary, binary and where.
 //
 // One thread per output element, in grid-stride loops (cuda_common.cuh). The formulas
-// are the CPU backend's (cpu/cpu_backend.cpp), written out the same way, including how
+// are the CPU backend's (fast_cpu/cpu_backend.cpp), written out the same way, including how
 // NaN goes through max, min and clamp.
 #include <atomic>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Reductions of the middle axis of a contiguous (outer, n, inner) block: Sum, Max, Min,
-// ArgMax, ArgMin. Same results as the CPU loops in cpu/cpu_backend.cpp:
+// ArgMax, ArgMin. Same results as the CPU loops in fast_cpu/cpu_backend.cpp:
 //   * Max/Min: a NaN anywhere gives NaN;
 //   * ArgMax/ArgMin: the first index of the largest (smallest) value; NaNs are skipped,
 //     except that a NaN at index 0 gives 0 (the CPU loop compares against x[0] and never

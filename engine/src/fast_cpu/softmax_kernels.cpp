@@ -9,7 +9,7 @@
 // exp is our own (exp_nonpositive below), because the C library's expf is a function call
 // the compiler cannot vectorise: with it, softmax over attention's (32, 256, 256) scores
 // took longer than the GEMM that made them.
-#include "cpu/softmax_kernels.h"
+#include "fast_cpu/softmax_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,8 +18,8 @@
 #include <functional>
 #include <limits>
 
-#include "cpu/target_clones.h"
-#include "cpu/thread_pool.h"
+#include "fast_cpu/target_clones.h"
+#include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
 namespace {

@@ -33,7 +33,7 @@
 // The pool is created on first use and shut down (workers joined) by a static object's destructor
 // at exit. The bookkeeping it needs afterwards is deliberately never destroyed, so a parallel_for
 // issued by some other static destructor after that point still works: it simply runs inline.
-#include "cpu/thread_pool.h"
+#include "fast_cpu/thread_pool.h"
 
 #include <algorithm>
 #include <atomic>

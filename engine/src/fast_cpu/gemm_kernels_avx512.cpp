@@ -19,7 +19,7 @@
 // Every function that uses AVX-512 instructions is marked with the target attribute below, so the
 // rest of the program is still compiled for plain x86-64; gemm.cpp only calls in here after
 // checking the CPU supports AVX-512.
-#include "cpu/gemm.h"
+#include "fast_cpu/gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 

@@ -1,4 +1,4 @@
-#include "cpu/block_cache.h"
+#include "fast_cpu/block_cache.h"
 
 #include <new>
 

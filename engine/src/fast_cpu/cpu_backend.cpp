@@ -1,8 +1,10 @@
-// The CPU backend: the reference implementation of every kernel in backend.h.
+// The fast CPU backend: every kernel of backend.h, written for speed. The reference backend
+// (engine/src/reference/) computes the same things with plain loops, and the parity tests
+// hold this one to it.
 //
 // Loops are written so the compiler can vectorise the inner one; large calls are split
 // across cores with the one thread pool (thread_pool.h). Matrix products go to the
-// packed, cache-blocked GEMM in gemm.cpp.
+// packed, cache-blocked GEMM in gemm.cpp; memory comes from the block cache.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,12 +13,12 @@
 #include <new>
 
 #include "backend_registry.h"
-#include "cpu/block_cache.h"
-#include "cpu/gemm.h"
-#include "cpu/optimizer_kernels.h"
-#include "cpu/softmax_kernels.h"
-#include "cpu/strided_loop.h"
-#include "cpu/thread_pool.h"
+#include "fast_cpu/block_cache.h"
+#include "fast_cpu/gemm.h"
+#include "fast_cpu/optimizer_kernels.h"
+#include "fast_cpu/softmax_kernels.h"
+#include "fast_cpu/strided_loop.h"
+#include "fast_cpu/thread_pool.h"
 #include "ember/error.h"
 #include "philox.h"
 
@@ -125,7 +127,7 @@ void binary_strided(const float* x, const StridedLayout& x_layout, const float* 
 class CpuBackend final : public Backend {
  public:
   Device device() const override { return Device::cpu(); }
-  const char* name() const override { return "cpu"; }
+  const char* name() const override { return "fast"; }
 
   float* allocate(int64_t count) override {
     // At least one element, so that data is never null.
@@ -437,7 +439,7 @@ class CpuBackend final : public Backend {
 }  // namespace
 }  // namespace cpu
 
-Backend& cpu_backend() {
+Backend& fast_cpu_backend() {
   static cpu::CpuBackend backend;
   return backend;
 }

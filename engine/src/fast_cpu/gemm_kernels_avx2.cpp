@@ -8,7 +8,7 @@
 //
 // Edge tiles are specialised by row count and vector count; a partial last vector uses
 // vmaskmov loads/stores (slow on some AMD cores, so only edge tiles use them).
-#include "cpu/gemm.h"
+#include "fast_cpu/gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 

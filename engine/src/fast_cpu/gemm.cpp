@@ -34,7 +34,7 @@
 // Small problems skip what does not pay off: no threads below ~2 MFLOP, and when A has at most
 // mr rows (a matrix-vector-like product) B is read in place instead of packed, since each element
 // of B is then used exactly once.
-#include "cpu/gemm.h"
+#include "fast_cpu/gemm.h"
 
 #include <algorithm>
 #include <array>
@@ -46,7 +46,7 @@
 
 #include <ember/error.h>
 
-#include "cpu/thread_pool.h"
+#include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
 namespace detail {

@@ -10,13 +10,13 @@
 //   * the compiler vectorises it (EMBER_TARGET_CLONES: 16 floats a step with AVX-512), which
 //     also needs -fno-math-errno for sqrt (set for the engine in engine/CMakeLists.txt);
 //   * parallel_for may cut [0, count) anywhere, and every element gets the same result.
-#include "cpu/optimizer_kernels.h"
+#include "fast_cpu/optimizer_kernels.h"
 
 #include <cmath>
 #include <functional>
 
-#include "cpu/target_clones.h"
-#include "cpu/thread_pool.h"
+#include "fast_cpu/target_clones.h"
+#include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
 namespace {
