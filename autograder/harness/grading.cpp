@@ -277,6 +277,10 @@ void add_note(std::string note) {
 
 std::uint64_t grading_seed() { return g_seed; }
 
+void diagnose(const std::string& cause, const std::string& note, const std::string& section) {
+  add_note(fmt::format("likely cause: {} (see docs/lessons/{}, section \"{}\")", cause, note, section));
+}
+
 void verify_datasets(const std::vector<std::string>& relative_paths) {
   static std::set<std::string> verified;
   const std::string sums_path = ember::course::dataset_path("SHA256SUMS");

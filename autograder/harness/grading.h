@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iomanip>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -76,6 +77,33 @@ void run_check(void (*body)());
 }  // namespace ember::grading
 
 using ember::grading::grade_note;
+
+// GRADE_EXPECT(condition) << "what was expected, and what came";
+// GRADE_ASSERT(condition) << "...";   (the same, and the check stops there)
+// Like EXPECT_TRUE / ASSERT_TRUE, but a failure shows only the message, written in the
+// student's terms (never GoogleTest's dump of the grader's own expression), and numbers in it
+// print with six significant digits (0.97, not 0.96999999999999997).
+#define GRADE_EXPECT(condition) \
+  switch (0)                    \
+  case 0:                       \
+  default:                      \
+    if (condition) {            \
+    } else                      \
+      ADD_FAILURE() << std::setprecision(6)
+#define GRADE_ASSERT(condition) \
+  switch (0)                    \
+  case 0:                       \
+  default:                      \
+    if (condition) {            \
+    } else                      \
+      FAIL() << std::setprecision(6)
+
+// A likely cause of a failure, found from what the student's code did, and the section of the
+// lesson's note that explains it: shown under the check, e.g.
+//   likely cause: run() returns probabilities ... (docs/lessons/q3_digits.md, "Cross entropy")
+namespace ember::grading {
+void diagnose(const std::string& cause, const std::string& note, const std::string& section);
+}  // namespace ember::grading
 
 // GRADED_TEST(question, check, points) { body }
 // question and check must be identifiers (they name the GoogleTest suite and test);

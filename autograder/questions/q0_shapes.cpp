@@ -241,12 +241,12 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
     const Tensor x = ember::randn({c.B, c.T, c.C});
     const auto split_answer = call_function("split_heads", x, c.n_head).as_list("split_heads");
     const Tensor heads = split_answer.at(0).as_tensor("split_heads");
-    ASSERT_TRUE(heads.defined()) << "split_heads with " << where << " returned an undefined tensor";
+    GRADE_ASSERT(heads.defined()) << "split_heads with " << where << " returned an undefined tensor";
     const Shape expected_shape = {c.B, c.n_head, c.T, hs};
-    ASSERT_EQ(heads.shape(), expected_shape)
+    GRADE_ASSERT((heads.shape()) == (expected_shape))
         << "split_heads with " << where << " returned shape " << shape_str(heads.shape())
         << "; expected " << shape_str(expected_shape);
-    EXPECT_EQ(split_answer.at(1).as_int("shares"), 1)
+    GRADE_EXPECT((split_answer.at(1).as_int("shares")) == (1))
         << "split_heads with " << where << " copied the data; a view and a transpose give the same "
         << "numbers without copying (the result should share x's storage)";
     // Every element, by its index: out[b][h][t][d] = x[b][t][h * head_size + d].
@@ -255,21 +255,21 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
       return std::make_pair(hv[static_cast<size_t>(((b * c.n_head + h) * c.T + t) * hs + d)],
                             xv[static_cast<size_t>((b * c.T + t) * c.C + h * hs + d)]);
     });
-    ASSERT_FALSE(split.found) << "split_heads with " << where << ": out[" << split.b << "][" << split.h << "]["
+    GRADE_ASSERT(!(split.found)) << "split_heads with " << where << ": out[" << split.b << "][" << split.h << "]["
                               << split.t << "][" << split.d << "] is " << split.got << "; expected x[" << split.b
                               << "][" << split.t << "][" << split.h * hs + split.d << "] = " << split.want;
     // Back again: the round trip must give x exactly.
     const Tensor merged = call_function("round_trip", x, c.n_head).as_tensor("merge_heads");
-    ASSERT_EQ(merged.shape(), x.shape()) << "merge_heads(split_heads(x)) with " << where
+    GRADE_ASSERT((merged.shape()) == (x.shape())) << "merge_heads(split_heads(x)) with " << where
                                          << " has shape " << shape_str(merged.shape())
                                          << "; expected " << shape_str(x.shape());
-    ASSERT_TRUE(merged.to_vector() == xv) << "merge_heads(split_heads(x)) differs from x for " << where;
+    GRADE_ASSERT(merged.to_vector() == xv) << "merge_heads(split_heads(x)) differs from x for " << where;
     // merge_heads on its own, from a tensor that split_heads did not make:
     // out[b][t][h * head_size + d] = y[b][h][t][d].
     const Tensor y = ember::randn({c.B, c.n_head, c.T, hs});
     const Tensor joined = call_function("merge_heads", y).as_tensor("merge_heads");
     const Shape joined_shape = {c.B, c.T, c.C};
-    ASSERT_EQ(joined.shape(), joined_shape) << "merge_heads of a tensor of shape " << shape_str(y.shape())
+    GRADE_ASSERT((joined.shape()) == (joined_shape)) << "merge_heads of a tensor of shape " << shape_str(y.shape())
                                             << " returned shape " << shape_str(joined.shape())
                                             << "; expected " << shape_str(joined_shape);
     const std::vector<float> yv = y.to_vector(), jv = joined.to_vector();
@@ -277,7 +277,7 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
       return std::make_pair(jv[static_cast<size_t>((b * c.T + t) * c.C + h * hs + d)],
                             yv[static_cast<size_t>(((b * c.n_head + h) * c.T + t) * hs + d)]);
     });
-    ASSERT_FALSE(merge.found) << "merge_heads of a tensor y of shape " << shape_str(y.shape()) << ": out["
+    GRADE_ASSERT(!(merge.found)) << "merge_heads of a tensor y of shape " << shape_str(y.shape()) << ": out["
                               << merge.b << "][" << merge.t << "][" << merge.h * hs + merge.d << "] is "
                               << merge.got << "; expected y[" << merge.b << "][" << merge.h << "][" << merge.t
                               << "][" << merge.d << "] = " << merge.want;
@@ -290,7 +290,7 @@ GRADED_TEST(q0, split_and_merge_heads, 1) {
     if (e.not_implemented()) throw;
     threw = e.ember_error();
   }
-  EXPECT_TRUE(threw) << "split_heads of a (2, 3, 10) tensor into 3 heads should throw ember::Error "
+  GRADE_EXPECT(threw) << "split_heads of a (2, 3, 10) tensor into 3 heads should throw ember::Error "
                         "(10 is not a multiple of 3)";
   grade_note("{} (B, T, C, n_head) cases: shapes, values, round trip and a view that shares x's storage",
              cases.size());
@@ -301,16 +301,16 @@ GRADED_TEST(q0, fit_linear_finds_7_8_3, 1) {
   const auto fit = call_function("fit_linear").as_list("fit_linear");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Tensor weight = fit.at(0).as_tensor("weight"), bias = fit.at(1).as_tensor("bias");
-  ASSERT_TRUE(weight.defined() && bias.defined()) << "fit_linear returned an undefined tensor";
-  ASSERT_EQ(weight.shape(), (Shape{2, 1}))
+  GRADE_ASSERT(weight.defined() && bias.defined()) << "fit_linear returned an undefined tensor";
+  GRADE_ASSERT((weight.shape()) == ((Shape{2, 1})))
       << "weight has shape " << shape_str(weight.shape()) << "; expected (2, 1)";
-  ASSERT_EQ(bias.shape(), (Shape{1})) << "bias has shape " << shape_str(bias.shape())
+  GRADE_ASSERT((bias.shape()) == ((Shape{1}))) << "bias has shape " << shape_str(bias.shape())
                                           << "; expected (1,)";
   const float w0 = weight.at({0, 0}), w1 = weight.at({1, 0}), b = bias.at({0});
   const double worst = std::max({std::fabs(w0 - 7.0), std::fabs(w1 - 8.0), std::fabs(b - 3.0)});
   grade_note("weight ({:.4f}, {:.4f}), bias {:.4f}: largest error {:.2g} (allowed 0.01), {:.2f} s{}", w0,
              w1, b, worst, seconds,
              ember::grading::on_gpu() ? " (fit_linear makes its own tensors, so it ran on the CPU)" : "");
-  EXPECT_LE(worst, 0.01) << "fit_linear gave weight (" << w0 << ", " << w1 << ") and bias " << b
+  GRADE_EXPECT((worst) <= (0.01)) << "fit_linear gave weight (" << w0 << ", " << w1 << ") and bias " << b
                          << "; expected 7, 8 and 3 to within 0.01";
 }

@@ -110,19 +110,24 @@ GRADED_TEST(q1, one_parameter_w, 1) {
   for (int64_t d = 1; d <= 9; ++d) {
     RemoteModel model("PerceptronModel", d);
     const auto params = model.named_parameters();
-    ASSERT_EQ(params.size(), 1u) << "PerceptronModel(" << d << ") has " << params.size()
+    GRADE_ASSERT((params.size()) == (1u)) << "PerceptronModel(" << d << ") has " << params.size()
                                  << " parameters; expected exactly one, named \"w\"";
-    EXPECT_EQ(params[0].first, "w") << "the parameter is named \"" << params[0].first << "\"; expected \"w\"";
+    GRADE_EXPECT((params[0].first) == ("w")) << "the parameter is named \"" << params[0].first << "\"; expected \"w\"";
     const Shape expected = {1, d};
-    ASSERT_EQ(params[0].second.shape(), expected) << "PerceptronModel(" << d << ")'s parameter has shape "
+    if (params[0].second.shape() == Shape{d}) {
+      ember::grading::diagnose("w is a vector (d,), not a row (1, d): the points come as rows (1, d), and the "
+                               "score is x @ w^T",
+                               "q1_perceptron.md", "Why w has shape (1, d)");
+    }
+    GRADE_ASSERT((params[0].second.shape()) == (expected)) << "PerceptronModel(" << d << ")'s parameter has shape "
                                                   << shape_str(params[0].second.shape()) << "; expected "
                                                   << shape_str(expected);
     const auto answer = model.call_value("get_weights").as_list("get_weights");
     const Tensor weights = answer.at(0).as_tensor("get_weights()");
-    ASSERT_TRUE(weights.defined()) << "get_weights() returned an undefined tensor";
-    ASSERT_EQ(weights.shape(), expected) << "get_weights() has shape " << shape_str(weights.shape())
+    GRADE_ASSERT(weights.defined()) << "get_weights() returned an undefined tensor";
+    GRADE_ASSERT((weights.shape()) == (expected)) << "get_weights() has shape " << shape_str(weights.shape())
                                          << "; expected " << shape_str(expected);
-    EXPECT_EQ(answer.at(1).as_int("same"), 1) << "get_weights() should return the parameter w itself, not a copy";
+    GRADE_EXPECT((answer.at(1).as_int("same")) == (1)) << "get_weights() should return the parameter w itself, not a copy";
   }
   grade_note("dimensions 1 to 9: one parameter \"w\" of shape (1, d), returned by get_weights()");
 }
@@ -136,14 +141,14 @@ GRADED_TEST(q1, run_is_dot_product, 1) {
       const Tensor x = ember::randn({1, d});
       set_weights(model, w);
       const Tensor score = model.call("run", x);
-      ASSERT_TRUE(score.defined()) << "run returned an undefined tensor";
-      ASSERT_EQ(score.numel(), 1) << "run(x) for x of shape (1, " << d << ") returned shape "
+      GRADE_ASSERT(score.defined()) << "run returned an undefined tensor";
+      GRADE_ASSERT((score.numel()) == (1)) << "run(x) for x of shape (1, " << d << ") returned shape "
                                   << shape_str(score.shape()) << "; expected one value, e.g. (1, 1)";
       const double expected = dot(w.to_vector(), x.to_vector());
-      ASSERT_NEAR(score.item(), expected, 1e-4 * (1 + std::fabs(expected)))
+      GRADE_ASSERT(std::fabs(static_cast<double>(score.item()) - static_cast<double>(expected)) <= (1e-4 * (1 + std::fabs(expected))))
           << "run(x) with w = " << values_str(w.to_vector()) << " and x = " << values_str(x.to_vector())
           << " returned " << score.item() << "; expected the dot product " << expected;
-      ASSERT_TRUE(weights_of(model) == w.to_vector()) << "run changed w";
+      GRADE_ASSERT(weights_of(model) == w.to_vector()) << "run changed w";
     }
   }
   grade_note("{} random (w, x) pairs, d = 1 to 9: run(x) is w . x", cases);
@@ -162,13 +167,13 @@ GRADED_TEST(q1, prediction_is_sign_of_score, 1) {
       ++cases;
       const int64_t expected = score >= 0 ? 1 : -1;
       const int64_t got = model.call_value("get_prediction", x).as_int("get_prediction");
-      ASSERT_EQ(got, expected) << "get_prediction(x) with w = " << values_str(w.to_vector()) << " and x = "
+      GRADE_ASSERT((got) == (expected)) << "get_prediction(x) with w = " << values_str(w.to_vector()) << " and x = "
                                << values_str(x.to_vector()) << " (score " << score << ") returned " << got
                                << "; expected " << expected;
     }
     // A score of exactly 0 counts as +1.
     const int64_t at_zero = model.call_value("get_prediction", ember::zeros({1, d})).as_int("get_prediction");
-    ASSERT_EQ(at_zero, 1) << "get_prediction of the point x = 0 (score exactly 0) returned " << at_zero
+    GRADE_ASSERT((at_zero) == (1)) << "get_prediction of the point x = 0 (score exactly 0) returned " << at_zero
                           << "; expected +1";
   }
   grade_note("{} random points and 9 points of score 0: predictions are +1 / -1, and +1 at 0", cases);
@@ -198,9 +203,9 @@ GRADED_TEST(q1, update_rule, 1) {
                                  1000,
                                  "two points the starting w already classifies correctly, one of them (0, 0, 0) "
                                  "with score exactly 0 and label +1");
-    EXPECT_GE(served, 2) << "train looked at " << served
+    GRADE_EXPECT((served) >= (2)) << "train looked at " << served
                          << " examples of a two-point dataset; it should pass over all of them";
-    EXPECT_TRUE(weights_of(model) == w.to_vector())
+    GRADE_EXPECT(weights_of(model) == w.to_vector())
         << "train changed w on points it already classified correctly (w was " << values_str(w.to_vector())
         << ", now " << values_str(weights_of(model)) << "; the points were " << values_str(x) << " with label "
         << label << " and (0, 0, 0) with label +1)";
@@ -245,7 +250,7 @@ GRADED_TEST(q1, update_rule, 1) {
     train(model, ember::tensor({{1.0f, 1.0f}}), ember::tensor({{-1.0f}}), 1000,
           "one point x = (1, 1) with label -1 and w = (1, -1)");
     const std::vector<float> got = weights_of(model);
-    EXPECT_TRUE(got == (std::vector<float>{0.0f, -2.0f}))
+    GRADE_EXPECT(got == (std::vector<float>{0.0f, -2.0f}))
         << "w = (1, -1) and one point x = (1, 1) with label -1 (score 0, predicted +1, so a mistake): "
         << "after training w is " << values_str(got) << "; expected w - x = (0, -2)";
   }
@@ -265,7 +270,7 @@ GRADED_TEST(q1, classifies_all_points, 2) {
   const std::vector<float> w = weights_of(model);
   const std::vector<float> x = dataset.x().to_vector(), labels = dataset.labels().to_vector();
   const int64_t n = dataset.size(), d = dataset.dimensions();
-  ASSERT_EQ(static_cast<int64_t>(w.size()), d) << "after train, w has " << w.size() << " numbers; expected " << d;
+  GRADE_ASSERT((static_cast<int64_t>(w.size())) == (d)) << "after train, w has " << w.size() << " numbers; expected " << d;
   int64_t correct = 0;
   for (int64_t i = 0; i < n; ++i) {
     double score = 0;
@@ -274,7 +279,7 @@ GRADED_TEST(q1, classifies_all_points, 2) {
   }
   grade_note("{} of {} points classified correctly after {:.1f} passes ({} examples), {:.2f} s", correct, n,
              static_cast<double>(served) / n, served, seconds);
-  EXPECT_EQ(correct, n) << "after train, w = " << values_str(w) << " classifies " << correct << " of " << n
+  GRADE_EXPECT((correct) == (n)) << "after train, w = " << values_str(w) << " classifies " << correct << " of " << n
                         << " points correctly; expected all of them";
   const std::string problem = ember::course::svg::draw_picture(
       "q1", "decision_line", [&] { return decision_line_picture(w, x, labels, d); });

@@ -52,6 +52,40 @@ double mean_squared_error(RemoteModel& model, const Tensor& x, const std::vector
   return sum / static_cast<double>(p.size());
 }
 
+// Why a trained model misses the threshold, from what it predicts on x.
+void diagnose_fit(RemoteModel& model, const Tensor& x, const std::vector<float>& y) {
+  const std::vector<float> p = model.call("forward", x).to_vector();
+  bool finite = true, negative_target = false, negative_prediction = false;
+  double mean = 0, spread = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    finite = finite && std::isfinite(p[i]);
+    negative_target = negative_target || y[i] < -0.1f;
+    negative_prediction = negative_prediction || p[i] < -1e-6f;
+    mean += p[i];
+  }
+  mean /= static_cast<double>(p.size());
+  for (float v : p) spread += (v - mean) * (v - mean);
+  spread = std::sqrt(spread / static_cast<double>(p.size()));
+  if (!finite) {
+    ember::grading::diagnose("the predictions are not finite (NaN or inf): training diverged; a learning rate "
+                             "that is too large, or gradients that are never cleared (optimizer.zero_grad()), "
+                             "make the loss blow up",
+                             "q2_regression.md", "Training with Adam");
+  } else if (negative_target && !negative_prediction) {
+    ember::grading::diagnose("the model never predicts a negative value, but sin(x) is negative half the time: "
+                             "is there a ReLU (or another activation that is never negative) after the last "
+                             "layer?",
+                             "q2_regression.md", "Why no ReLU on the last layer");
+  } else if (spread < 0.05) {
+    ember::grading::diagnose(fmt::format("the model predicts about the same value ({:.3g}) everywhere: it did not "
+                                         "learn. Are the layers registered (register_module) and their "
+                                         "parameters given to the optimizer, and does train() call backward() "
+                                         "and step() for every batch?",
+                                         mean),
+                             "q2_regression.md", "Putting it in a Module");
+  }
+}
+
 // The model trained once for the two checks that look at the result (while the same runner
 // lives). Training starts from the same seed whichever check asks first, so each check's
 // figure is the same run alone.
@@ -115,32 +149,32 @@ std::string fit_picture(RemoteModel& model, const RegressionDataset& dataset, do
 GRADED_TEST(q2, loss_and_gradients, 1) {
   RemoteModel model("RegressionModel");
   const auto params = model.named_parameters();
-  ASSERT_FALSE(params.empty()) << "RegressionModel has no parameters; register its layers in the constructor";
+  GRADE_ASSERT(!(params.empty())) << "RegressionModel has no parameters; register its layers in the constructor";
   for (int64_t batch : {1, 2, 4}) {
     const Tensor x_cpu = ember::uniform({batch, 1}, -6.28f, 6.28f);
     const Tensor y = ember::from_vector(sin_of(x_cpu.to_vector()), {batch, 1});
     const Tensor& x = x_cpu;
     const Tensor prediction = model.call("forward", x);
-    ASSERT_TRUE(prediction.defined()) << "forward returned an undefined tensor";
-    ASSERT_EQ(prediction.shape(), (Shape{batch, 1})) << "forward(x) for x of shape (" << batch
+    GRADE_ASSERT(prediction.defined()) << "forward returned an undefined tensor";
+    GRADE_ASSERT((prediction.shape()) == ((Shape{batch, 1}))) << "forward(x) for x of shape (" << batch
                                                      << ", 1) returned shape " << shape_str(prediction.shape())
                                                      << "; expected (" << batch << ", 1)";
     model.zero_grad();
     const Tensor loss = model.call("get_loss", x, y);
-    ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
-    ASSERT_EQ(loss.numel(), 1) << "get_loss for a batch of " << batch << " returned shape "
+    GRADE_ASSERT(loss.defined()) << "get_loss returned an undefined tensor";
+    GRADE_ASSERT((loss.numel()) == (1)) << "get_loss for a batch of " << batch << " returned shape "
                                << shape_str(loss.shape()) << "; expected a scalar (one value)";
-    ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
+    GRADE_ASSERT(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
     ember::grading::backward_last_result();
     const auto grads = model.named_gradients();
-    ASSERT_EQ(grads.size(), params.size()) << "the model's parameters changed during backward";
+    GRADE_ASSERT((grads.size()) == (params.size())) << "the model's parameters changed during backward";
     for (size_t i = 0; i < params.size(); ++i) {
       const auto& [name, param] = params[i];
       const Tensor& grad = grads[i].second;
-      EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward() with a batch of " << batch
+      GRADE_EXPECT(grad.defined()) << "after get_loss(...).backward() with a batch of " << batch
                                   << ", parameter \"" << name << "\" has no gradient: it is not used by the loss";
       if (grad.defined()) {
-        EXPECT_EQ(grad.shape(), param.shape()) << "the gradient of \"" << name << "\" has shape "
+        GRADE_EXPECT((grad.shape()) == (param.shape())) << "the gradient of \"" << name << "\" has shape "
                                                << shape_str(grad.shape()) << "; expected " << shape_str(param.shape());
       }
     }
@@ -156,11 +190,20 @@ GRADED_TEST(q2, loss_is_mean_squared_error, 1) {
   const Tensor y = ember::from_vector(targets, {16, 1});
   const double expected = mean_squared_error(model, x, targets);
   const Tensor loss = model.call("get_loss", x, y);
-  ASSERT_TRUE(loss.defined() && loss.numel() == 1) << "get_loss should return one value";
+  GRADE_ASSERT(loss.defined() && loss.numel() == 1) << "get_loss should return one value";
   const double got = loss.item();
   grade_note("get_loss {:.6f}, mean of squared errors {:.6f}", got, expected);
-  EXPECT_NEAR(got, expected, 1e-5 + 1e-4 * expected)
-      << "get_loss(x, y) returned " << got << "; the mean of (forward(x) - y)^2 over the batch is " << expected;
+  const bool right = std::fabs(got - expected) <= 1e-5 + 1e-4 * expected;
+  if (!right && std::fabs(got - 16 * expected) <= 1e-4 * (1 + 16 * expected)) {
+    ember::grading::diagnose("get_loss is 16 times the mean for a batch of 16: it sums the squared errors "
+                             "instead of averaging them (mse_loss averages)",
+                             "q2_regression.md", "Training with Adam");
+  } else if (!right && std::fabs(got - std::sqrt(expected)) <= 1e-4 * (1 + expected)) {
+    ember::grading::diagnose("get_loss is the square root of the mean squared error", "q2_regression.md",
+                             "Training with Adam");
+  }
+  GRADE_EXPECT(right) << "get_loss(x, y) returned " << got << "; the mean of (forward(x) - y)^2 over the batch is "
+                      << expected;
 }
 
 GRADED_TEST(q2, fits_training_points, 2) {
@@ -168,7 +211,8 @@ GRADED_TEST(q2, fits_training_points, 2) {
   const double loss = mean_squared_error(*t.model, t.dataset->x(), t.dataset->y().to_vector());
   grade_note("loss over the {} training points {:.5f} (threshold {}), training {:.2f} s", t.dataset->size(), loss,
              kTargetLoss, t.seconds);
-  EXPECT_LE(loss, kTargetLoss) << "after train, the mean squared error over the " << t.dataset->size()
+  if (!(loss <= kTargetLoss)) diagnose_fit(*t.model, t.dataset->x(), t.dataset->y().to_vector());
+  GRADE_EXPECT((loss) <= (kTargetLoss)) << "after train, the mean squared error over the " << t.dataset->size()
                                << " training points is " << loss << "; it must be at most " << kTargetLoss;
   const std::string problem = ember::course::svg::draw_picture(
       "q2", "fit", [&] { return fit_picture(*t.model, *t.dataset, loss); });
@@ -184,7 +228,8 @@ GRADED_TEST(q2, fits_unseen_points, 2) {
                                   static_cast<float>(RegressionDataset::kHigh));
   const double loss = mean_squared_error(*t.model, x, sin_of(x.to_vector()));
   grade_note("loss over {} points the model never saw {:.5f} (threshold {})", n, loss, kTargetLoss);
-  EXPECT_LE(loss, kTargetLoss) << "after train, the mean squared error over " << n
+  if (!(loss <= kTargetLoss)) diagnose_fit(*t.model, x, sin_of(x.to_vector()));
+  GRADE_EXPECT((loss) <= (kTargetLoss)) << "after train, the mean squared error over " << n
                                << " new points in [-2 pi, 2 pi] is " << loss << "; it must be at most "
                                << kTargetLoss;
 }

@@ -83,6 +83,63 @@ std::string misclassified_picture(const DigitClassificationDataset& dataset,
   return grid.svg();
 }
 
+// The mean cross entropy of rows of 10 scores against digits, in double precision.
+double mean_cross_entropy(const std::vector<float>& scores, const std::vector<float>& digits) {
+  double total = 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    double largest = scores[i * 10];
+    for (size_t c = 1; c < 10; ++c) largest = std::max(largest, static_cast<double>(scores[i * 10 + c]));
+    double sum = 0;
+    for (size_t c = 0; c < 10; ++c) sum += std::exp(scores[i * 10 + c] - largest);
+    total += -(scores[i * 10 + static_cast<size_t>(digits[i])] - largest - std::log(sum));
+  }
+  return total / static_cast<double>(digits.size());
+}
+
+// Why a trained classifier misses its threshold, from its scores on some images, its training
+// record and whether training changed its parameters.
+void diagnose_training(const std::vector<float>& scores, const ember::course::TrainingHistory& history,
+                       bool parameters_changed, const char* note, const char* method) {
+  bool finite = true, probabilities = !scores.empty(), never_negative = true;
+  for (size_t i = 0; i + 10 <= scores.size(); i += 10) {
+    double row = 0;
+    for (size_t c = 0; c < 10; ++c) {
+      const float v = scores[i + c];
+      finite = finite && std::isfinite(v);
+      never_negative = never_negative && v >= 0.0f;
+      probabilities = probabilities && v >= 0.0f && v <= 1.0f;
+      row += v;
+    }
+    probabilities = probabilities && std::fabs(row - 1.0) < 1e-3;
+  }
+  bool loss_blew_up = false;
+  if (history.epochs.size() >= 2) {
+    const double first = history.epochs.front().loss, last = history.epochs.back().loss;
+    loss_blew_up = !std::isfinite(last) || last > first * 1.5;
+  }
+  if (!finite || loss_blew_up) {
+    ember::grading::diagnose("training diverged (the scores or the training loss are NaN, infinite or growing): "
+                             "a learning rate that is too large, or gradients that are never cleared "
+                             "(optimizer.zero_grad() before each backward)",
+                             note, "Traps");
+  } else if (!parameters_changed) {
+    ember::grading::diagnose("train() changed no parameter: are the layers registered (register_module), their "
+                             "parameters given to the optimizer, and backward() and step() called for every batch?",
+                             note, "The model");
+  } else if (probabilities) {
+    ember::grading::diagnose(fmt::format("{}() returns probabilities (every row sums to 1): it should return the "
+                                         "logits, and cross_entropy applies the softmax itself",
+                                         method),
+                             note, "Logits, softmax and cross entropy");
+  } else if (never_negative) {
+    ember::grading::diagnose(fmt::format("{}() never returns a negative score: is there a ReLU (or another "
+                                         "activation) after the last layer? The last layer's outputs are the "
+                                         "logits, as they are",
+                                         method),
+                             note, "Logits");
+  }
+}
+
 }  // namespace
 
 GRADED_TEST(q3, run_shapes, 1) {
@@ -90,8 +147,8 @@ GRADED_TEST(q3, run_shapes, 1) {
   for (int64_t batch : {1, 3, 64}) {
     const Tensor x = ember::rand({batch, 784});
     const Tensor logits = model.call("run", x);
-    ASSERT_TRUE(logits.defined()) << "run returned an undefined tensor";
-    ASSERT_EQ(logits.shape(), (Shape{batch, 10})) << "run(x) for x of shape (" << batch << ", 784) returned shape "
+    GRADE_ASSERT(logits.defined()) << "run returned an undefined tensor";
+    GRADE_ASSERT((logits.shape()) == ((Shape{batch, 10}))) << "run(x) for x of shape (" << batch << ", 784) returned shape "
                                                   << shape_str(logits.shape()) << "; expected (" << batch << ", 10)";
   }
   grade_note("run maps (B, 784) to (B, 10) for B = 1, 3, 64");
@@ -100,46 +157,65 @@ GRADED_TEST(q3, run_shapes, 1) {
 GRADED_TEST(q3, loss_and_gradients, 1) {
   RemoteModel model("DigitClassificationModel");
   const auto params = model.named_parameters();
-  ASSERT_FALSE(params.empty()) << "DigitClassificationModel has no parameters; register its layers in the constructor";
+  GRADE_ASSERT(!(params.empty())) << "DigitClassificationModel has no parameters; register its layers in the constructor";
   const int64_t batch = 8;
   const Tensor x = ember::rand({batch, 784});
   const std::vector<float> digits = ember::randint(0, 10, {batch}).to_vector();
   const Tensor y = ember::one_hot(ember::from_vector(digits, {batch}), 10);  // (8, 10)
   model.zero_grad();
   const Tensor loss = model.call("get_loss", x, y);
-  ASSERT_TRUE(loss.defined()) << "get_loss returned an undefined tensor";
-  ASSERT_EQ(loss.numel(), 1) << "get_loss returned shape " << shape_str(loss.shape())
+  GRADE_ASSERT(loss.defined()) << "get_loss returned an undefined tensor";
+  GRADE_ASSERT((loss.numel()) == (1)) << "get_loss returned shape " << shape_str(loss.shape())
                              << "; expected a scalar (one value)";
-  ASSERT_TRUE(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
+  GRADE_ASSERT(loss.requires_grad()) << "the loss does not depend on any parameter (it does not require grad)";
   // The value: cross entropy of run(x), computed here from the logits.
   ember::grading::backward_last_result();  // the loss's, before run() replaces it
   const auto grads = model.named_gradients();
-  double expected = 0;
-  {
-    const Tensor run_logits = model.call("run", x);
-    ASSERT_TRUE(run_logits.defined() && run_logits.numel() == batch * 10) << "run(x) should give (8, 10)";
-    const std::vector<float> logits = run_logits.to_vector();
+  const Tensor run_logits = model.call("run", x);
+  GRADE_ASSERT(run_logits.defined() && run_logits.numel() == batch * 10) << "run(x) should give (8, 10)";
+  const std::vector<float> logits = run_logits.to_vector();
+  const double expected = mean_cross_entropy(logits, digits);
+  const double got = loss.item();
+  if (!(std::fabs(got - expected) <= 1e-4 * (1 + expected))) {
+    // Which classic mistake gives this number?
+    std::vector<float> probabilities = logits;
+    double squared = 0;
     for (int64_t i = 0; i < batch; ++i) {
-      double largest = logits[i * 10];
+      double total = 0, largest = logits[i * 10];
       for (int64_t c = 1; c < 10; ++c) largest = std::max(largest, static_cast<double>(logits[i * 10 + c]));
-      double sum = 0;
-      for (int64_t c = 0; c < 10; ++c) sum += std::exp(logits[i * 10 + c] - largest);
-      const int64_t digit = static_cast<int64_t>(digits[i]);
-      expected += -(logits[i * 10 + digit] - largest - std::log(sum));
+      for (int64_t c = 0; c < 10; ++c) total += std::exp(logits[i * 10 + c] - largest);
+      for (int64_t c = 0; c < 10; ++c) {
+        probabilities[i * 10 + c] = static_cast<float>(std::exp(logits[i * 10 + c] - largest) / total);
+        const double target = c == static_cast<int64_t>(digits[i]) ? 1.0 : 0.0;
+        squared += (logits[i * 10 + c] - target) * (logits[i * 10 + c] - target);
+      }
     }
-    expected /= static_cast<double>(batch);
+    const auto near = [&](double value) { return std::fabs(got - value) <= 1e-4 * (1 + std::fabs(value)); };
+    if (near(mean_cross_entropy(probabilities, digits))) {
+      ember::grading::diagnose("get_loss applies softmax before cross_entropy, which applies log_softmax itself: "
+                               "give cross_entropy the logits",
+                               "q3_digits.md", "Cross entropy");
+    } else if (near(expected * static_cast<double>(batch))) {
+      ember::grading::diagnose("get_loss is 8 times the mean for a batch of 8: it sums over the batch instead of "
+                               "averaging",
+                               "q3_digits.md", "Cross entropy");
+    } else if (near(squared / static_cast<double>(batch * 10)) || near(squared / static_cast<double>(batch))) {
+      ember::grading::diagnose("get_loss is the squared error of the logits against the one-hot labels; a "
+                               "classifier learns with cross entropy (F::cross_entropy)",
+                               "q3_digits.md", "Cross entropy");
+    }
   }
-  EXPECT_NEAR(loss.item(), expected, 1e-4 * (1 + expected))
-      << "get_loss returned " << loss.item() << "; the cross entropy of run(x) against the one-hot labels is "
+  GRADE_EXPECT(std::fabs(got - expected) <= 1e-4 * (1 + expected))
+      << "get_loss returned " << got << "; the cross entropy of run(x) against the one-hot labels is "
       << expected;
-  ASSERT_EQ(grads.size(), params.size()) << "the model's parameters changed during backward";
+  GRADE_ASSERT((grads.size()) == (params.size())) << "the model's parameters changed during backward";
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& [name, param] = params[i];
     const Tensor& grad = grads[i].second;
-    EXPECT_TRUE(grad.defined()) << "after get_loss(...).backward(), parameter \"" << name
+    GRADE_EXPECT(grad.defined()) << "after get_loss(...).backward(), parameter \"" << name
                                 << "\" has no gradient: it is not used by the loss";
     if (grad.defined()) {
-      EXPECT_EQ(grad.shape(), param.shape()) << "the gradient of \"" << name << "\" has shape "
+      GRADE_EXPECT((grad.shape()) == (param.shape())) << "the gradient of \"" << name << "\" has shape "
                                              << shape_str(grad.shape()) << "; expected " << shape_str(param.shape());
     }
   }
@@ -153,6 +229,7 @@ GRADED_TEST(q3, test_accuracy, 4) {
                                    "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"});
   const DigitClassificationDataset dataset;          // read here; the runner cannot open datasets/
   ember::grading::clear_training_history();          // what train() records, for the curves
+  const auto before = model.named_parameters();
   const auto start = std::chrono::steady_clock::now();
   model.call_value("train", dataset.train_x(), dataset.train_labels(), dataset.validation_x(),
                    dataset.validation_labels());
@@ -163,8 +240,17 @@ GRADED_TEST(q3, test_accuracy, 4) {
   const double test = accuracy_of(model, dataset.test_x(), dataset.test_labels(), &predictions);
   grade_note("test accuracy {:.4f} (threshold {}) on {} held-out images; validation {:.4f}; training {:.1f} s", test,
              kTargetAccuracy, dataset.test_x().size(0), validation, seconds);
-  EXPECT_GE(test, kTargetAccuracy) << "accuracy on the held-out test images is " << test
-                                   << "; it must be at least " << kTargetAccuracy;
+  if (!(test >= kTargetAccuracy)) {
+    const auto after = model.named_parameters();
+    bool changed = false;
+    for (size_t i = 0; i < before.size() && i < after.size(); ++i) {
+      changed = changed || before[i].second.to_vector() != after[i].second.to_vector();
+    }
+    diagnose_training(model.call("run", dataset.test_x().slice(0, 0, 100)).to_vector(), history, changed,
+                      "q3_digits.md", "run");
+  }
+  GRADE_EXPECT((test) >= (kTargetAccuracy)) << fmt::format(
+      "accuracy on the held-out test images is {:.4f}; it must be at least {}", test, kTargetAccuracy);
 
   // Pictures, when EMBER_PICTURES_DIR asks for them; they never change the points.
   namespace svg = ember::course::svg;

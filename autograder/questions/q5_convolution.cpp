@@ -136,16 +136,38 @@ GRADED_TEST(q5, convolve_matches_reference, 1) {
     Tensor out = call_function("Convolve", input, weight).as_tensor("Convolve");
     const Shape expected_shape{input_shape[0] - weight_shape[0] + 1,
                                input_shape[1] - weight_shape[1] + 1};
-    ASSERT_TRUE(out.defined()) << "Convolve returned an undefined tensor for "
+    GRADE_ASSERT(out.defined()) << "Convolve returned an undefined tensor for "
                                << shapes(input_shape, weight_shape);
-    ASSERT_EQ(out.shape(), expected_shape)
+    if (out.shape() != expected_shape && out.dim() == 2 && out.size(0) == expected_shape[0] - 1 &&
+        out.size(1) == expected_shape[1] - 1) {
+      ember::grading::diagnose("the output is one row and one column short: an input of H rows has H - h + 1 "
+                               "windows of h rows (the last one starts at row H - h), so the loops run to H - h "
+                               "inclusive",
+                               "q5_convolution.md", "No padding, and the output size");
+    }
+    GRADE_ASSERT((out.shape()) == (expected_shape))
         << "Convolve(" << shapes(input_shape, weight_shape) << ") returned shape "
         << ember::shape_str(out.shape()) << "; expected " << ember::shape_str(expected_shape);
     const std::vector<double> expected = reference_convolve(input, weight);
     const std::vector<float> actual = out.contiguous().to_vector();
     for (size_t k = 0; k < actual.size(); ++k) {
       const double difference = std::fabs(actual[k] - expected[k]);
-      ASSERT_LE(difference, 1e-4 + 1e-4 * std::fabs(expected[k])) << fmt::format(
+      if (!(difference <= 1e-4 + 1e-4 * std::fabs(expected[k]))) {
+        // The classic mix-up: the convolution of signal processing flips the kernel.
+        std::vector<float> reversed = weight.to_vector();  // row-major (h, w) reversed = flipped both ways
+        std::reverse(reversed.begin(), reversed.end());
+        const std::vector<double> flipped = reference_convolve(input, ember::from_vector(reversed, weight.shape()));
+        bool matches_flipped = true;
+        for (size_t i = 0; i < actual.size(); ++i) {
+          matches_flipped = matches_flipped && std::fabs(actual[i] - flipped[i]) <= 1e-4 + 1e-4 * std::fabs(flipped[i]);
+        }
+        if (matches_flipped) {
+          ember::grading::diagnose("Convolve flips the kernel (weight[h - 1 - i][w - 1 - j]): the lesson's Convolve "
+                                   "multiplies input[y + i][x + j] by weight[i][j], unflipped",
+                                   "q5_convolution.md", "Sliding a kernel over a picture");
+        }
+      }
+      GRADE_ASSERT((difference) <= (1e-4 + 1e-4 * std::fabs(expected[k]))) << fmt::format(
           "Convolve({}): output[{}][{}] is {:.6g}, expected {:.6g} = sum_ij input[y + i][x + j] * "
           "weight[i][j] (the kernel is not flipped)",
           shapes(input_shape, weight_shape), k / static_cast<size_t>(expected_shape[1]),
@@ -172,14 +194,14 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
                                       input_shape[1] - weight_shape[1] + 1});
     Tensor loss = call_function("projected_convolve", input, ember::grading::with_grad(weight), projection)
                       .as_tensor("the loss");
-    ASSERT_TRUE(loss.defined()) << "Convolve returned an undefined tensor";
-    ASSERT_TRUE(loss.requires_grad())
+    GRADE_ASSERT(loss.defined()) << "Convolve returned an undefined tensor";
+    GRADE_ASSERT(loss.requires_grad())
         << "Convolve(" << shapes(input_shape, weight_shape) << ") is not connected to the weight "
         << "in the autograd graph: compute it with tensor ops on weight (no to_vector / at)";
     ember::grading::backward_last_result();
     const std::vector<Tensor> grads = ember::grading::input_gradients();  // input, weight, projection
     Tensor grad = grads.size() == 3 ? grads[1] : Tensor();
-    ASSERT_TRUE(grad.defined() && grad.shape() == weight_shape)
+    GRADE_ASSERT(grad.defined() && grad.shape() == weight_shape)
         << "no gradient of shape " << ember::shape_str(weight_shape) << " reached the weight";
     const std::vector<float> analytic = grad.contiguous().to_vector();
     const std::vector<float> base = weight.to_vector();
@@ -194,7 +216,7 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
       };
       const double numeric = (loss_at(step) - loss_at(-step)) / (2.0 * step);
       const double difference = std::fabs(analytic[k] - numeric);
-      ASSERT_LE(difference, 1e-2 * std::max(1.0, std::fabs(numeric))) << fmt::format(
+      GRADE_ASSERT((difference) <= (1e-2 * std::max(1.0, std::fabs(numeric)))) << fmt::format(
           "Convolve({}): d(loss)/d(weight[{}][{}]) is {:.6g} by autograd but {:.6g} by finite "
           "differences",
           shapes(input_shape, weight_shape), k / static_cast<size_t>(weight_shape[1]),
@@ -213,9 +235,9 @@ GRADED_TEST(q5, test_accuracy, 2) {
   for (const auto& [name, parameter] : model.named_parameters()) {
     if (name == "convolution_weights") registered = parameter.shape() == Shape{3, 3};
   }
-  ASSERT_TRUE(registered) << "the model has no (3, 3) parameter named \"convolution_weights\"";
+  GRADE_ASSERT(registered) << "the model has no (3, 3) parameter named \"convolution_weights\"";
   Tensor scores = model.call("forward", ember::rand({4, 784}));
-  ASSERT_TRUE(scores.defined() && scores.shape() == Shape({4, 10}))
+  GRADE_ASSERT(scores.defined() && scores.shape() == Shape({4, 10}))
       << "forward on (4, 784) returned "
       << (scores.defined() ? ember::shape_str(scores.shape()) : std::string("an undefined tensor"))
       << "; expected (4, 10)";
@@ -226,7 +248,7 @@ GRADED_TEST(q5, test_accuracy, 2) {
   for (const auto& [name, grad] : model.named_gradients()) {
     if (name == "convolution_weights") reached = grad.defined();
   }
-  ASSERT_TRUE(reached) << "no gradient reached convolution_weights: forward must convolve the images with it";
+  GRADE_ASSERT(reached) << "no gradient reached convolution_weights: forward must convolve the images with it";
   model.zero_grad();
 
   // Read here; the runner gets the training and validation images only.
@@ -243,7 +265,7 @@ GRADED_TEST(q5, test_accuracy, 2) {
   grade_note("test accuracy {:.4f} on {} held-out digits (threshold {}); validation accuracy "
              "{:.4f}; training took {:.1f} s",
              accuracy, dataset.test_x().size(0), kAccuracyThreshold, validation_accuracy, seconds);
-  EXPECT_GE(accuracy, kAccuracyThreshold)
+  GRADE_EXPECT((accuracy) >= (kAccuracyThreshold))
       << fmt::format("test accuracy {:.4f} is below the threshold {}", accuracy, kAccuracyThreshold);
 
   // A picture, when EMBER_PICTURES_DIR asks for one; it never changes the points.

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -110,28 +111,47 @@ std::vector<double> to_doubles(const Tensor& t) {
   return std::vector<double>(values.begin(), values.end());
 }
 
+// The classic mistakes, as variants of the reference: when a student's output differs from
+// the right answer but equals one of these, the check names that mistake.
+struct Variant {
+  bool keys_first = false;     // scores K Q^T instead of Q K^T
+  enum Scale { SqrtWidth, None, Width } scale = SqrtWidth;  // 1/sqrt(d), nothing, 1/d
+  bool keeps_future = false;   // the mask keeps s >= t instead of s <= t
+};
+
 // Causal attention for one sequence and a group of channels [first, first + width) of
-// q, k, v (each (T, stride) row-major): softmax(q k^T * scale) with s > t excluded.
-// Writes the weights (T, T) and adds weights @ v into out (T, stride) at those channels.
+// q, k, v (each (T, stride) row-major): softmax(q k^T / sqrt(width)) with s > t excluded
+// (or one of the variants). Writes the weights (T, T) and adds weights @ v into out
+// (T, stride) at those channels.
 void reference_head(const std::vector<double>& q, const std::vector<double>& k,
                     const std::vector<double>& v, int64_t T, int64_t stride, int64_t first,
-                    int64_t width, double scale, std::vector<double>& weights,
-                    std::vector<double>& out) {
+                    int64_t width, std::vector<double>& weights, std::vector<double>& out,
+                    const Variant& variant = {}) {
+  const double scale = variant.scale == Variant::SqrtWidth ? 1.0 / std::sqrt(static_cast<double>(width))
+                       : variant.scale == Variant::Width   ? 1.0 / static_cast<double>(width)
+                                                            : 1.0;
+  const std::vector<double>& rows = variant.keys_first ? k : q;
+  const std::vector<double>& columns = variant.keys_first ? q : k;
   weights.assign(static_cast<size_t>(T * T), 0.0);
   for (int64_t t = 0; t < T; ++t) {
-    std::vector<double> scores(static_cast<size_t>(t + 1));
+    const auto kept = [&](int64_t s) { return variant.keeps_future ? s >= t : s <= t; };
+    std::vector<double> scores(static_cast<size_t>(T), 0.0);
     double largest = -std::numeric_limits<double>::infinity();
-    for (int64_t s = 0; s <= t; ++s) {
+    for (int64_t s = 0; s < T; ++s) {
+      if (!kept(s)) continue;
       double dot = 0.0;
       for (int64_t c = first; c < first + width; ++c) {
-        dot += q[static_cast<size_t>(t * stride + c)] * k[static_cast<size_t>(s * stride + c)];
+        dot += rows[static_cast<size_t>(t * stride + c)] * columns[static_cast<size_t>(s * stride + c)];
       }
       scores[static_cast<size_t>(s)] = dot * scale;
       largest = std::max(largest, dot * scale);
     }
     double total = 0.0;
-    for (double& score : scores) total += (score = std::exp(score - largest));
-    for (int64_t s = 0; s <= t; ++s) {
+    for (int64_t s = 0; s < T; ++s) {
+      if (kept(s)) total += (scores[static_cast<size_t>(s)] = std::exp(scores[static_cast<size_t>(s)] - largest));
+    }
+    for (int64_t s = 0; s < T; ++s) {
+      if (!kept(s)) continue;
       const double a = scores[static_cast<size_t>(s)] / total;
       weights[static_cast<size_t>(t * T + s)] = a;
       for (int64_t c = first; c < first + width; ++c) {
@@ -142,7 +162,8 @@ void reference_head(const std::vector<double>& q, const std::vector<double>& k,
 }
 
 // The single-head reference: (B, T, C) input -> (B, T, C).
-std::vector<double> reference_attention(const std::map<std::string, Tensor>& params, const Tensor& input) {
+std::vector<double> reference_attention(const std::map<std::string, Tensor>& params, const Tensor& input,
+                                        const Variant& variant = {}) {
   const int64_t B = input.size(0), T = input.size(1), C = input.size(2);
   const LinearValues wq(params, "q_layer"), wk(params, "k_layer"), wv(params, "v_layer");
   const std::vector<double> x = to_doubles(input);
@@ -151,7 +172,7 @@ std::vector<double> reference_attention(const std::map<std::string, Tensor>& par
     const std::vector<double> rows(x.begin() + b * T * C, x.begin() + (b + 1) * T * C);
     const std::vector<double> q = wq.apply(rows, T), k = wk.apply(rows, T), v = wv.apply(rows, T);
     std::vector<double> out(static_cast<size_t>(T * C), 0.0), weights;
-    reference_head(q, k, v, T, C, 0, C, 1.0 / std::sqrt(static_cast<double>(C)), weights, out);
+    reference_head(q, k, v, T, C, 0, C, weights, out, variant);
     std::copy(out.begin(), out.end(), result.begin() + b * T * C);
   }
   return result;
@@ -160,7 +181,7 @@ std::vector<double> reference_attention(const std::map<std::string, Tensor>& par
 // The multi-head reference: (B, T, d_in) -> (B, T, d_out), heads of d_out / num_heads
 // consecutive channels each.
 std::vector<double> reference_multi_head(const std::map<std::string, Tensor>& params, const Tensor& input,
-                                         int64_t num_heads) {
+                                         int64_t num_heads, const Variant& variant = {}) {
   const int64_t B = input.size(0), T = input.size(1), d_in = input.size(2);
   const LinearValues wq(params, "W_query"), wk(params, "W_key"), wv(params, "W_value"), wo(params, "out_proj");
   const int64_t d_out = wq.out, head_dim = d_out / num_heads;
@@ -171,8 +192,7 @@ std::vector<double> reference_multi_head(const std::map<std::string, Tensor>& pa
     const std::vector<double> q = wq.apply(rows, T), k = wk.apply(rows, T), v = wv.apply(rows, T);
     std::vector<double> context(static_cast<size_t>(T * d_out), 0.0), weights;
     for (int64_t h = 0; h < num_heads; ++h) {
-      reference_head(q, k, v, T, d_out, h * head_dim, head_dim,
-                     1.0 / std::sqrt(static_cast<double>(head_dim)), weights, context);
+      reference_head(q, k, v, T, d_out, h * head_dim, head_dim, weights, context, variant);
     }
     const std::vector<double> out = wo.apply(context, T);
     std::copy(out.begin(), out.end(), result.begin() + b * T * d_out);
@@ -180,9 +200,12 @@ std::vector<double> reference_multi_head(const std::map<std::string, Tensor>& pa
   return result;
 }
 
-// The layer-norm reference along the last dim.
+// The layer-norm reference along the last dim; with `unbiased`, the variance divides by d - 1,
+// and with `eps_outside`, eps is added to the standard deviation instead of the variance (two
+// classic mistakes, which the check names when a student's output matches them).
 std::vector<double> reference_layer_norm(const Tensor& input, const Tensor& gamma,
-                                         const Tensor& beta, double eps) {
+                                         const Tensor& beta, double eps, bool unbiased = false,
+                                         bool eps_outside = false) {
   const int64_t d = input.size(-1), rows = input.numel() / d;
   const std::vector<double> x = to_doubles(input), g = to_doubles(gamma), be = to_doubles(beta);
   std::vector<double> y(x.size());
@@ -194,14 +217,52 @@ std::vector<double> reference_layer_norm(const Tensor& input, const Tensor& gamm
       const double centered = x[static_cast<size_t>(r * d + i)] - mean;
       variance += centered * centered;
     }
-    variance /= static_cast<double>(d);  // biased
+    variance /= static_cast<double>(unbiased && d > 1 ? d - 1 : d);  // biased unless asked
+    const double spread = eps_outside ? std::sqrt(variance) + eps : std::sqrt(variance + eps);
     for (int64_t i = 0; i < d; ++i) {
       const size_t at = static_cast<size_t>(r * d + i);
-      y[at] = (x[at] - mean) / std::sqrt(variance + eps) * g[static_cast<size_t>(i)] +
-              be[static_cast<size_t>(i)];
+      y[at] = (x[at] - mean) / spread * g[static_cast<size_t>(i)] + be[static_cast<size_t>(i)];
     }
   }
   return y;
+}
+
+bool all_close(const std::vector<float>& actual, const std::vector<double>& expected) {
+  if (actual.size() != expected.size()) return false;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (!(std::fabs(actual[i] - expected[i]) <= 1e-4 + 1e-4 * std::fabs(expected[i]))) return false;
+  }
+  return true;
+}
+
+// When a wrong attention output equals one of the classic mistakes, names it.
+void diagnose_attention(const Tensor& actual, const std::function<std::vector<double>(const Variant&)>& reference) {
+  if (!actual.defined()) return;
+  struct Known {
+    Variant variant;
+    const char* cause;
+    const char* section;
+  };
+  const Known known[] = {
+      {{true, Variant::SqrtWidth, false},
+       "the scores are K Q^T, the transpose of Q K^T: row t of the score table must hold query t "
+       "against every key",
+       "The T x T score table"},
+      {{false, Variant::None, false}, "the scores are not scaled: divide Q K^T by sqrt(d), d the size of one head's vectors",
+       "Scaling by sqrt(d)"},
+      {{false, Variant::Width, false}, "the scores are divided by d instead of sqrt(d)", "Scaling by sqrt(d)"},
+      {{false, Variant::SqrtWidth, true},
+       "the mask keeps the future and hides the past: position t may look at positions s <= t, the "
+       "lower triangle (tril)",
+       "The causal mask, and why -inf"},
+  };
+  const std::vector<float> values = actual.contiguous().to_vector();
+  for (const Known& k : known) {
+    if (all_close(values, reference(k.variant))) {
+      ember::grading::diagnose(k.cause, "q6_attention.md", k.section);
+      return;
+    }
+  }
 }
 
 // "[1][0][3]": the position of row-major element `flat` in a tensor of this shape.
@@ -219,9 +280,9 @@ std::string index_str(const Shape& shape, int64_t flat) {
 bool expect_close(const Tensor& actual, const Shape& expected_shape,
                   const std::vector<double>& expected, const std::string& what,
                   double* largest_difference = nullptr) {
-  EXPECT_TRUE(actual.defined()) << what << ": the output is an undefined tensor";
+  GRADE_EXPECT(actual.defined()) << what << ": the output is an undefined tensor";
   if (!actual.defined()) return false;
-  EXPECT_EQ(actual.shape(), expected_shape)
+  GRADE_EXPECT((actual.shape()) == (expected_shape))
       << what << ": output shape " << ember::shape_str(actual.shape()) << ", expected "
       << ember::shape_str(expected_shape);
   if (actual.shape() != expected_shape) return false;
@@ -255,22 +316,22 @@ GRADED_TEST(q6, attention_output_shape, 1) {
   const std::vector<std::string> children = attention.children();
   for (const std::string& name : layers) {
     const bool found = std::find(children.begin(), children.end(), name) != children.end();
-    ASSERT_TRUE(found) << "Attention has no submodule named '" << name << "'";
+    GRADE_ASSERT(found) << "Attention has no submodule named '" << name << "'";
   }
   bool has_mask = false;
   for (const auto& [name, buffer] : attention.named_buffers()) {
     if (name != "mask") continue;
     has_mask = true;
     const Shape expected{1, 1, block_size, block_size};
-    ASSERT_EQ(buffer.shape(), expected) << "the mask buffer has shape "
+    GRADE_ASSERT((buffer.shape()) == (expected)) << "the mask buffer has shape "
                                         << ember::shape_str(buffer.shape());
   }
-  ASSERT_TRUE(has_mask) << "Attention has no buffer named 'mask'";
+  GRADE_ASSERT(has_mask) << "Attention has no buffer named 'mask'";
   for (int64_t T : {int64_t{1}, int64_t{3}, block_size}) {
     Tensor out = attention.call("forward", ember::randn({2, T, C}));
-    ASSERT_TRUE(out.defined()) << "forward returned an undefined tensor";
+    GRADE_ASSERT(out.defined()) << "forward returned an undefined tensor";
     const Shape expected{2, T, C};
-    ASSERT_EQ(out.shape(), expected)
+    GRADE_ASSERT((out.shape()) == (expected))
         << "forward on (2, " << T << ", " << C << ") returned " << ember::shape_str(out.shape())
         << "; expected " << ember::shape_str(expected);
   }
@@ -294,7 +355,7 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
     Tensor input = ember::cat({positions, ember::randn({B, T, C - T})}, 2).contiguous();  // (B, T, C)
     Tensor out = attention.call("forward", input);
     const Shape expected{B, T, C};
-    ASSERT_TRUE(out.defined() && out.shape() == expected)
+    GRADE_ASSERT(out.defined() && out.shape() == expected)
         << "forward on " << ember::shape_str(expected) << " returned "
         << (out.defined() ? ember::shape_str(out.shape()) : std::string("an undefined tensor"));
     // weights[b][t][s] = out[b][t][s] for s < T.
@@ -306,16 +367,22 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
           const double a = values[static_cast<size_t>((b * T + t) * C + s)];
           row_sum += a;
           if (s > t) {
-            ASSERT_LE(std::fabs(a), 1e-6) << fmt::format(
+            if (!(std::fabs(a) <= 1e-6)) {
+              ember::grading::diagnose(
+                  "the mask does not hide the future: fill the scores of positions s > t (where the mask "
+                  "is 0) with -inf before the softmax, so their weights become 0",
+                  "q6_attention.md", "The causal mask, and why -inf");
+            }
+            GRADE_ASSERT((std::fabs(a)) <= (1e-6)) << fmt::format(
                 "({}) position {} gives weight {:.6g} to the future position {}; masked weights "
                 "must be 0",
                 case_name(B, T, C), t, a, s);
           } else {
-            ASSERT_GE(a, -1e-6) << fmt::format("({}) weight[{}][{}] is negative: {:.6g}",
+            GRADE_ASSERT((a) >= (-1e-6)) << fmt::format("({}) weight[{}][{}] is negative: {:.6g}",
                                                case_name(B, T, C), t, s, a);
           }
         }
-        ASSERT_NEAR(row_sum, 1.0, 1e-4) << fmt::format(
+        GRADE_ASSERT(std::fabs(static_cast<double>(row_sum) - static_cast<double>(1.0)) <= (1e-4)) << fmt::format(
             "({}) the attention weights of position {} sum to {:.6g}; softmax over the last dim "
             "makes each row sum to 1",
             case_name(B, T, C), t, row_sum);
@@ -355,9 +422,11 @@ GRADED_TEST(q6, attention_matches_reference, 1) {
       randomize_linear(attention, parameters_of(attention), layer, 0.5f);
     }
     Tensor input = ember::randn({B, T, C});
-    const std::vector<double> expected = reference_attention(parameters_of(attention), input);
-    if (!expect_close(attention.call("forward", input), {B, T, C}, expected,
-                      "Attention (" + case_name(B, T, C) + ")", &largest)) {
+    const auto params = parameters_of(attention);
+    const std::vector<double> expected = reference_attention(params, input);
+    const Tensor out = attention.call("forward", input);
+    if (!expect_close(out, {B, T, C}, expected, "Attention (" + case_name(B, T, C) + ")", &largest)) {
+      diagnose_attention(out, [&](const Variant& v) { return reference_attention(params, input, v); });
       grade_note("Attention differs from softmax(mask(Q K^T / sqrt(C))) V for {}",
                  case_name(B, T, C));
       return;
@@ -388,17 +457,20 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
                                std::to_string(d_in) + ")";
       const auto params = parameters_of(attention);
       for (const char* layer : {"W_query", "W_key", "W_value"}) {
-        ASSERT_TRUE(params.count(std::string(layer) + ".weight"))
+        GRADE_ASSERT(params.count(std::string(layer) + ".weight"))
             << name << ": W_query, W_key and W_value must be set (and registered under those names)";
-        ASSERT_EQ(params.count(std::string(layer) + ".bias") == 1, qkv_bias)
+        GRADE_ASSERT((params.count(std::string(layer) + ".bias") == 1) == (qkv_bias))
             << name << ": W_query, W_key and W_value have a bias exactly when qkv_bias is true";
         randomize_linear(attention, params, layer, 0.5f);
       }
-      ASSERT_TRUE(params.count("out_proj.weight")) << name << ": out_proj must be set (and registered)";
+      GRADE_ASSERT(params.count("out_proj.weight")) << name << ": out_proj must be set (and registered)";
       randomize_linear(attention, params, "out_proj", 0.5f);
       Tensor input = ember::randn({B, T, d_in});
-      const std::vector<double> expected = reference_multi_head(parameters_of(attention), input, num_heads);
-      if (!expect_close(attention.call("forward", input), {B, T, d_out}, expected, name, &largest)) {
+      const auto randomized = parameters_of(attention);
+      const std::vector<double> expected = reference_multi_head(randomized, input, num_heads);
+      const Tensor out = attention.call("forward", input);
+      if (!expect_close(out, {B, T, d_out}, expected, name, &largest)) {
+        diagnose_attention(out, [&](const Variant& v) { return reference_multi_head(randomized, input, num_heads, v); });
         grade_note("{} differs from the reference", name);
         return;
       }
@@ -413,7 +485,7 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
     if (error.not_implemented()) throw;
     if (error.ember_error()) message = error.what();
   }
-  EXPECT_FALSE(message.empty()) << "MultiHeadAttention(d_in=4, d_out=6, context_length=8, "
+  GRADE_EXPECT(!(message.empty())) << "MultiHeadAttention(d_in=4, d_out=6, context_length=8, "
                                    "num_heads=4) should throw an ember::Error: 6 heads' worth of "
                                    "columns cannot be split into 4 equal heads";
   grade_note("MultiHeadAttention matches the reference in {} cases (largest difference {:.2e}); "
@@ -433,16 +505,16 @@ GRADED_TEST(q6, layer_norm_matches_reference, 1) {
     const int64_t d = c.shape.back();
     RemoteModel norm = c.eps == 1e-5f ? RemoteModel("LayerNorm", d)
                                       : RemoteModel("LayerNorm", d, static_cast<double>(c.eps));
-    ASSERT_EQ(norm.call_value("uses_nn_layer_norm").as_int("uses nn::LayerNorm"), 0)
+    GRADE_ASSERT((norm.call_value("uses_nn_layer_norm").as_int("uses nn::LayerNorm")) == (0))
         << "LayerNorm should be written from mean and variance, not with nn::LayerNorm";
     const Shape d_shape{d};
     const auto parameters = parameters_of(norm);
-    ASSERT_TRUE(parameters.count("gamma") && parameters.count("beta"))
+    GRADE_ASSERT(parameters.count("gamma") && parameters.count("beta"))
         << "LayerNorm must register its parameters as \"gamma\" and \"beta\"";
-    ASSERT_TRUE(parameters.at("gamma").shape() == d_shape && parameters.at("beta").shape() == d_shape)
+    GRADE_ASSERT(parameters.at("gamma").shape() == d_shape && parameters.at("beta").shape() == d_shape)
         << "LayerNorm(" << d << "): gamma and beta must both have shape (" << d << ",)";
-    for (float g : parameters.at("gamma").to_vector()) ASSERT_EQ(g, 1.0f) << "gamma must start as ones";
-    for (float b : parameters.at("beta").to_vector()) ASSERT_EQ(b, 0.0f) << "beta must start as zeros";
+    for (float g : parameters.at("gamma").to_vector()) GRADE_ASSERT((g) == (1.0f)) << "gamma must start as ones";
+    for (float b : parameters.at("beta").to_vector()) GRADE_ASSERT((b) == (0.0f)) << "beta must start as zeros";
     randomize(norm, "gamma", d_shape, 1.0f);
     randomize(norm, "beta", d_shape, 1.0f);
     const auto randomized = parameters_of(norm);
@@ -451,7 +523,19 @@ GRADED_TEST(q6, layer_norm_matches_reference, 1) {
         reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), static_cast<double>(c.eps));
     const std::string name = "LayerNorm(" + std::to_string(d) + ", eps=" + std::to_string(c.eps) +
                              ") on " + ember::shape_str(c.shape);
-    if (!expect_close(norm.call("forward", input), c.shape, expected, name, &largest)) {
+    const Tensor out = norm.call("forward", input);
+    if (!expect_close(out, c.shape, expected, name, &largest)) {
+      const double eps = static_cast<double>(c.eps);
+      const std::vector<float> values = out.defined() ? out.contiguous().to_vector() : std::vector<float>();
+      if (all_close(values, reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), eps, true))) {
+        ember::grading::diagnose("the variance divides by d - 1 (unbiased); layer norm uses the biased variance, "
+                                 "dividing by d, as PyTorch does",
+                                 "q6_attention.md", "Part 3: Layer normalisation");
+      } else if (all_close(values, reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), eps,
+                                                        false, true))) {
+        ember::grading::diagnose("eps is added outside the square root: (x - mean) / sqrt(var + eps)",
+                                 "q6_attention.md", "Part 3: Layer normalisation");
+      }
       grade_note("{} differs from (x - mean) / sqrt(biased variance + eps) * gamma + beta", name);
       return;
     }

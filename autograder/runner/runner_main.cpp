@@ -142,6 +142,12 @@ Value handle(const Args& request) {
     const Tensor values = request.at(3).as_tensor("the parameter's values");
     for (auto& [parameter_name, parameter] : model.named_parameters()) {
       if (parameter_name != name) continue;
+      if (parameter.shape() != values.shape()) {
+        // Said in the student's terms: the grader's copy_ is not what went wrong.
+        throw Error("the parameter \"" + name + "\" has shape " + shape_str(parameter.shape()) +
+                                 ", but the checks give it values of shape " + shape_str(values.shape()) +
+                                 ": see the shape the lesson asks for");
+      }
       NoGradGuard no_grad;
       Tensor target = parameter;
       target.copy_(values.to(target.device()));
