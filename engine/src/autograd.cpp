@@ -76,27 +76,18 @@ void topological_order(const std::shared_ptr<Node>& root, std::vector<std::share
 bool grad_enabled() { return grad_mode_enabled; }
 void set_grad_enabled(bool enabled) { grad_mode_enabled = enabled; }
 
-bool will_record(const Tensor& t) { return grad_mode_enabled && t.impl()->requires_grad; }
+namespace detail {
 
-namespace {
-template <typename Tensors>
-bool any_defined_requires_grad(const Tensors& inputs) {
-  for (const Tensor& input : inputs) {
-    if (input.defined() && input.impl()->requires_grad) return true;
+bool should_record(const Tensor* inputs, size_t count) {
+  if (!grad_mode_enabled) return false;
+  for (size_t i = 0; i < count; ++i) {
+    if (inputs[i].defined() && inputs[i].impl()->requires_grad) return true;
   }
   return false;
 }
-}  // namespace
 
-bool any_requires_grad(const std::vector<Tensor>& inputs) { return any_defined_requires_grad(inputs); }
-
-bool any_requires_grad(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
-  return any_defined_requires_grad(inputs);
-}
-
-Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
-                 Node::BackwardFunction backward) {
-  if (!grad_mode_enabled || !any_requires_grad(inputs)) return output;
+Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
+                   Node::BackwardFunction backward) {
   auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
   node->name = name;
   node->inputs = std::move(inputs);
@@ -106,6 +97,8 @@ Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
   output.impl()->requires_grad = true;
   return output;
 }
+
+}  // namespace detail
 
 void run_backward(const Tensor& root, const Tensor& gradient) {
   EMBER_CHECK(root.requires_grad(),

@@ -49,7 +49,6 @@ Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, val
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
-  if (!any_requires_grad({a, b})) return out;
   // The closures keep the inputs (the node holds them anyway) rather than copies of their
   // shapes: a small closure is a cheap allocation. Only an op's own output must never be
   // kept in its closure: that would be a cycle.
@@ -60,7 +59,6 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, b, "sub");
-  if (!any_requires_grad({a, b})) return out;
   return record_op("sub", {a, b}, out, [a, b](const Tensor& grad) {
     return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(-grad, b.shape())};
   });
@@ -68,7 +66,6 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
-  if (!any_requires_grad({a, b})) return out;
   // Each input's gradient needs the other input's value.
   return record_op("mul", {a, b}, out, [a, b](const Tensor& grad) {
     return Grads{a.requires_grad() ? sum_to_shape(grad * b, a.shape()) : Tensor(),
@@ -78,32 +75,29 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Div, a, b, "div");
-  if (!any_requires_grad({a, b})) return out;
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  Tensor a_value = a.detach(), b_value = b.detach();
   return record_op("div", {a, b}, out, [=](const Tensor& grad) {
     // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
-    return Grads{need_a ? sum_to_shape(grad / b_value, a_value.shape()) : Tensor(),
-                 need_b ? sum_to_shape(-grad * a_value / (b_value * b_value), b_value.shape()) : Tensor()};
+    return Grads{need_a ? sum_to_shape(grad / b, a.shape()) : Tensor(),
+                 need_b ? sum_to_shape(-grad * a / (b * b), b.shape()) : Tensor()};
   });
 }
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
   Tensor out = binary_kernel(BinaryOp::Pow, base, exponent, "pow");
-  if (!any_requires_grad({base, exponent})) return out;
-  Tensor base_value = base.detach(), exponent_value = exponent.detach(), out_value = out.detach();
+  Tensor out_value = out.detach();  // the node must not own its own output
   bool need_exponent = exponent.requires_grad();
   return record_op("pow", {base, exponent}, out, [=](const Tensor& grad) {
     // d(b^e)/db = e * b^(e-1), which is 0 where e = 0 (not 0 * inf at b = 0);
     // d(b^e)/de = b^e * ln(b), which is 0 at b = 0 for e >= 0 (the limit, as PyTorch).
     Tensor zero = scalar_tensor_like(0.0f, grad);
-    Tensor local_base = where(exponent_value == 0.0f, zero,
-                              exponent_value * pow(base_value, exponent_value - 1.0f));
-    Grads grads{sum_to_shape(grad * local_base, base_value.shape()), Tensor()};
+    Tensor local_base = where(exponent == 0.0f, zero,
+                              exponent * pow(base, exponent - 1.0f));
+    Grads grads{sum_to_shape(grad * local_base, base.shape()), Tensor()};
     if (need_exponent) {
       Tensor local_exponent =
-          where((base_value == 0.0f) * (exponent_value >= 0.0f), zero, out_value * log(base_value));
-      grads[1] = sum_to_shape(grad * local_exponent, exponent_value.shape());
+          where((base == 0.0f) * (exponent >= 0.0f), zero, out_value * log(base));
+      grads[1] = sum_to_shape(grad * local_exponent, exponent.shape());
     }
     return grads;
   });
@@ -111,24 +105,20 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Maximum, a, b, "maximum");
-  if (!any_requires_grad({a, b})) return out;
-  Tensor a_value = a.detach(), b_value = b.detach();
-  return record_op("maximum", {a, b}, out, [a_value, b_value](const Tensor& grad) {
+  return record_op("maximum", {a, b}, out, [a, b](const Tensor& grad) {
     // The larger input takes the gradient; a tie shares it equally (as PyTorch).
-    Tensor share_a = gt(a_value, b_value) + eq(a_value, b_value) * 0.5f;
-    return Grads{sum_to_shape(grad * share_a, a_value.shape()),
-                 sum_to_shape(grad * (1.0f - share_a), b_value.shape())};
+    Tensor share_a = gt(a, b) + eq(a, b) * 0.5f;
+    return Grads{sum_to_shape(grad * share_a, a.shape()),
+                 sum_to_shape(grad * (1.0f - share_a), b.shape())};
   });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Minimum, a, b, "minimum");
-  if (!any_requires_grad({a, b})) return out;
-  Tensor a_value = a.detach(), b_value = b.detach();
-  return record_op("minimum", {a, b}, out, [a_value, b_value](const Tensor& grad) {
-    Tensor share_a = lt(a_value, b_value) + eq(a_value, b_value) * 0.5f;
-    return Grads{sum_to_shape(grad * share_a, a_value.shape()),
-                 sum_to_shape(grad * (1.0f - share_a), b_value.shape())};
+  return record_op("minimum", {a, b}, out, [a, b](const Tensor& grad) {
+    Tensor share_a = lt(a, b) + eq(a, b) * 0.5f;
+    return Grads{sum_to_shape(grad * share_a, a.shape()),
+                 sum_to_shape(grad * (1.0f - share_a), b.shape())};
   });
 }
 
@@ -142,16 +132,21 @@ Tensor operator-(const Tensor& a) { return neg(a); }
 
 Tensor operator+(const Tensor& a, float b) {
   Tensor out = unary_kernel(UnaryOp::AddScalar, a, "add", b);
-  if (!will_record(a)) return out;
   return record_op("add", {a}, out, [](const Tensor& grad) { return Grads{grad}; });
 }
-Tensor operator-(const Tensor& a, float b) { return a + (-b); }
+Tensor operator-(const Tensor& a, float b) {
+  Tensor out = unary_kernel(UnaryOp::AddScalar, a, "sub", -b);
+  return record_op("sub", {a}, out, [](const Tensor& grad) { return Grads{grad}; });
+}
 Tensor operator*(const Tensor& a, float b) {
   Tensor out = unary_kernel(UnaryOp::MulScalar, a, "mul", b);
-  if (!will_record(a)) return out;
   return record_op("mul", {a}, out, [b](const Tensor& grad) { return Grads{grad * b}; });
 }
-Tensor operator/(const Tensor& a, float b) { return a * (1.0f / b); }
+Tensor operator/(const Tensor& a, float b) {
+  const float reciprocal = 1.0f / b;  // one multiply per element instead of a division
+  Tensor out = unary_kernel(UnaryOp::MulScalar, a, "div", reciprocal);
+  return record_op("div", {a}, out, [reciprocal](const Tensor& grad) { return Grads{grad * reciprocal}; });
+}
 Tensor operator+(float a, const Tensor& b) { return b + a; }
 Tensor operator*(float a, const Tensor& b) { return b * a; }
 Tensor operator-(float a, const Tensor& b) {
@@ -160,28 +155,23 @@ Tensor operator-(float a, const Tensor& b) {
 }
 Tensor operator/(float a, const Tensor& b) {
   Tensor out = unary_kernel(UnaryOp::RdivScalar, b, "div", a);
-  if (!b.requires_grad()) return out;
-  Tensor b_value = b.detach();
-  return record_op("div", {b}, out, [a, b_value](const Tensor& grad) {
-    return Grads{grad * (-a) / (b_value * b_value)};  // d(a/b)/db = -a/b^2
+  return record_op("div", {b}, out, [a, b](const Tensor& grad) {
+    return Grads{grad * (-a) / (b * b)};  // d(a/b)/db = -a/b^2
   });
 }
 
 Tensor pow(const Tensor& base, float exponent) {
   Tensor out = unary_kernel(UnaryOp::PowScalar, base, "pow", exponent);
-  if (!base.requires_grad()) return out;
-  Tensor base_value = base.detach();
-  return record_unary("pow", base, out, [base_value, exponent] {
+  return record_unary("pow", base, out, [base, exponent] {
     // x^0 is constant: its derivative is 0 everywhere, even where 0 * x^-1 would be NaN.
-    if (exponent == 0.0f) return zeros_like(base_value);
-    return pow(base_value, exponent - 1.0f) * exponent;
+    if (exponent == 0.0f) return zeros_like(base);
+    return pow(base, exponent - 1.0f) * exponent;
   });
 }
 
 Tensor pow(float base, const Tensor& exponent) {
   Tensor out = unary_kernel(UnaryOp::RpowScalar, exponent, "pow", base);
-  if (!exponent.requires_grad()) return out;
-  Tensor out_value = out.detach();
+  Tensor out_value = out.detach();  // the node must not own its own output
   float log_base = std::log(base);
   return record_unary("pow", exponent, out, [out_value, log_base] { return out_value * log_base; });
 }
@@ -195,22 +185,18 @@ Tensor neg(const Tensor& x) {
 
 Tensor exp(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Exp, x, "exp");
-  if (!x.requires_grad()) return out;
   Tensor out_value = out.detach();  // detached: the node must not own its own output
   return record_unary("exp", x, out, [out_value] { return out_value; });
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Log, x, "log");
-  if (!x.requires_grad()) return out;
-  Tensor x_value = x.detach();
-  return record_op("log", {x}, out, [x_value](const Tensor& grad) { return Grads{grad / x_value}; });
+  return record_op("log", {x}, out, [x](const Tensor& grad) { return Grads{grad / x}; });
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Sqrt, x, "sqrt");
-  if (!x.requires_grad()) return out;
-  Tensor out_value = out.detach();
+  Tensor out_value = out.detach();  // the node must not own its own output
   return record_op("sqrt", {x}, out, [out_value](const Tensor& grad) {
     return Grads{grad * 0.5f / out_value};
   });
@@ -218,39 +204,31 @@ Tensor sqrt(const Tensor& x) {
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Abs, x, "abs");
-  if (!x.requires_grad()) return out;
-  Tensor x_value = x.detach();
-  return record_unary("abs", x, out, [x_value] { return unary_kernel(UnaryOp::Sign, x_value, "abs"); });
+  return record_unary("abs", x, out, [x] { return unary_kernel(UnaryOp::Sign, x, "abs"); });
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Relu, x, "relu");
-  if (!x.requires_grad()) return out;
-  Tensor x_value = x.detach();
-  return record_unary("relu", x, out, [x_value] { return x_value > 0.0f; });
+  return record_unary("relu", x, out, [x] { return x > 0.0f; });
 }
 
 Tensor sigmoid(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Sigmoid, x, "sigmoid");
-  if (!x.requires_grad()) return out;
-  Tensor out_value = out.detach();
+  Tensor out_value = out.detach();  // the node must not own its own output
   return record_unary("sigmoid", x, out, [out_value] { return out_value * (1.0f - out_value); });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Tanh, x, "tanh");
-  if (!x.requires_grad()) return out;
-  Tensor out_value = out.detach();
+  Tensor out_value = out.detach();  // the node must not own its own output
   return record_unary("tanh", x, out, [out_value] { return 1.0f - out_value * out_value; });
 }
 
 Tensor clamp(const Tensor& x, float min, float max) {
   EMBER_CHECK(min <= max, "clamp: min {} is above max {}", min, max);
   Tensor out = unary_kernel(UnaryOp::Clamp, x, "clamp", min, max);
-  if (!x.requires_grad()) return out;
-  Tensor x_value = x.detach();
-  return record_unary("clamp", x, out, [x_value, min, max] {
-    return unary_kernel(UnaryOp::InRange, x_value, "clamp", min, max);
+  return record_unary("clamp", x, out, [x, min, max] {
+    return unary_kernel(UnaryOp::InRange, x, "clamp", min, max);
   });
 }
 
@@ -286,8 +264,7 @@ Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
   backend_of(x).where(storage_data(condition), broadcast_layout(condition, shape), storage_data(x),
                       broadcast_layout(x, shape), storage_data(y), broadcast_layout(y, shape),
                       out.data_ptr(), layout_of(out));
-  if (!any_requires_grad({x, y})) return out;
-  Tensor condition_value = condition.detach();
+  Tensor condition_value = condition.detach();  // not an input: no graph behind it is kept
   Shape shape_x = x.shape(), shape_y = y.shape();
   bool need_x = x.requires_grad(), need_y = y.requires_grad();  // masked_fill's value needs none
   return record_op("where", {x, y}, out, [=](const Tensor& grad) {

@@ -71,7 +71,6 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
     NoGradGuard no_grad;  // filling the result is not part of the graph
     for (size_t i = 0; i < tensors.size(); ++i) out.select(d, static_cast<int64_t>(i)).copy_(tensors[i]);
   }
-  if (!any_requires_grad(tensors)) return out;
   return record_op("stack", tensors, out, [d, count = tensors.size()](const Tensor& grad) {
     Grads grads;  // input i's gradient is slice i along d (a view, no copy)
     grads.reserve(count);

@@ -103,10 +103,8 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
                          right.batch_stride, right.leading_dim, right.transposed, out.data_ptr(),
                          batch_count, m, n, k);
   }
-  if (!any_requires_grad({a, b})) return out;
-  bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  Tensor a_value = a.detach(), b_value = b.detach();
-  const bool a_transposed = is_transposed_view(a_value), b_transposed = is_transposed_view(b_value);
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  const bool a_transposed = is_transposed_view(a), b_transposed = is_transposed_view(b);
   return record_op("matmul", {a, b}, out, [=](const Tensor& grad) {
     // C = A B: dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
     //
@@ -118,15 +116,15 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
     Grads grads(2);
     if (need_a) {
       Tensor grad_a = a_transposed
-                          ? matmul(b_value, grad.transpose(-1, -2)).transpose(-1, -2)  // (..., k, m)^T
-                          : matmul(grad, b_value.transpose(-1, -2));                   // (..., m, k)
-      grads[0] = sum_to_shape(grad_a, a_value.shape());
+                          ? matmul(b, grad.transpose(-1, -2)).transpose(-1, -2)  // (..., k, m)^T
+                          : matmul(grad, b.transpose(-1, -2));                   // (..., m, k)
+      grads[0] = sum_to_shape(grad_a, a.shape());
     }
     if (need_b) {
       Tensor grad_b = b_transposed
-                          ? matmul(grad.transpose(-1, -2), a_value).transpose(-1, -2)  // (..., n, k)^T
-                          : matmul(a_value.transpose(-1, -2), grad);                   // (..., k, n)
-      grads[1] = sum_to_shape(grad_b, b_value.shape());
+                          ? matmul(grad.transpose(-1, -2), a).transpose(-1, -2)  // (..., n, k)^T
+                          : matmul(a.transpose(-1, -2), grad);                   // (..., k, n)
+      grads[1] = sum_to_shape(grad_b, b.shape());
     }
     return grads;
   });

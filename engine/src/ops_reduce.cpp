@@ -64,7 +64,6 @@ Shape keepdim_shape(const Tensor& x, const int64_t* dim) {
 
 Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   Tensor out = reduce_kernel(ReduceOp::Sum, x, dim, keepdim, "sum");
-  if (!will_record(x)) return out;
   // Every input element contributed once: the gradient is the output's, spread back.
   // (Without a dropped dim no reshape is needed: expand adds missing dims on the left.)
   bool dropped_dim = dim != nullptr && !keepdim;
@@ -76,13 +75,11 @@ Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
 
 Tensor extremum_impl(ReduceOp op, const Tensor& x, const int64_t* dim, bool keepdim, const char* name) {
   Tensor out = reduce_kernel(op, x, dim, keepdim, name);
-  if (!x.requires_grad()) return out;
-  Tensor x_value = x.detach();
   Shape kept = keepdim_shape(x, dim);
   Tensor winners_value = out.detach().reshape(kept);
-  return record_op(name, {x}, out, [x_value, winners_value, kept](const Tensor& grad) {
+  return record_op(name, {x}, out, [x, winners_value, kept](const Tensor& grad) {
     // The gradient goes to the elements equal to the extremum, shared among ties.
-    Tensor is_winner = eq(x_value, winners_value);
+    Tensor is_winner = eq(x, winners_value);
     Tensor share = is_winner / sum_to_shape(is_winner, kept);
     return Grads{share * grad.reshape(kept)};
   });

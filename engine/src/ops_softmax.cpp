@@ -46,8 +46,7 @@ Tensor softmax_backward_kernel(const Tensor& y, const Tensor& grad, int64_t dim,
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_kernel(x, dim, false, "softmax");
-  if (!x.requires_grad()) return out;
-  Tensor y = out.detach();
+  Tensor y = out.detach();  // the node must not own its own output
   return record_op("softmax", {x}, out, [y, dim](const Tensor& grad) {
     // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
     return Grads{softmax_backward_kernel(y, grad, dim, false)};
@@ -56,8 +55,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_kernel(x, dim, true, "log_softmax");
-  if (!x.requires_grad()) return out;
-  Tensor y = out.detach();
+  Tensor y = out.detach();  // the node must not own its own output
   return record_op("log_softmax", {x}, out, [y, dim](const Tensor& grad) {
     // dx = g - softmax(x) * sum(g), with softmax(x) = exp(log_softmax(x)).
     return Grads{softmax_backward_kernel(y, grad, dim, true)};

@@ -202,7 +202,6 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op, const Shape
 }
 
 Tensor reshape_backward_view(const char* name, const Tensor& input, Tensor output) {
-  if (!will_record(input)) return output;
   Shape input_shape = input.shape();
   return record_op(name, {input}, std::move(output), [input_shape](const Tensor& grad) {
     return std::vector<Tensor>{grad.reshape(input_shape)};
@@ -240,7 +239,6 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   std::swap(shape_t[d0], shape_t[d1]);
   std::swap(strides_t[d0], strides_t[d1]);
   Tensor view = make_view(*this, shape_t, strides_t, offset());
-  if (!will_record(*this)) return view;
   return record_op("transpose", {*this}, view,
                    [d0, d1](const Tensor& grad) { return std::vector<Tensor>{grad.transpose(d0, d1)}; });
 }
@@ -269,7 +267,6 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     new_strides[i] = strides()[d];
   }
   Tensor view = make_view(*this, new_shape, new_strides, offset());
-  if (!will_record(*this)) return view;
   return record_op("permute", {*this}, view,
                    [inverse](const Tensor& grad) { return std::vector<Tensor>{grad.permute(inverse)}; });
 }
@@ -352,7 +349,6 @@ Tensor Tensor::expand(const Shape& target) const {
     new_strides[i] = (old_size == 1 && size != 1) ? 0 : strides()[i - shift];
   }
   Tensor view = make_view(*this, new_shape, new_strides, offset());
-  if (!will_record(*this)) return view;
   Shape input_shape = old_shape;
   return record_op("expand", {*this}, view,
                    [input_shape](const Tensor& grad) {
@@ -377,7 +373,6 @@ Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) c
   new_shape[d] = (last - first + step - 1) / step;
   new_strides[d] *= step;
   Tensor view = make_view(*this, new_shape, new_strides, offset() + first * strides()[d]);
-  if (!will_record(*this)) return view;
   Shape input_shape = shape();
   Device device = this->device();
   return record_op("slice", {*this}, view, [=](const Tensor& grad) {
@@ -399,7 +394,6 @@ Tensor Tensor::select(int64_t dim_in, int64_t index) const {
   new_shape.erase(new_shape.begin() + d);
   new_strides.erase(new_strides.begin() + d);
   Tensor view = make_view(*this, new_shape, new_strides, offset() + index * strides()[d]);
-  if (!will_record(*this)) return view;
   Shape input_shape = shape();
   Device device = this->device();
   return record_op("select", {*this}, view, [=](const Tensor& grad) {
@@ -436,7 +430,6 @@ Tensor Tensor::clone() const {
   checked_impl("clone");
   Tensor copy = empty_tensor(shape(), device());
   backend_of(*this).copy(storage_data(*this), layout_of(*this), copy.data_ptr(), layout_of(copy));
-  if (!will_record(*this)) return copy;
   return record_op("clone", {*this}, copy, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
 }
 

@@ -31,10 +31,6 @@ inline void check_defined(const Tensor& t, const char* op) {
 }
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 
-// True when an op reading t would be recorded for autograd. Ops test it before building
-// their backward closure, which costs allocations that a forward-only call should not pay.
-bool will_record(const Tensor& t);
-
 // Raw storage pointer (element 0 of the storage, not of the view).
 inline const float* storage_data(const Tensor& t) { return t.impl()->storage->data(); }
 

@@ -49,15 +49,41 @@ class NoGradGuard {
   bool previous_;
 };
 
-// Used by ops: when recording is on and any input requires grad, attaches a Node to
-// output (which then requires grad too). Returns output for chaining.
-Tensor record_op(const char* name, std::vector<Tensor> inputs, Tensor output,
-                 Node::BackwardFunction backward);
+// How every op records itself, the same way, after computing its output:
+//   return record_op("relu", {x}, out, [x](const Tensor& grad) { return Grads{grad * (x > 0.0f)}; });
+// record_op alone decides: when recording is on and an input requires grad, it attaches a
+// Node to output (which then requires grad too); otherwise it returns output as it is. The
+// closure is a template argument, so a forward-only call never turns it into a
+// std::function (an allocation). A closure may keep the op's inputs; never its own output
+// undetached (the node would own itself, and the graph would never be freed).
+template <typename Backward>
+Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
+                 Backward&& backward);
+template <typename Backward>
+Tensor record_op(const char* name, const std::vector<Tensor>& inputs, Tensor output,
+                 Backward&& backward);
 
-// True when an op on these inputs would be recorded.
-bool any_requires_grad(const std::vector<Tensor>& inputs);
-// The same for a list written in place, any_requires_grad({a, b}), without building a vector.
-bool any_requires_grad(std::initializer_list<std::reference_wrapper<const Tensor>> inputs);
+namespace detail {
+// record_op's two halves (autograd.cpp): whether to record, and making the Node.
+bool should_record(const Tensor* inputs, size_t count);
+Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
+                   Node::BackwardFunction backward);
+}  // namespace detail
+
+template <typename Backward>
+Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
+                 Backward&& backward) {
+  if (!detail::should_record(inputs.begin(), inputs.size())) return output;
+  return detail::attach_node(name, std::vector<Tensor>(inputs), std::move(output),
+                             std::forward<Backward>(backward));
+}
+
+template <typename Backward>
+Tensor record_op(const char* name, const std::vector<Tensor>& inputs, Tensor output,
+                 Backward&& backward) {
+  if (!detail::should_record(inputs.data(), inputs.size())) return output;
+  return detail::attach_node(name, inputs, std::move(output), std::forward<Backward>(backward));
+}
 
 // Runs backpropagation from root (see Tensor::backward).
 void run_backward(const Tensor& root, const Tensor& gradient);

@@ -38,39 +38,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   // matrix or a batch of matrices on the left.
   const bool vector_input = x.dim() == 1;
   const Tensor input = vector_input ? x.unsqueeze(0) : x;  // (*, in)
-  const int64_t in_features = weight.size(1), out_features = weight.size(0);
-  int64_t rows = 1;  // N: the product of the batch dims of input
-  for (size_t d = 0; d + 1 < input.shape().size(); ++d) rows *= input.shape()[d];
-
-  // The forward pass is matmul and add, unrecorded: one "linear" node below replaces their
-  // nodes and the transpose node of weight.t().
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = input.matmul(weight.t());  // (*, in) @ (in, out); the GEMM reads weight.t() in place
-    if (bias.defined()) out = out + bias;  // (*, out) + (out,)
-  }
-  if (!any_requires_grad({input, weight, bias})) return vector_input ? out.squeeze(0) : out;
-
-  // One node instead of three (weight.t(), matmul, +), whose backward is the three products
-  // a linear layer needs, each straight into its operand's layout: dx = g @ W, dW = g^T @ x
-  // as a dense (out, in) tensor like the weight (the GEMM reads g transposed in place, so
-  // nothing is copied or transposed afterwards), and db, a sum over the rows of g.
-  const bool need_input = input.requires_grad(), need_weight = weight.requires_grad();
-  const bool need_bias = bias.defined() && bias.requires_grad();
-  const Tensor input_value = input.detach(), weight_value = weight.detach();
-  out = record_op("linear", {input, weight, bias}, out, [=](const Tensor& grad) {
-    // grad: (*, out), the shape of the output.
-    std::vector<Tensor> grads(3);
-    if (need_input) grads[0] = grad.matmul(weight_value);  // (*, out) @ (out, in) -> (*, in)
-    const Tensor grad_rows = grad.reshape({rows, out_features});  // (N, out)
-    if (need_weight) {
-      const Tensor input_rows = input_value.reshape({rows, in_features});  // (N, in)
-      grads[1] = grad_rows.t().matmul(input_rows);  // (out, N) @ (N, in) -> (out, in)
-    }
-    if (need_bias) grads[2] = grad_rows.sum(0);  // (out,)
-    return grads;
-  });
+  // The same ops, and so the same graph, as writing it by hand: matmul and add record
+  // themselves, and their gradients are the ones autograd uses everywhere. The GEMM reads
+  // weight.t() in place, and matmul's backward hands the weight a dense (out, in) gradient.
+  Tensor out = input.matmul(weight.t());  // (*, in) @ (in, out) -> (*, out)
+  if (bias.defined()) out = out + bias;   // (*, out) + (out,)
   return vector_input ? out.squeeze(0) : out;
 }
 
