@@ -6,7 +6,6 @@
 
 #include "ember/creation.h"
 #include "ember/ops.h"
-#include "object_pool.h"
 #include "tensor_internal.h"
 
 namespace ember {
@@ -88,7 +87,7 @@ bool should_record(const Tensor* inputs, size_t count) {
 
 Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
                    Node::BackwardFunction backward) {
-  auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
+  std::shared_ptr<Node> node = new_node();
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);

@@ -2,6 +2,11 @@
 
 #include <vector>
 
+#include "ember/autograd.h"
+#include "ember/storage.h"
+#include "ember/tensor.h"
+#include "tensor_internal.h"
+
 namespace ember::detail {
 namespace {
 
@@ -82,3 +87,18 @@ void pool_deallocate(void* memory, size_t bytes) {
 }
 
 }  // namespace ember::detail
+
+// --- tensor_internal.h: the engine's objects, from these pools --------------------------
+namespace ember {
+
+std::shared_ptr<TensorImpl> new_tensor_impl() {
+  return std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
+}
+
+std::shared_ptr<Storage> new_storage(Device device, int64_t count) {
+  return std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), device, count);
+}
+
+std::shared_ptr<Node> new_node() { return std::allocate_shared<Node>(detail::PoolAllocator<Node>()); }
+
+}  // namespace ember

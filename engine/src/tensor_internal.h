@@ -1,11 +1,20 @@
 // Helpers shared by the engine's op files; not part of the public API.
 #pragma once
 
+#include <memory>
+
+#include "ember/autograd.h"
 #include "ember/backend.h"
 #include "ember/error.h"
 #include "ember/tensor.h"
 
 namespace ember {
+
+// Fresh, empty objects of the engine's three bookkeeping types (object_pool.cpp says where
+// their memory comes from, and why).
+std::shared_ptr<TensorImpl> new_tensor_impl();
+std::shared_ptr<Storage> new_storage(Device device, int64_t count);
+std::shared_ptr<Node> new_node();
 
 // A new, uninitialised, contiguous tensor with its own storage.
 Tensor empty_tensor(const Shape& shape, Device device);
@@ -25,7 +34,7 @@ StridedLayout broadcast_layout(const Tensor& t, const Shape& shape);
 
 inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
 
-// Throws "<op>: expected an defined tensor" style errors for misuse.
+// Throws "<op>: the tensor is undefined (default-constructed, never assigned)" for misuse.
 inline void check_defined(const Tensor& t, const char* op) {
   if (!t.defined()) Tensor::throw_undefined(op);
 }

@@ -1,5 +1,6 @@
-// The CUDA kernels, one host function per kernel of backend.h with the same name and the
-// same arguments; each launches its kernel(s) on the current device and checks the launch.
+// The CUDA kernels, one host function per kernel of backend.h with the same name and its
+// arguments (reduce, matmul and scatter_add_rows also take the allocator for scratch
+// memory); each launches its kernel(s) on the current device and checks the launch.
 // CudaBackend (cuda_backend.cu) picks the device and calls these.
 //
 //   elementwise.cu  fill, copy, unary, binary, where

@@ -9,8 +9,9 @@
 //
 // fp-contract=off: AVX-512 brings fused multiply-add, and the compiler would turn a * b + c into
 // one FMA, which rounds once instead of twice. Without it every version rounds each operation
-// as the C++ says, so all three give the same bits (and so do the CUDA kernels, which are
-// compiled without FMA for the same reason: see test_cuda_parity.cpp).
+// as the C++ says, so all three give the same bits as the reference backend. So do the CUDA
+// kernels that promise the CPU's bits, random.cu and optimizer.cu, which cuda.cmake compiles
+// with --fmad=false for the same reason.
 #pragma once
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
