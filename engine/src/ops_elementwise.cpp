@@ -49,9 +49,9 @@ Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, val
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
-  // The closures keep the inputs (the node holds them anyway) rather than copies of their
-  // shapes: a small closure is a cheap allocation. Only an op's own output must never be
-  // kept in its closure: that would be a cycle.
+  // Closures keep the inputs' handles (the node holds them anyway), not detached copies:
+  // copying a handle allocates nothing. Only an op's own output must never be kept
+  // undetached in its closure: the node would own itself, a cycle never freed.
   return record_op("add", {a, b}, out, [a, b](const Tensor& grad) {
     return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(grad, b.shape())};
   });

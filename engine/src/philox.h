@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdint>
 
+#ifndef EMBER_HOST_DEVICE  // also defined by formulas.h
 #ifdef __CUDACC__
 #define EMBER_HOST_DEVICE __host__ __device__
 #else
 #define EMBER_HOST_DEVICE
+#endif
 #endif
 
 namespace ember::philox {

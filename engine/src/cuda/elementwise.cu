@@ -1,8 +1,7 @@
 // Element-wise kernels: fill, copy (strided -> strided), unary, binary and where.
 //
 // One thread per output element, in grid-stride loops (cuda_common.cuh). The formulas
-// are the CPU backend's (fast_cpu/cpu_backend.cpp), written out the same way, including how
-// NaN goes through max, min and clamp.
+// are formulas.h's, compiled for the GPU: the same ones every backend uses.
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -11,64 +10,10 @@
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
 #include "cuda/strided_indexer.cuh"
+#include "formulas.h"
 
 namespace ember::cuda {
 namespace {
-
-// ---- the formulas ----------------------------------------------------------------------
-
-__device__ float apply_unary(UnaryOp op, float x, float a, float b) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return expf(x);
-    case UnaryOp::Log: return logf(x);
-    case UnaryOp::Sqrt: return sqrtf(x);
-    case UnaryOp::Abs: return fabsf(x);
-    case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
-    case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-x));
-    case UnaryOp::Tanh: return tanhf(x);
-    case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::MulScalar: return x * a;
-    case UnaryOp::RsubScalar: return a - x;
-    case UnaryOp::RdivScalar: return a / x;
-    case UnaryOp::PowScalar: return powf(x, a);
-    case UnaryOp::RpowScalar: return powf(a, x);
-    case UnaryOp::Clamp: {
-      // std::min(std::max(x, a), b), spelled out: fminf/fmaxf would drop a NaN.
-      float at_least_a = x < a ? a : x;
-      return b < at_least_a ? b : at_least_a;
-    }
-    case UnaryOp::Sign: return static_cast<float>((x > 0.0f) - (x < 0.0f));
-    case UnaryOp::GtScalar: return x > a ? 1.0f : 0.0f;
-    case UnaryOp::GeScalar: return x >= a ? 1.0f : 0.0f;
-    case UnaryOp::LtScalar: return x < a ? 1.0f : 0.0f;
-    case UnaryOp::LeScalar: return x <= a ? 1.0f : 0.0f;
-    case UnaryOp::EqScalar: return x == a ? 1.0f : 0.0f;
-    case UnaryOp::NeScalar: return x != a ? 1.0f : 0.0f;
-    case UnaryOp::InRange: return (x >= a && x <= b) ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
-
-__device__ float apply_binary(BinaryOp op, float x, float y) {
-  switch (op) {
-    case BinaryOp::Add: return x + y;
-    case BinaryOp::Sub: return x - y;
-    case BinaryOp::Mul: return x * y;
-    case BinaryOp::Div: return x / y;
-    case BinaryOp::Pow: return powf(x, y);
-    // The larger (smaller) value; a NaN in either input gives NaN.
-    case BinaryOp::Maximum: return x > y ? x : (x < y ? y : (isnan(x) ? x : y));
-    case BinaryOp::Minimum: return x < y ? x : (x > y ? y : (isnan(x) ? x : y));
-    case BinaryOp::Eq: return x == y ? 1.0f : 0.0f;
-    case BinaryOp::Ne: return x != y ? 1.0f : 0.0f;
-    case BinaryOp::Lt: return x < y ? 1.0f : 0.0f;
-    case BinaryOp::Le: return x <= y ? 1.0f : 0.0f;
-    case BinaryOp::Gt: return x > y ? 1.0f : 0.0f;
-    case BinaryOp::Ge: return x >= y ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
 
 // ---- the kernels -------------------------------------------------------------------------
 // The op is a kernel argument, the same for every thread, so the switch costs a few
@@ -82,7 +27,7 @@ __global__ void fill_kernel(float* out, int64_t count, float value) {
 __global__ void unary_kernel(UnaryOp op, const float* in, float* out, int64_t count, float a,
                              float b) {
   for (int64_t i = first_index(); i < count; i += index_stride()) {
-    out[i] = apply_unary(op, in[i], a, b);
+    out[i] = formulas::unary(op, in[i], a, b);
   }
 }
 
@@ -103,7 +48,7 @@ __global__ void binary_kernel(BinaryOp op, const float* x, const float* y, float
   for (Index i = static_cast<Index>(first_index()); i < count; i += static_cast<Index>(index_stride())) {
     int64_t position[3];
     indexer.locate(i, position);
-    out[position[0]] = apply_binary(op, x[position[1]], y[position[2]]);
+    out[position[0]] = formulas::binary(op, x[position[1]], y[position[2]]);
   }
 }
 

@@ -1,5 +1,5 @@
-// Optimizer updates, one thread per parameter element: PyTorch's SGD and Adam, with the
-// CPU backend's formulas written the same way.
+// Optimizer updates, one thread per parameter element: PyTorch's SGD and Adam, the
+// formulas of formulas.h that every backend uses.
 //
 // This file is compiled with --fmad=false (see cuda.cmake): without fused multiply-adds,
 // every operation rounds as on the CPU, and since +, -, *, / and sqrt are correctly
@@ -8,6 +8,7 @@
 
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
+#include "formulas.h"
 
 namespace ember::cuda {
 namespace {
@@ -17,27 +18,20 @@ __global__ void sgd_kernel(float* param, const float* grad, float* momentum_buff
                            float lr, float momentum, float dampening, float weight_decay,
                            bool nesterov, bool first_step) {
   for (int64_t i = first_index(); i < count; i += index_stride()) {
-    float g = grad[i] + weight_decay * param[i];
-    if (momentum != 0.0f) {
-      float buffer = first_step ? g : momentum * momentum_buffer[i] + (1.0f - dampening) * g;
-      momentum_buffer[i] = buffer;
-      g = nesterov ? g + momentum * buffer : buffer;
-    }
-    param[i] -= lr * g;
+    float no_buffer = 0.0f;
+    float& buffer = momentum != 0.0f ? momentum_buffer[i] : no_buffer;
+    formulas::sgd_update(param[i], grad[i], buffer, lr, momentum, dampening, weight_decay,
+                         nesterov, first_step);
   }
 }
 
-// step_size = lr / (1 - beta1^step) and correction2_sqrt = sqrt(1 - beta2^step) come from
-// the host, computed in double as the CPU backend (and PyTorch) does.
+// step holds the bias corrections, computed on the host in double (formulas::adam_step_for).
 __global__ void adam_kernel(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                             int64_t count, float beta1, float beta2, float eps,
-                            float weight_decay, float step_size, float correction2_sqrt) {
+                            float weight_decay, formulas::AdamStep step) {
   for (int64_t i = first_index(); i < count; i += index_stride()) {
-    float g = grad[i] + weight_decay * param[i];
-    exp_avg[i] = beta1 * exp_avg[i] + (1.0f - beta1) * g;
-    exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1.0f - beta2) * g * g;
-    float denominator = sqrtf(exp_avg_sq[i]) / correction2_sqrt + eps;
-    param[i] -= step_size * exp_avg[i] / denominator;
+    formulas::adam_update(param[i], grad[i], exp_avg[i], exp_avg_sq[i], beta1, beta2, eps,
+                          weight_decay, step);
   }
 }
 
@@ -57,13 +51,10 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
                int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
                int64_t step) {
   if (count <= 0) return;
-  double correction1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
-  double correction2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
-  float step_size = static_cast<float>(lr / correction1);
-  float correction2_sqrt = static_cast<float>(std::sqrt(correction2));
+  const formulas::AdamStep step_constants = formulas::adam_step_for(lr, beta1, beta2, step);
   adam_kernel<<<blocks_for(count), kThreadsPerBlock>>>(param, grad, exp_avg, exp_avg_sq, count,
-                                                       beta1, beta2, eps, weight_decay, step_size,
-                                                       correction2_sqrt);
+                                                       beta1, beta2, eps, weight_decay,
+                                                       step_constants);
   check_launch("adam_step");
 }
 

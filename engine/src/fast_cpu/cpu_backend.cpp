@@ -20,6 +20,7 @@
 #include "fast_cpu/strided_loop.h"
 #include "fast_cpu/thread_pool.h"
 #include "ember/error.h"
+#include "formulas.h"
 #include "philox.h"
 
 namespace ember {
@@ -39,35 +40,6 @@ void parallel_range(int64_t count, int64_t grain, Fn&& fn) {
   parallel_for(0, count, grain, std::ref(fn));  // std::ref: no copy of fn onto the heap
 }
 
-float apply_unary(UnaryOp op, float x, float a, float b) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
-    case UnaryOp::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::MulScalar: return x * a;
-    case UnaryOp::RsubScalar: return a - x;
-    case UnaryOp::RdivScalar: return a / x;
-    case UnaryOp::PowScalar: return std::pow(x, a);
-    case UnaryOp::RpowScalar: return std::pow(a, x);
-    case UnaryOp::Clamp: return std::min(std::max(x, a), b);
-    case UnaryOp::Sign: return static_cast<float>((x > 0.0f) - (x < 0.0f));
-    case UnaryOp::GtScalar: return x > a ? 1.0f : 0.0f;
-    case UnaryOp::GeScalar: return x >= a ? 1.0f : 0.0f;
-    case UnaryOp::LtScalar: return x < a ? 1.0f : 0.0f;
-    case UnaryOp::LeScalar: return x <= a ? 1.0f : 0.0f;
-    case UnaryOp::EqScalar: return x == a ? 1.0f : 0.0f;
-    case UnaryOp::NeScalar: return x != a ? 1.0f : 0.0f;
-    case UnaryOp::InRange: return (x >= a && x <= b) ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
-
 // One loop per op, so each body is a simple expression the compiler can vectorise.
 template <typename F>
 void unary_loop(const float* in, float* out, int64_t count, F f) {
@@ -76,22 +48,17 @@ void unary_loop(const float* in, float* out, int64_t count, F f) {
   });
 }
 
+// The formula (formulas.h) of a BinaryOp fixed at compile time: after inlining, the switch
+// folds away and each loop below is one expression the compiler can vectorise.
 template <BinaryOp op>
 inline float apply_binary(float x, float y) {
-  if constexpr (op == BinaryOp::Add) return x + y;
-  if constexpr (op == BinaryOp::Sub) return x - y;
-  if constexpr (op == BinaryOp::Mul) return x * y;
-  if constexpr (op == BinaryOp::Div) return x / y;
-  if constexpr (op == BinaryOp::Pow) return std::pow(x, y);
-  if constexpr (op == BinaryOp::Maximum) return x > y ? x : (x < y ? y : (std::isnan(x) ? x : y));
-  if constexpr (op == BinaryOp::Minimum) return x < y ? x : (x > y ? y : (std::isnan(x) ? x : y));
-  if constexpr (op == BinaryOp::Eq) return x == y ? 1.0f : 0.0f;
-  if constexpr (op == BinaryOp::Ne) return x != y ? 1.0f : 0.0f;
-  if constexpr (op == BinaryOp::Lt) return x < y ? 1.0f : 0.0f;
-  if constexpr (op == BinaryOp::Le) return x <= y ? 1.0f : 0.0f;
-  if constexpr (op == BinaryOp::Gt) return x > y ? 1.0f : 0.0f;
-  if constexpr (op == BinaryOp::Ge) return x >= y ? 1.0f : 0.0f;
-  return 0.0f;
+  return formulas::binary(op, x, y);
+}
+
+// The same for a UnaryOp, as a loop over contiguous (count,).
+template <UnaryOp op>
+void unary_fixed(const float* in, float* out, int64_t count, float a, float b) {
+  unary_loop(in, out, count, [a, b](float x) { return formulas::unary(op, x, a, b); });
 }
 
 template <BinaryOp op>
@@ -174,14 +141,15 @@ class CpuBackend final : public Backend {
 
   void unary(UnaryOp op, const float* in, float* out, int64_t count, float a, float b) override {
     switch (op) {
-      case UnaryOp::AddScalar: return unary_loop(in, out, count, [a](float x) { return x + a; });
-      case UnaryOp::MulScalar: return unary_loop(in, out, count, [a](float x) { return x * a; });
-      case UnaryOp::RsubScalar: return unary_loop(in, out, count, [a](float x) { return a - x; });
-      case UnaryOp::Neg: return unary_loop(in, out, count, [](float x) { return -x; });
-      case UnaryOp::Relu: return unary_loop(in, out, count, [](float x) { return x > 0.0f ? x : 0.0f; });
-      case UnaryOp::GtScalar: return unary_loop(in, out, count, [a](float x) { return x > a ? 1.0f : 0.0f; });
+      // The ops that training runs most often get a loop of their own, which vectorises.
+      case UnaryOp::AddScalar: return unary_fixed<UnaryOp::AddScalar>(in, out, count, a, b);
+      case UnaryOp::MulScalar: return unary_fixed<UnaryOp::MulScalar>(in, out, count, a, b);
+      case UnaryOp::RsubScalar: return unary_fixed<UnaryOp::RsubScalar>(in, out, count, a, b);
+      case UnaryOp::Neg: return unary_fixed<UnaryOp::Neg>(in, out, count, a, b);
+      case UnaryOp::Relu: return unary_fixed<UnaryOp::Relu>(in, out, count, a, b);
+      case UnaryOp::GtScalar: return unary_fixed<UnaryOp::GtScalar>(in, out, count, a, b);
       default:
-        return unary_loop(in, out, count, [op, a, b](float x) { return apply_unary(op, x, a, b); });
+        return unary_loop(in, out, count, [op, a, b](float x) { return formulas::unary(op, x, a, b); });
     }
   }
 

@@ -17,6 +17,7 @@
 
 #include "fast_cpu/target_clones.h"
 #include "fast_cpu/thread_pool.h"
+#include "formulas.h"
 
 namespace ember::cpu {
 namespace {
@@ -35,46 +36,38 @@ void for_each_chunk(int64_t count, Fn&& fn) {
   parallel_for(0, count, kUpdateGrain, std::ref(fn));
 }
 
-// Elements [begin, end) of one Adam update. __restrict: the buffers never overlap, which lets
-// the compiler vectorise without run-time overlap checks.
-//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
-//   param -= step_size * m / (sqrt(v) / correction2_sqrt + eps)
-// Written exactly as the CUDA kernel (cuda/optimizer.cu), operation for operation, so that
-// both give the same bits.
+// Elements [begin, end) of one Adam update (formulas::adam_update). __restrict: the buffers
+// never overlap, which lets the compiler vectorise without run-time overlap checks.
 EMBER_TARGET_CLONES
 void adam_range(float* __restrict param, const float* __restrict grad, float* __restrict exp_avg,
                 float* __restrict exp_avg_sq, int64_t begin, int64_t end, float beta1,
-                float beta2, float eps, float weight_decay, float step_size,
-                float correction2_sqrt) {
+                float beta2, float eps, float weight_decay, formulas::AdamStep step) {
   for (int64_t i = begin; i < end; ++i) {
-    const float g = grad[i] + weight_decay * param[i];
-    const float m = beta1 * exp_avg[i] + (1.0f - beta1) * g;
-    const float v = beta2 * exp_avg_sq[i] + (1.0f - beta2) * g * g;
-    exp_avg[i] = m;
-    exp_avg_sq[i] = v;
-    param[i] -= step_size * m / (std::sqrt(v) / correction2_sqrt + eps);
+    formulas::adam_update(param[i], grad[i], exp_avg[i], exp_avg_sq[i], beta1, beta2, eps,
+                          weight_decay, step);
   }
 }
 
-// Elements [begin, end) of one SGD update with momentum (see backend.h for the rule).
+// Elements [begin, end) of one SGD update with momentum (formulas::sgd_update).
 EMBER_TARGET_CLONES
 void sgd_momentum_range(float* __restrict param, const float* __restrict grad,
                         float* __restrict buffer, int64_t begin, int64_t end, float lr,
                         float momentum, float dampening, float weight_decay, bool nesterov,
                         bool first_step) {
   for (int64_t i = begin; i < end; ++i) {
-    const float g = grad[i] + weight_decay * param[i];
-    const float b = first_step ? g : momentum * buffer[i] + (1.0f - dampening) * g;
-    buffer[i] = b;
-    param[i] -= lr * (nesterov ? g + momentum * b : b);
+    formulas::sgd_update(param[i], grad[i], buffer[i], lr, momentum, dampening, weight_decay,
+                         nesterov, first_step);
   }
 }
 
-// Elements [begin, end) of plain SGD: param -= lr * (grad + weight_decay * param).
+// Elements [begin, end) of plain SGD: the same formula with momentum 0 (which folds away).
 EMBER_TARGET_CLONES
 void sgd_range(float* __restrict param, const float* __restrict grad, int64_t begin, int64_t end,
                float lr, float weight_decay) {
-  for (int64_t i = begin; i < end; ++i) param[i] -= lr * (grad[i] + weight_decay * param[i]);
+  float no_buffer = 0.0f;
+  for (int64_t i = begin; i < end; ++i) {
+    formulas::sgd_update(param[i], grad[i], no_buffer, lr, 0.0f, 0.0f, weight_decay, false, false);
+  }
 }
 
 }  // namespace
@@ -96,14 +89,10 @@ void sgd_update(float* param, const float* grad, float* momentum_buffer, int64_t
 
 void adam_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t count,
                  float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step) {
-  // Bias corrections in double, as PyTorch computes them in Python floats.
-  const double correction1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
-  const double correction2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
-  const float step_size = static_cast<float>(lr / correction1);
-  const float correction2_sqrt = static_cast<float>(std::sqrt(correction2));
+  const formulas::AdamStep step_constants = formulas::adam_step_for(lr, beta1, beta2, step);
   for_each_chunk(count, [&](int64_t begin, int64_t end) {
     adam_range(param, grad, exp_avg, exp_avg_sq, begin, end, beta1, beta2, eps, weight_decay,
-               step_size, correction2_sqrt);
+               step_constants);
   });
 }
 

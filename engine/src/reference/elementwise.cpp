@@ -1,67 +1,14 @@
-// Element-wise kernels: unary, binary and where, one output element per loop step.
-#include <algorithm>
-#include <cmath>
-
+// Element-wise kernels: unary, binary and where, one output element per loop step. The
+// formulas themselves are in formulas.h, shared with the other backends.
+#include "formulas.h"
 #include "reference/reference_backend.h"
 
 namespace ember::reference {
-namespace {
-
-float apply_unary(UnaryOp op, float x, float a, float b) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
-    case UnaryOp::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::MulScalar: return x * a;
-    case UnaryOp::RsubScalar: return a - x;
-    case UnaryOp::RdivScalar: return a / x;
-    case UnaryOp::PowScalar: return std::pow(x, a);
-    case UnaryOp::RpowScalar: return std::pow(a, x);
-    case UnaryOp::Clamp: return std::min(std::max(x, a), b);
-    case UnaryOp::Sign: return static_cast<float>((x > 0.0f) - (x < 0.0f));
-    case UnaryOp::GtScalar: return x > a ? 1.0f : 0.0f;
-    case UnaryOp::GeScalar: return x >= a ? 1.0f : 0.0f;
-    case UnaryOp::LtScalar: return x < a ? 1.0f : 0.0f;
-    case UnaryOp::LeScalar: return x <= a ? 1.0f : 0.0f;
-    case UnaryOp::EqScalar: return x == a ? 1.0f : 0.0f;
-    case UnaryOp::NeScalar: return x != a ? 1.0f : 0.0f;
-    case UnaryOp::InRange: return (x >= a && x <= b) ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
-
-float apply_binary(BinaryOp op, float x, float y) {
-  switch (op) {
-    case BinaryOp::Add: return x + y;
-    case BinaryOp::Sub: return x - y;
-    case BinaryOp::Mul: return x * y;
-    case BinaryOp::Div: return x / y;
-    case BinaryOp::Pow: return std::pow(x, y);
-    // The larger (smaller) value; a NaN in either input gives NaN.
-    case BinaryOp::Maximum: return x > y ? x : (x < y ? y : (std::isnan(x) ? x : y));
-    case BinaryOp::Minimum: return x < y ? x : (x > y ? y : (std::isnan(x) ? x : y));
-    case BinaryOp::Eq: return x == y ? 1.0f : 0.0f;
-    case BinaryOp::Ne: return x != y ? 1.0f : 0.0f;
-    case BinaryOp::Lt: return x < y ? 1.0f : 0.0f;
-    case BinaryOp::Le: return x <= y ? 1.0f : 0.0f;
-    case BinaryOp::Gt: return x > y ? 1.0f : 0.0f;
-    case BinaryOp::Ge: return x >= y ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
-
-}  // namespace
 
 // in and out: contiguous (count,).
 void ReferenceBackend::unary(UnaryOp op, const float* in, float* out, int64_t count, float a,
                              float b) {
-  for (int64_t i = 0; i < count; ++i) out[i] = apply_unary(op, in[i], a, b);
+  for (int64_t i = 0; i < count; ++i) out[i] = formulas::unary(op, in[i], a, b);
 }
 
 // out: contiguous, out_layout's shape; x and y already broadcast to it (stride 0 repeats).
@@ -71,7 +18,7 @@ void ReferenceBackend::binary(BinaryOp op, const float* x, const StridedLayout& 
   const int64_t count = out_layout.numel();
   for (int64_t i = 0; i < count; ++i) {
     out[position_of(out_layout, i)] =
-        apply_binary(op, x[position_of(x_layout, i)], y[position_of(y_layout, i)]);
+        formulas::binary(op, x[position_of(x_layout, i)], y[position_of(y_layout, i)]);
   }
 }
 
