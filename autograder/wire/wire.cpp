@@ -38,12 +38,77 @@ void expect(const Value& value, Value::Type type, std::string_view what) {
 
 // ---- encoding ----------------------------------------------------------------------------
 
-void put_u64(std::string& out, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+// Where an encoded Value goes: a string (encode) or a file descriptor (write_frame). Small
+// pieces are gathered; a tensor's numbers go straight from its memory.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void bytes(const char* data, std::size_t size) = 0;
+};
+
+class StringSink : public Sink {
+ public:
+  void bytes(const char* data, std::size_t size) override { out.append(data, size); }
+  std::string out;
+};
+
+void write_all(int fd, const char* data, std::size_t size);
+
+class FdSink : public Sink {
+ public:
+  explicit FdSink(int fd) : fd_(fd) {}
+  ~FdSink() override = default;
+  void bytes(const char* data, std::size_t size) override {
+    if (size >= kDirect) {
+      flush();
+      write_all(fd_, data, size);
+      return;
+    }
+    buffer_.append(data, size);
+    if (buffer_.size() >= kDirect) flush();
+  }
+  void flush() {
+    if (!buffer_.empty()) write_all(fd_, buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kDirect = 1 << 16;
+  int fd_;
+  std::string buffer_;
+};
+
+void put_u64(Sink& out, std::uint64_t value) {
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  out.bytes(bytes, 8);
 }
 
-void put(std::string& out, const Value& value) {
-  out.push_back(static_cast<char>(value.type));
+void put_byte(Sink& out, std::uint8_t value) {
+  const char c = static_cast<char>(value);
+  out.bytes(&c, 1);
+}
+
+std::uint64_t encoded_size(const Value& value) {
+  switch (value.type) {
+    case Value::Type::None: return 1;
+    case Value::Type::Int:
+    case Value::Type::Real: return 9;
+    case Value::Type::Text: return 9 + value.text.size();
+    case Value::Type::Tensor:
+      return 1 + 1 + 8 * static_cast<std::uint64_t>(value.tensor.dim()) + 1 + 8 +
+             static_cast<std::uint64_t>(value.tensor.numel()) * sizeof(float);
+    case Value::Type::List: {
+      std::uint64_t size = 9;
+      for (const Value& item : value.items) size += encoded_size(item);
+      return size;
+    }
+  }
+  return 1;
+}
+
+void put(Sink& out, const Value& value) {
+  put_byte(out, static_cast<std::uint8_t>(value.type));
   switch (value.type) {
     case Value::Type::None: break;
     case Value::Type::Int: put_u64(out, static_cast<std::uint64_t>(value.integer)); break;
@@ -55,16 +120,15 @@ void put(std::string& out, const Value& value) {
     }
     case Value::Type::Text:
       put_u64(out, value.text.size());
-      out += value.text;
+      out.bytes(value.text.data(), value.text.size());
       break;
     case Value::Type::Tensor: {
-      out.push_back(static_cast<char>(value.shape.size()));
-      for (std::int64_t size : value.shape) put_u64(out, static_cast<std::uint64_t>(size));
-      out.push_back(value.requires_grad ? 1 : 0);
-      put_u64(out, value.data.size());
-      const std::size_t at = out.size();
-      out.resize(at + value.data.size() * sizeof(float));
-      if (!value.data.empty()) std::memcpy(&out[at], value.data.data(), value.data.size() * sizeof(float));
+      put_byte(out, static_cast<std::uint8_t>(value.tensor.dim()));
+      for (std::int64_t size : value.tensor.shape()) put_u64(out, static_cast<std::uint64_t>(size));
+      put_byte(out, value.requires_grad ? 1 : 0);
+      const std::uint64_t count = static_cast<std::uint64_t>(value.tensor.numel());
+      put_u64(out, count);
+      if (count > 0) out.bytes(reinterpret_cast<const char*>(value.tensor.data_ptr()), count * sizeof(float));
       break;
     }
     case Value::Type::List:
@@ -127,6 +191,7 @@ class Reader {
         const std::size_t dims = byte();
         if (dims > kMaxDims) throw ProtocolError(fmt::format("a tensor with {} dims (at most 8)", dims));
         std::uint64_t numel = 1;
+        Shape shape;
         for (std::size_t i = 0; i < dims; ++i) {
           const std::uint64_t size = u64();
           // Sizes are bounded so that their product cannot overflow; take() below then
@@ -136,7 +201,7 @@ class Reader {
             throw ProtocolError("a tensor larger than any frame");
           }
           numel *= size;
-          v.shape.push_back(static_cast<std::int64_t>(size));
+          shape.push_back(static_cast<std::int64_t>(size));
         }
         v.requires_grad = byte() != 0;
         const std::uint64_t count = u64();
@@ -144,8 +209,8 @@ class Reader {
           throw ProtocolError(fmt::format("a tensor of {} numbers for a shape of {}", count, numel));
         }
         const std::string_view raw = take(count * sizeof(float), "a tensor's numbers");
-        v.data.resize(static_cast<std::size_t>(count));
-        if (count > 0) std::memcpy(v.data.data(), raw.data(), raw.size());
+        v.tensor = empty(shape);  // (numbers straight from the frame)
+        if (count > 0) std::memcpy(v.tensor.data_ptr(), raw.data(), raw.size());
         break;
       }
       case Value::Type::List: {
@@ -237,8 +302,7 @@ Value Value::of(const Tensor& tensor) {
   if (!tensor.defined()) return none();
   Value v;
   v.type = Type::Tensor;
-  v.shape.assign(tensor.shape().begin(), tensor.shape().end());
-  v.data = tensor.to_vector();  // copies to the CPU, in row-major order, for any view
+  v.tensor = tensor.detach().cpu().contiguous();  // no copy for a contiguous CPU tensor
   v.requires_grad = tensor.requires_grad();
   return v;
 }
@@ -274,15 +338,15 @@ const std::vector<Value>& Value::as_list(std::string_view what) const {
 Tensor Value::as_tensor(std::string_view what) const {
   if (type == Type::None) return Tensor();
   expect(*this, Type::Tensor, what);
-  Tensor t = from_vector(data, Shape(shape.begin(), shape.end()));
+  Tensor t = tensor.detach();  // a leaf of its own over the same numbers
   if (requires_grad) t.requires_grad_(true);
   return t;
 }
 
 std::string encode(const Value& value) {
-  std::string out;
+  StringSink out;
   put(out, value);
-  return out;
+  return std::move(out.out);
 }
 
 Value decode(std::string_view bytes) {
@@ -293,11 +357,10 @@ Value decode(std::string_view bytes) {
 }
 
 void write_frame(int fd, const Value& value) {
-  const std::string body = encode(value);
-  std::string header;
-  put_u64(header, body.size());
-  write_all(fd, header.data(), header.size());
-  write_all(fd, body.data(), body.size());
+  FdSink out(fd);
+  put_u64(out, encoded_size(value));
+  put(out, value);
+  out.flush();
 }
 
 Value read_frame(int fd, Deadline deadline, std::uint64_t max_bytes) {

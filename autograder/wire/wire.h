@@ -11,7 +11,8 @@
 //
 // On the wire a message is a frame: its length (8 bytes, little-endian) and then the
 // encoded Value: a type byte and its payload (integers and floats little-endian; texts and
-// lists with their length first). Decoding never trusts the sender: every length is checked
+// lists with their length first). A tensor's numbers go from its memory to the socket and
+// from the frame into a new tensor, one copy each way: q3 sends 60,000 images. Decoding never trusts the sender: every length is checked
 // against what is left of the frame, tensors have at most 8 dims and exactly as many numbers
 // as their shape says, lists nest at most 16 deep. A bad frame is an error, never a crash.
 #pragma once
@@ -35,8 +36,7 @@ struct Value {
   std::int64_t integer = 0;          // Int
   double real = 0;                   // Real
   std::string text;                  // Text
-  std::vector<std::int64_t> shape;   // Tensor: sizes, outermost first; {} for a scalar
-  std::vector<float> data;           // Tensor: the numbers, row-major
+  Tensor tensor;                     // Tensor: on the CPU, contiguous (row-major)
   bool requires_grad = false;        // Tensor: the receiver makes it a leaf that needs a gradient
   std::vector<Value> items;          // List
 
@@ -47,7 +47,9 @@ struct Value {
   static Value of(double value);
   static Value of(std::string value);
   static Value of(const char* value) { return of(std::string(value)); }
-  // A tensor's numbers, copied to the CPU (an undefined tensor becomes None).
+  // A tensor's numbers on the CPU, row-major (an undefined tensor becomes None). Shares the
+  // tensor's memory when it is already a contiguous CPU tensor: nothing is copied until the
+  // frame is written, straight from it.
   static Value of(const Tensor& tensor);
   static Value list(std::vector<Value> items);
 
@@ -57,7 +59,8 @@ struct Value {
   double as_real(std::string_view what) const;  // an Int is accepted too
   const std::string& as_text(std::string_view what) const;
   const std::vector<Value>& as_list(std::string_view what) const;
-  // A new CPU tensor with these numbers (requires_grad as sent). None gives an undefined tensor.
+  // A CPU tensor with these numbers, a leaf of its own (requires_grad as sent). None gives an
+  // undefined tensor.
   Tensor as_tensor(std::string_view what) const;
 };
 
