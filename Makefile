@@ -8,6 +8,7 @@
 #   make test SANITIZE=1  the same under AddressSanitizer and UBSan
 #   make grade-solutions  grade the instructors' solutions/
 #   make grade STUDENT_DIR=path/to/submission
+#   make grade q6 CHECK=q6.layer_norm_matches_reference   one check (SEED=2: another seed)
 #   make stubs            regenerate lessons/ from solutions/
 #   make bench            run the benchmarks
 #   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
@@ -107,7 +108,7 @@ test: test-deps build
 STUDENT_DIR ?= lessons
 GRADE_DIR := build/grade
 GRADE_ENV := EMBER_MUTE=$(MUTE) EMBER_DEVICE=$(DEVICE) $(if $(SEED),EMBER_SEED=$(SEED))
-GRADE_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS)
+GRADE_ARGS = $(if $(Q),--questions $(Q)) $(if $(CHECK),--check '$(CHECK)') --jobs $(JOBS)
 GRADER_TARGETS := ember_grade ember_runner_kit $(addprefix grade_,$(QUESTIONS))
 
 grade: deps

@@ -505,6 +505,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   fs::remove(results_path, error);
   ProcessSpec run;
   run.argv = {fs::absolute(exe).string()};
+  if (!options.check_filter.empty()) run.argv.push_back("--gtest_filter=" + options.check_filter);
   const double budget = question.timeout_seconds * options.timeout_scale;
   run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"},
              {"EMBER_GRADE_WORK", fs::absolute(question_work).string()},

@@ -37,6 +37,7 @@ struct GradeOptions {
   std::string work_dir;  // logs and results files
   double timeout_scale = 1.0;
   std::string seed;      // EMBER_SEED for the questions; empty: inherit
+  std::string check_filter;  // only the checks matching this GoogleTest filter ("q6.layer_norm*"); empty: all
   std::string device;    // EMBER_DEVICE for the questions ("cpu", "cuda", "cuda:1"); empty: inherit
   // EMBER_PICTURES_DIR for the questions: where they draw their SVG pictures. A question's
   // old pictures (qN_*.svg) are removed before it runs and read back after. Empty: none.

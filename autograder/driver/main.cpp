@@ -58,6 +58,8 @@ Options:
   --timeout-scale X      multiply every question's time budget by X, e.g. for sanitizer
                          builds (default: env EMBER_GRADE_TIMEOUT_SCALE, else 1)
   --seed N               EMBER_SEED for the questions (default: inherited, else 0)
+  --check FILTER         run only the matching checks, e.g. q6.layer_norm_matches_reference
+                         or 'q3.*loss*' (a GoogleTest filter; make grade CHECK=...)
   --device D             the device the checks run on: cpu, cuda (the first GPU) or
                          cuda:N (default: env EMBER_DEVICE, else cpu). When the device
                          cannot be used, every check fails with the reason.
@@ -218,6 +220,9 @@ CliOptions parse_command_line(int argc, char** argv) {
         throw UsageError("--seed must be a non-negative integer, got '" + seed + "'");
       }
       options.grade.seed = seed;
+    } else if (arg == "--check") {
+      options.grade.check_filter = value();
+      if (options.grade.check_filter.empty()) throw UsageError("--check needs a check's name");
     } else if (arg == "--device") {
       device_text = value();
     } else if (arg == "--results-json") {

@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,14 @@ std::string log_tail(const std::string& path, std::size_t lines = 12) {
   return out;
 }
 
+// "crashed with signal SIGSEGV (Segmentation fault)"
+std::string crashed_with(int signal) {
+  const char* abbreviation = ::sigabbrev_np(signal);
+  const char* description = ::strsignal(signal);
+  return fmt::format("crashed with signal {}{} ({})", abbreviation ? "SIG" : "",
+                     abbreviation ? abbreviation : std::to_string(signal), description ? description : "unknown");
+}
+
 class RunnerProcess {
  public:
   RunnerProcess() { start(); }
@@ -176,9 +185,9 @@ class RunnerProcess {
     pid_ = -1;
     sandbox::kill_all_children();  // escapees that double-forked out of its process group
     if (WIFSIGNALED(status)) {
-      how_ = "was killed by signal " + std::to_string(WTERMSIG(status));
+      how_ = crashed_with(WTERMSIG(status));
     } else if (WIFEXITED(status) && WEXITSTATUS(status) > 128) {
-      how_ = fmt::format("crashed (signal {})", WEXITSTATUS(status) - 128);  // bwrap reports 128 + signal
+      how_ = crashed_with(WEXITSTATUS(status) - 128);  // bubblewrap reports 128 + the signal
     } else if (WIFEXITED(status)) {
       how_ = fmt::format("exited with status {}", WEXITSTATUS(status));
     }
