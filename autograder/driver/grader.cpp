@@ -44,6 +44,20 @@ std::string read_file(const std::string& path, size_t limit) {
   return data;
 }
 
+// Everything written to fd so far, from its start, at most limit bytes.
+std::string read_descriptor(int fd, size_t limit) {
+  std::string data(limit, '\0');
+  size_t got = 0;
+  while (got < limit) {
+    const ssize_t n = ::pread(fd, data.data() + got, limit - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
+}
+
 // The end of a big log is more useful than its beginning.
 std::string read_log(const std::string& path) {
   std::error_code error;
@@ -501,13 +515,24 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
     }
   }
 
+  // The checker writes its results into a file that no longer has a name: made, opened and
+  // unlinked here, inherited as fd 4, read back through our own descriptor. So no process of
+  // the question can find it to rewrite it, whatever rights it has on our folders.
   const std::string results_path = fs::absolute(question_work / (target + ".results")).string();
   fs::remove(results_path, error);
+  const int results_fd = ::open(results_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (results_fd < 0) throw std::runtime_error("cannot create " + results_path + ": " + std::strerror(errno));
+  ::unlink(results_path.c_str());
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } results_closer{results_fd};
   ProcessSpec run;
+  run.results_fd = results_fd;
   run.argv = {fs::absolute(exe).string()};
   if (!options.check_filter.empty()) run.argv.push_back("--gtest_filter=" + options.check_filter);
   const double budget = question.timeout_seconds * options.timeout_scale;
-  run.env = {{"EMBER_GRADE_RESULTS", results_path}, {"GTEST_COLOR", "no"},
+  run.env = {{"EMBER_GRADE_RESULTS_FD", std::to_string(kResultsFd)}, {"GTEST_COLOR", "no"},
              {"EMBER_GRADE_WORK", fs::absolute(question_work).string()},
              {"EMBER_GRADE_BUDGET", format_seconds(budget)},
              {"EMBER_SANDBOX_LEVEL", sandbox::level_name(options.level)}};
@@ -536,7 +561,7 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
   relay.finish();
   if (outcome.status == ProcessOutcome::Status::Interrupted) return;
 
-  const ParsedResults parsed = parse_results(read_file(results_path, kMaxResultsBytes));
+  const ParsedResults parsed = parse_results(read_descriptor(results_fd, kMaxResultsBytes));
   const std::string why = abnormal_end(outcome, parsed.done, budget);
   const std::string log = why.empty() ? std::string() : show_controls(read_log(run.log_path));
   if (parsed.device) {

@@ -5,6 +5,7 @@
 //
 // Exit status: 0 when grading ran (whatever the score); 1 when a report file could not be
 // written; 2 for a usage error; 128+signal when interrupted.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -387,6 +388,7 @@ int run(int argc, char** argv) {
   // Whatever a question starts and leaves behind (a student process that double-forked and
   // called setsid) is adopted by us, and killed before the question's results are read.
   ember::sandbox::become_subreaper();
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // no ptrace, no /proc reading by student code run as us
   std::string protection;
   if (!options.grade.student_dir.empty()) {
     options.grade.user = ember::sandbox::student_user_if_root();

@@ -122,10 +122,12 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
     // they are in place. The copy is close-on-exec; fd 3 (dup2) is not.
     const int progress_copy =
         spec.progress_fd >= 0 ? ::fcntl(spec.progress_fd, F_DUPFD_CLOEXEC, 10) : -1;
+    const int results_copy = spec.results_fd >= 0 ? ::fcntl(spec.results_fd, F_DUPFD_CLOEXEC, 10) : -1;
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     if (progress_copy >= 0) ::dup2(progress_copy, kProgressFd);
+    if (results_copy >= 0) ::dup2(results_copy, kResultsFd);
     struct sigaction default_action;
     std::memset(&default_action, 0, sizeof default_action);
     default_action.sa_handler = SIG_DFL;

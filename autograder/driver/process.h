@@ -18,9 +18,13 @@ struct ProcessSpec {
   // A descriptor of ours the child gets as its fd 3 (kProgressFd), e.g. our stderr, so it can
   // show progress on our terminal while its stdout and stderr go to the log; -1: none.
   int progress_fd = -1;
+  // A descriptor of ours the child gets as its fd 4 (kResultsFd): the checker's results file,
+  // which has no name left by then (see grader.cpp), so nothing else can find or rewrite it.
+  int results_fd = -1;
 };
 
 inline constexpr int kProgressFd = 3;
+inline constexpr int kResultsFd = 4;
 
 struct ProcessOutcome {
   enum class Status {

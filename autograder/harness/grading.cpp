@@ -2,6 +2,7 @@
 #include "grading.h"
 
 #include <cxxabi.h>
+#include <sys/prctl.h>
 
 #include <charconv>
 #include <cstdio>
@@ -388,7 +389,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::FILE* results = nullptr;
-    if (!options.results_file.empty()) {
+    if (const char* fd = std::getenv("EMBER_GRADE_RESULTS_FD"); fd != nullptr && *fd != '\0') {
+      // The driver's own file, inherited: it has no name a runner could find.
+      results = ::fdopen(std::atoi(fd), "w");
+      if (results == nullptr) {
+        std::fprintf(stderr, "grade: cannot write to the results descriptor %s: %s\n", fd, std::strerror(errno));
+        return 2;
+      }
+    } else if (!options.results_file.empty()) {
       results = std::fopen(options.results_file.c_str(), "w");
       if (results == nullptr) {
         std::fprintf(stderr, "grade: cannot open the results file %s: %s\n",
@@ -416,6 +424,9 @@ int main(int argc, char** argv) {
     }
     // Orphans of the runners (a double fork, setsid) become our children, to be stopped.
     ember::sandbox::become_subreaper();
+    // Not dumpable: a runner under the same user (the limits-only level) can neither ptrace
+    // this process nor read its /proc entries (environment, open files).
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const DeviceChoice& device = device_choice();
     if (device.problem.empty()) {
       std::printf("[  DEVICE  ] %s\n", device.name.c_str());

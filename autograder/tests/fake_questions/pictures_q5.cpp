@@ -18,9 +18,10 @@ bool write_file(const std::string& path, const char* text) {
 }  // namespace
 
 int main() {
-  const char* results = std::getenv("EMBER_GRADE_RESULTS");
-  if (results == nullptr) return 2;
-  std::FILE* out = std::fopen(results, "w");
+  // The driver passes its results file as an open descriptor (EMBER_GRADE_RESULTS_FD).
+  const char* fd = std::getenv("EMBER_GRADE_RESULTS_FD");
+  if (fd == nullptr) return 2;
+  std::FILE* out = fdopen(std::atoi(fd), "w");
   if (out == nullptr) return 2;
   std::fputs("ember-grade\t1\nplan\tq5\tdraws_pictures\t4\nstart\tq5\tdraws_pictures\t4\n", out);
 
