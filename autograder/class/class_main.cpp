@@ -579,6 +579,9 @@ bool collect(const Context& ctx, const fs::path& root, std::string& preface, std
   return true;
 }
 
+// Worker w's student code runs as uid kFirstWorkerUid + w (no account needed: a number is enough).
+constexpr int kFirstWorkerUid = 61000;
+
 StudentRecord grade_student(const Context& ctx, const Student& s, int worker) {
   const Options& o = ctx.options;
   StudentRecord r;
@@ -659,9 +662,13 @@ StudentRecord grade_student(const Context& ctx, const Student& s, int worker) {
   std::string list;
   for (const std::string& id : ctx.question_ids) list += (list.empty() ? "" : ",") + id;
   spec.argv.insert(spec.argv.end(), {"--questions", list});
-  if (!o.seed.empty()) spec.argv.insert(spec.argv.end(), {"--seed", o.seed});
   if (!o.device.empty()) spec.argv.insert(spec.argv.end(), {"--device", o.device});
   spec.env = {{"EMBER_MUTE", "1"}, {"EMBER_NUM_THREADS", std::to_string(o.threads)}};
+  // The seed in the environment, not on the command line, which every process can read.
+  if (!o.seed.empty()) spec.env.emplace_back("EMBER_SEED", o.seed);
+  // As root, each worker's student code runs as a user of its own, so that submissions graded
+  // at the same time cannot signal each other or share a process limit.
+  if (::geteuid() == 0) spec.env.emplace_back("EMBER_STUDENT_UID", std::to_string(kFirstWorkerUid + worker));
   spec.log_path = (root / "driver.log").string();
   spec.timeout_seconds = ctx.driver_timeout;
   const ProcessOutcome outcome = run_process(spec);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -258,6 +259,20 @@ void fail_all(const QuestionSpec& question, const ParsedResults& plan, const std
   if (plan.plans.empty()) result.checks.push_back({question.id + ".compile", 0, 0, false, message});
 }
 
+// text cut before and after every carriage return, which becomes a piece of its own.
+std::vector<std::string> split_keeping_cr(const std::string& text) {
+  std::vector<std::string> pieces;
+  size_t begin = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') continue;
+    if (i > begin) pieces.push_back(text.substr(begin, i - begin));
+    pieces.push_back("\r");
+    begin = i + 1;
+  }
+  if (begin < text.size()) pieces.push_back(text.substr(begin));
+  return pieces;
+}
+
 // Relays what the question's training progress writes (a pipe) to our stderr, with control
 // characters other than newline, carriage return and tab shown escaped: the student's code
 // must not drive the instructor's terminal.
@@ -277,16 +292,11 @@ class ProgressRelay {
         const ssize_t got = ::read(fd, buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;
+        // As the report shows student text (show_controls), but carriage returns stay: they
+        // redraw the progress line.
         std::string shown;
-        for (ssize_t i = 0; i < got; ++i) {
-          const unsigned char c = static_cast<unsigned char>(buffer[i]);
-          if (c >= 0x20 && c != 0x7f) {
-            shown += static_cast<char>(c);
-          } else if (c == '\n' || c == '\r' || c == '\t') {
-            shown += static_cast<char>(c);
-          } else {
-            shown += fmt::format("\\x{:02x}", c);
-          }
+        for (const std::string& piece : split_keeping_cr(std::string(buffer, static_cast<size_t>(got)))) {
+          shown += piece == "\r" ? piece : show_controls(piece);
         }
         [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, shown.data(), shown.size());
       }
@@ -411,7 +421,7 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
     if (!cached.empty()) {
       std::error_code ignored;
       fs::create_directories(cached.parent_path(), ignored);
-      const fs::path partial = cached.string() + ".partial";
+      const fs::path partial = fmt::format("{}.partial.{}", cached.string(), ::getpid());  // one per driver
       if (fs::copy_file(output, partial, fs::copy_options::overwrite_existing, ignored)) fs::rename(partial, cached, ignored);
       prune_runner_cache(cached.parent_path().parent_path(), question.id);
     }
@@ -513,6 +523,14 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
       fail_all(question, plan, problem, result);
       return;
     }
+    // Ours again, read-only to the student user: nothing of theirs can swap the program
+    // between its compile and its run.
+    if (options.user) {
+      if (::chown(bin.c_str(), 0, 0) != 0 || ::chown(runner.c_str(), 0, 0) != 0 ||
+          ::chmod(bin.c_str(), 0755) != 0 || ::chmod(runner.c_str(), 0755) != 0) {
+        throw std::runtime_error(fmt::format("cannot take back {}: {}", bin.string(), std::strerror(errno)));
+      }
+    }
   }
 
   // The checker writes its results into a file that no longer has a name: made, opened and
@@ -536,7 +554,18 @@ void grade_into(const QuestionSpec& question, const GradeOptions& options,
              {"EMBER_GRADE_WORK", fs::absolute(question_work).string()},
              {"EMBER_GRADE_BUDGET", format_seconds(budget)},
              {"EMBER_SANDBOX_LEVEL", sandbox::level_name(options.level)}};
-  if (!runner.empty()) run.env.emplace_back("EMBER_RUNNER", runner);
+  if (!runner.empty()) {
+    run.env.emplace_back("EMBER_RUNNER", runner);
+    // The runner's shared libraries outside /usr, for the sandbox to show it.
+    std::string lib_dirs;
+    for (const std::string& flag : read_toolchain(options.toolchain).link) {
+      const std::string rpath = "-Wl,-rpath,";
+      if (flag.rfind(rpath, 0) == 0 && flag.compare(rpath.size(), 5, "/usr/") != 0) {
+        lib_dirs += (lib_dirs.empty() ? "" : ":") + flag.substr(rpath.size());
+      }
+    }
+    if (!lib_dirs.empty()) run.env.emplace_back("EMBER_RUNNER_LIB_DIRS", lib_dirs);
+  }
   if (!options.seed.empty()) run.env.emplace_back("EMBER_SEED", options.seed);
   if (!options.device.empty()) run.env.emplace_back(protocol::kDeviceVariable, options.device);
   if (!pictures_dir.empty()) run.env.emplace_back("EMBER_PICTURES_DIR", pictures_dir);

@@ -1,6 +1,8 @@
 #include "submission.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -23,6 +25,13 @@ Intake take_files(const std::string& student_dir, const std::string& lesson,
   intake.complete = true;
   const fs::path folder = fs::path(student_dir) / lesson;
   fs::create_directories(dest);
+  std::error_code folder_error;
+  if (fs::is_symlink(fs::symlink_status(folder, folder_error))) {
+    // It could lead to another student's work: nothing in it is taken.
+    intake.complete = false;
+    intake.problem = fmt::format("the lesson folder {} is a symbolic link; only a real folder is graded", lesson);
+    return intake;
+  }
   for (const std::string& name : expected) {
     const fs::path source = folder / name;
     const std::string shown = lesson + "/" + name;
@@ -39,10 +48,27 @@ Intake take_files(const std::string& student_dir, const std::string& lesson,
       why = fmt::format("{} is larger than 1 MiB", shown);
     }
     if (why.empty()) {
-      std::ifstream in(source, std::ios::binary);
-      std::ofstream out(fs::path(dest) / name, std::ios::binary | std::ios::trunc);
-      out << in.rdbuf();
-      if (!in || !out) why = fmt::format("{} could not be read", shown);
+      // Opened without following a link, and checked again once open: the file cannot be
+      // swapped for a link between the look above and the read.
+      const int fd = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat info;
+      if (fd < 0 || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) ||
+          static_cast<std::uintmax_t>(info.st_size) > kMaxFileBytes) {
+        why = fmt::format("{} could not be read as a regular file", shown);
+      } else {
+        std::string text(static_cast<size_t>(info.st_size), '\0');
+        size_t got = 0;
+        while (got < text.size()) {
+          const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+          if (n <= 0) break;
+          got += static_cast<size_t>(n);
+        }
+        text.resize(got);
+        std::ofstream out(fs::path(dest) / name, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) why = fmt::format("{} could not be copied", shown);
+      }
+      if (fd >= 0) ::close(fd);
     }
     if (!why.empty()) {
       intake.complete = false;

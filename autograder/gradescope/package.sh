@@ -51,6 +51,7 @@ if [ -n "${EMBER_GRADING_SEED:-}" ]; then
     *[!0-9]*) echo "package.sh: the seed must be a whole number, got '$EMBER_GRADING_SEED'" >&2; exit 2 ;;
   esac
   printf '%s\n' "$EMBER_GRADING_SEED" >"$stage/grading_seed"
+  chmod 600 "$stage/grading_seed"
   extra=(grading_seed)
 fi
 

@@ -16,6 +16,8 @@ $SUDO apt-get install -y --no-install-recommends \
   cmake g++ make libgtest-dev libfmt-dev zlib1g-dev bubblewrap
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The grading seed, if the zip has one, is for root's eyes only.
+[ -f "$here/grading_seed" ] && chmod 600 "$here/grading_seed"
 chmod +x "$here/run_autograder"
 # The source is wherever this script is (Gradescope: /autograder/source).
 EMBER_GRADESCOPE_SOURCE=${EMBER_GRADESCOPE_SOURCE:-$here} bash "$here/run_autograder" --prebuild

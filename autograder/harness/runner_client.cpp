@@ -34,6 +34,7 @@
 
 #include "grading.h"
 #include "sandbox.h"
+#include "sha256.h"
 
 namespace ember::grading {
 
@@ -58,36 +59,44 @@ wire::Deadline deadline() {
   return g_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: one-way enough for a seed
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+// A seed for the runner from the grading seed and a key (the check's name): the first 63 bits
+// of SHA-256, which cannot be inverted, so the runner cannot work out the grading seed (and so
+// the checker's own random inputs) from the seeds it is given.
+std::int64_t derived_seed(const std::string& key) {
+  const std::string digest = Sha256().update(fmt::format("ember runner seed\n{}\n{}", grading_seed(), key)).hex();
+  return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16) >> 1);
 }
 
-std::uint64_t runner_seed() {
+std::int64_t runner_seed() {
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::uint64_t h = mix(grading_seed() ^ 0x52554e4e4552ULL);  // "RUNNER"
-  if (test != nullptr) {
-    for (const char* p : {test->test_suite_name(), test->name()}) {
-      for (; *p; ++p) h = mix(h ^ static_cast<unsigned char>(*p));
-    }
+  return derived_seed(test != nullptr ? std::string(test->test_suite_name()) + "." + test->name() : std::string());
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find(separator, begin);
+    if (end == std::string::npos) end = text.size();
+    if (end > begin) parts.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
   }
-  return h >> 1;  // the wire's integers are signed
+  return parts;
 }
 
 // Text the student's code printed, made safe to show: control characters escaped.
 std::string escape_controls(const std::string& text) {
   std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n' || c == '\t' || c >= 0x20) {
-      if (c == 0x7f) {
-        out += "\\x7f";
-      } else {
-        out += static_cast<char>(c);
-      }
-    } else {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    // C0 controls, DEL, and the C1 controls as UTF-8 (C2 80 to C2 9F: C2 9B is an escape).
+    const bool c1 = c == 0xc2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
       out += fmt::format("\\x{:02x}", c);
+    } else if (c1) {
+      out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else {
+      out += static_cast<char>(c);
     }
   }
   return out;
@@ -137,7 +146,7 @@ class RunnerProcess {
     if (command == "call" && request.size() > 2) command = request[2].text;
     Value answer;
     try {
-      wire::write_frame(channel_, Value::list(request));
+      wire::write_frame(channel_, Value::list(request), deadline());
       answer = wire::read_frame(channel_, deadline(), 256ULL << 20);
     } catch (const wire::ChannelTimeout&) {
       stop();
@@ -154,15 +163,25 @@ class RunnerProcess {
                                       "was its output channel written to?{}",
                                       command, e.what(), output()));
     }
-    const std::vector<Value>& parts = answer.as_list("an answer");
-    const std::string& status = parts.at(0).as_text("an answer's status");
-    if (status == "ok" && parts.size() == 2) return parts[1];
-    if (status == "error" && parts.size() == 4) {
-      const std::string& kind = parts[1].as_text("an error's kind");
-      if (kind == "protocol") throw std::logic_error("the runner did not understand '" + command + "': " + parts[3].text);
-      throw StudentError(kind, parts[2].as_text("an error's type"), parts[3].as_text("an error's message"));
+    // A frame that is well formed but not an answer is the runner's fault too: it is stopped.
+    std::string kind, type, message;
+    try {
+      const std::vector<Value>& parts = answer.as_list("an answer");
+      const std::string& status = parts.empty() ? std::string() : parts[0].as_text("an answer's status");
+      if (status == "ok" && parts.size() == 2) return parts[1];
+      if (status != "error" || parts.size() != 4) throw wire::ProtocolError("neither ok nor error");
+      kind = parts[1].as_text("an error's kind");
+      type = parts[2].as_text("an error's type");
+      message = parts[3].as_text("an error's message");
+      if (kind != "not_implemented" && kind != "ember_error" && kind != "exception" && kind != "unknown") {
+        throw wire::ProtocolError("an error of kind '" + kind + "'");  // "protocol": our request was not understood
+      }
+    } catch (const wire::ProtocolError& e) {
+      stop();
+      throw RunnerFailure(fmt::format("the runner's answer to '{}' is not an answer ({}): {}", command, e.what(),
+                                      kind == "protocol" ? message : std::string("was its channel written to?")));
     }
-    throw RunnerFailure("the runner's answer to '" + command + "' is malformed");
+    throw StudentError(kind, type, message);
   }
 
   // Stops it (and all it started); says how it ended, e.g. "crashed with SIGSEGV (...)".
@@ -186,7 +205,7 @@ class RunnerProcess {
     sandbox::kill_all_children();  // escapees that double-forked out of its process group
     if (WIFSIGNALED(status)) {
       how_ = crashed_with(WTERMSIG(status));
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) > 128) {
+    } else if (sandboxed_ && WIFEXITED(status) && WEXITSTATUS(status) > 128) {
       how_ = crashed_with(WEXITSTATUS(status) - 128);  // bubblewrap reports 128 + the signal
     } else if (WIFEXITED(status)) {
       how_ = fmt::format("exited with status {}", WEXITSTATUS(status));
@@ -231,8 +250,12 @@ class RunnerProcess {
     const double budget = std::strtod(env_or("EMBER_GRADE_BUDGET", "600").c_str(), nullptr);
     c.limits.cpu_seconds = static_cast<unsigned long long>(budget * 4 + 10);  // threads add up
     c.limits.file_bytes = 256ULL << 20;
-    c.limits.processes = user ? 256 : 0;
+    // As the student user: 256 processes and threads. As our own user, the count includes all
+    // of our other processes, so the margin is on top of what there is now.
+    c.limits.processes = user ? 256 : sandbox::processes_of_this_user() + 256;
     c.read_only = {program.parent_path().string()};
+    // Shared libraries outside /usr that the runner links (fmt or CUDA in a prefix of their own).
+    for (const std::string& dir : split(env_or("EMBER_RUNNER_LIB_DIRS"), ':')) c.read_only.push_back(dir);
     c.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LC_ALL=C", "EMBER_RUNNER_FD=3",
              "ASAN_OPTIONS=detect_leaks=0:protect_shadow_gap=0"};
     for (const char* name : {"EMBER_DEVICE", "EMBER_BACKEND", "EMBER_MUTE", "EMBER_PROGRESS_TTY",
@@ -249,9 +272,16 @@ class RunnerProcess {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       throw RunnerFailure(std::string("cannot make the channel: ") + std::strerror(errno));
     }
-    const fs::path work = env_or("EMBER_GRADE_WORK", fs::temp_directory_path().string());
-    log_path_ = (work / "runner.log").string();
-    const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    // The runner's output: in the driver's private folder, or a fresh temporary file.
+    int log = -1;
+    if (const std::string work = env_or("EMBER_GRADE_WORK"); !work.empty()) {
+      log_path_ = (fs::path(work) / "runner.log").string();
+      log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    } else {
+      std::string pattern = (fs::temp_directory_path() / "ember_runner_log.XXXXXX").string();
+      log = ::mkostemp(pattern.data(), O_CLOEXEC);
+      log_path_ = pattern;
+    }
     sandbox::ChildFds fds;
     fds.out = log;
     fds.extra = {{pair[1], 3}};
@@ -261,6 +291,7 @@ class RunnerProcess {
       c.env.push_back("EMBER_PROGRESS_FD=4");
     }
     std::string error;
+    sandboxed_ = c.level == sandbox::Level::Sandbox;
     pid_ = sandbox::spawn(c, {program.string()}, fds, &error);
     if (log >= 0) ::close(log);
     ::close(pair[1]);
@@ -274,6 +305,7 @@ class RunnerProcess {
 
   int channel_ = -1;
   pid_t pid_ = -1;
+  bool sandboxed_ = false;
   std::string how_ = "stopped";
   std::string log_path_;
 };
@@ -310,7 +342,7 @@ Value ask(std::vector<Value> request) {
     const void* check = ::testing::UnitTest::GetInstance()->current_test_info();
     if (check != g_seeded_for) {
       g_seeded_for = check;
-      current()->ask({Value::of("seed"), Value::of(static_cast<std::int64_t>(runner_seed()))});
+      current()->ask({Value::of("seed"), Value::of(runner_seed())});
     }
     return current()->ask(request);
   } catch (const RunnerFailure&) {
@@ -319,11 +351,7 @@ Value ask(std::vector<Value> request) {
   }
 }
 
-void seed_runner(const std::string& key) {
-  std::uint64_t h = mix(grading_seed() ^ 0x5345454455ULL);
-  for (char c : key) h = mix(h ^ static_cast<unsigned char>(c));
-  ask({Value::of("seed"), Value::of(static_cast<std::int64_t>(h >> 1))});
-}
+void seed_runner(const std::string& key) { ask({Value::of("seed"), Value::of(derived_seed("key " + key))}); }
 
 std::uint64_t runner_generation() { return current() ? g_generation : 0; }
 

@@ -81,6 +81,9 @@ pid_t spawn(const Confinement& confinement, const std::vector<std::string>& argv
 // Kills pid (SIGKILL, with its process group) and reaps it; returns its wait status.
 int kill_and_reap(pid_t pid);
 
+// How many processes and threads this user has now (what RLIMIT_NPROC counts).
+unsigned long long processes_of_this_user();
+
 // Makes this process the reaper of every orphan below it (PR_SET_CHILD_SUBREAPER), so that a
 // student process that double-forks and calls setsid still ends up as our child.
 void become_subreaper();

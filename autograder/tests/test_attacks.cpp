@@ -225,6 +225,15 @@ TEST(Attacks, ASymlinkIsNotFollowed) {
   EXPECT_NOT_CONTAINS(g.report, "root:");
 }
 
+TEST(Attacks, ASymlinkedLessonFolderIsNotFollowed) {
+  // A lesson folder that leads to someone else's work (here, the solutions).
+  TempDir dir;
+  fs::create_directories(dir.path() / "submission");
+  fs::create_directory_symlink(fs::path(SOLUTIONS_DIR) / "q1_perceptron", dir.path() / "submission" / "q1_perceptron");
+  const Graded g = check_attack(dir.path() / "submission", "q1", 0, 6);
+  EXPECT_CONTAINS(g.report, "the lesson folder q1_perceptron is a symbolic link");
+}
+
 TEST(Attacks, WithoutBubblewrapTheVerdictStillBelongsToTheChecker) {
   // The fallback level (EMBER_SANDBOX=limits): forged output, early exits and escapees still
   // earn nothing and leave nothing behind.

@@ -66,6 +66,10 @@ TEST(Wire, MalformedMessagesAreErrors) {
   EXPECT_THROW(wire::decode(std::string("\x04\x09", 2)), ProtocolError);     // 9 dims
   // A list that claims more items than its frame could hold, and lists nested too deep.
   EXPECT_THROW(wire::decode(std::string(1, '\x05') + u64(1ULL << 60)), ProtocolError);
+  // A wide list of tiny values: millions of Value objects from a few megabytes.
+  EXPECT_THROW(wire::decode(std::string(1, '\x05') + u64(5'000'000) + std::string(5'000'000, '\0')), ProtocolError);
+  // An empty tensor whose other size would overflow its strides.
+  EXPECT_THROW(wire::decode(std::string("\x04\x02", 2) + u64(0) + u64(1ULL << 40) + '\0' + u64(0)), ProtocolError);
   std::string deep;
   for (int i = 0; i < 40; ++i) deep += std::string(1, '\x05') + u64(1);
   EXPECT_THROW(wire::decode(deep + std::string(1, '\0')), ProtocolError);

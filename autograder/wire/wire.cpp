@@ -16,6 +16,8 @@ namespace {
 
 constexpr int kMaxDepth = 16;
 constexpr std::size_t kMaxDims = 8;
+// A frame of a few bytes per value could otherwise ask for gigabytes of Value objects.
+constexpr std::uint64_t kMaxValues = 1 << 22;
 
 const char* type_name(Value::Type type) {
   switch (type) {
@@ -52,29 +54,30 @@ class StringSink : public Sink {
   std::string out;
 };
 
-void write_all(int fd, const char* data, std::size_t size);
+void write_all(int fd, const char* data, std::size_t size, Deadline deadline);
 
 class FdSink : public Sink {
  public:
-  explicit FdSink(int fd) : fd_(fd) {}
+  FdSink(int fd, Deadline deadline) : fd_(fd), deadline_(deadline) {}
   ~FdSink() override = default;
   void bytes(const char* data, std::size_t size) override {
     if (size >= kDirect) {
       flush();
-      write_all(fd_, data, size);
+      write_all(fd_, data, size, deadline_);
       return;
     }
     buffer_.append(data, size);
     if (buffer_.size() >= kDirect) flush();
   }
   void flush() {
-    if (!buffer_.empty()) write_all(fd_, buffer_.data(), buffer_.size());
+    if (!buffer_.empty()) write_all(fd_, buffer_.data(), buffer_.size(), deadline_);
     buffer_.clear();
   }
 
  private:
   static constexpr std::size_t kDirect = 1 << 16;
   int fd_;
+  Deadline deadline_;
   std::string buffer_;
 };
 
@@ -168,6 +171,7 @@ class Reader {
 
   Value value(int depth) {
     if (depth > kMaxDepth) throw ProtocolError("a message nests lists more than 16 deep");
+    if (++values_ > kMaxValues) throw ProtocolError("a message of more than 4,194,304 values");
     Value v;
     const std::uint8_t type = byte();
     if (type > static_cast<std::uint8_t>(Value::Type::List)) {
@@ -196,8 +200,10 @@ class Reader {
           const std::uint64_t size = u64();
           // Sizes are bounded so that their product cannot overflow; take() below then
           // checks that the frame really holds that many numbers.
+          // Every size on its own too: an empty tensor (one size 0) must not carry sizes whose
+          // strides would overflow.
           constexpr std::uint64_t kLimit = 1ULL << 40;
-          if (size > kLimit || (size != 0 && numel > kLimit / size)) {
+          if (size > (1ULL << 31) || size > kLimit || (size != 0 && numel > kLimit / size)) {
             throw ProtocolError("a tensor larger than any frame");
           }
           numel *= size;
@@ -216,7 +222,7 @@ class Reader {
       case Value::Type::List: {
         const std::uint64_t count = u64();
         if (count > left()) throw ProtocolError("a list longer than its frame");
-        v.items.reserve(static_cast<std::size_t>(count));
+        v.items.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, 1024)));
         for (std::uint64_t i = 0; i < count; ++i) v.items.push_back(value(depth + 1));
         break;
       }
@@ -230,17 +236,33 @@ class Reader {
   }
   std::string_view bytes_;
   std::size_t at_ = 0;
+  std::uint64_t values_ = 0;
 };
 
 // ---- frames ------------------------------------------------------------------------------
 
-void write_all(int fd, const char* data, std::size_t size) {
+void write_all(int fd, const char* data, std::size_t size, Deadline deadline) {
+  using Clock = std::chrono::steady_clock;
   while (size > 0) {
-    // send() with MSG_NOSIGNAL on a socket, so a reader that has gone is an error, not SIGPIPE.
-    ssize_t wrote = ::send(fd, data, size, MSG_NOSIGNAL);
+    // Wait until the other side takes more, but not past the deadline: a runner that stops
+    // reading must not hold the checker.
+    int wait_ms = -1;
+    if (deadline != Deadline::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) throw ChannelTimeout("the other side took nothing in time");
+      wait_ms = static_cast<int>(std::min<long long>(left.count(), 1 << 30));
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) {
+      throw ChannelClosed(fmt::format("cannot wait for the other side ({})", std::strerror(errno)));
+    }
+    if (ready <= 0) continue;
+    // MSG_NOSIGNAL: a reader that has gone is an error, not SIGPIPE.
+    ssize_t wrote = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (wrote < 0 && errno == ENOTSOCK) wrote = ::write(fd, data, size);
     if (wrote < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       throw ChannelClosed(fmt::format("the other side stopped reading ({})", std::strerror(errno)));
     }
     data += wrote;
@@ -356,8 +378,8 @@ Value decode(std::string_view bytes) {
   return value;
 }
 
-void write_frame(int fd, const Value& value) {
-  FdSink out(fd);
+void write_frame(int fd, const Value& value, Deadline deadline) {
+  FdSink out(fd, deadline);
   put_u64(out, encoded_size(value));
   put(out, value);
   out.flush();

@@ -83,12 +83,13 @@ Value decode(std::string_view bytes);
 
 // Frames on a file descriptor (a socket or a pipe).
 inline constexpr std::uint64_t kDefaultMaxFrameBytes = 1ULL << 31;  // 2 GiB: MNIST fits many times
+using Deadline = std::chrono::steady_clock::time_point;
 
-// Writes one frame; throws ChannelClosed when the reader has gone.
-void write_frame(int fd, const Value& value);
+// Writes one frame; throws ChannelClosed when the reader has gone, ChannelTimeout when it
+// stops taking bytes until the deadline.
+void write_frame(int fd, const Value& value, Deadline deadline = Deadline::max());
 // Reads one frame. Throws ChannelClosed at end of file, ChannelTimeout when deadline passes
 // first, ProtocolError for a frame longer than max_bytes or malformed.
-using Deadline = std::chrono::steady_clock::time_point;
 Value read_frame(int fd, Deadline deadline = Deadline::max(),
                  std::uint64_t max_bytes = kDefaultMaxFrameBytes);
 
