@@ -30,7 +30,8 @@ EMBER_HOST_DEVICE inline float unary(UnaryOp op, float x, float a, float b) {
     case UnaryOp::Log: return logf(x);
     case UnaryOp::Sqrt: return sqrtf(x);
     case UnaryOp::Abs: return fabsf(x);
-    case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
+    // x != x keeps a NaN as PyTorch does; x > 0 alone would turn it into 0 and hide it.
+    case UnaryOp::Relu: return x != x ? x : (x > 0.0f ? x : 0.0f);
     case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-x));
     case UnaryOp::Tanh: return tanhf(x);
     case UnaryOp::AddScalar: return x + a;
@@ -75,6 +76,23 @@ EMBER_HOST_DEVICE inline float binary(BinaryOp op, float x, float y) {
     case BinaryOp::Ge: return x >= y ? 1.0f : 0.0f;
   }
   return 0.0f;
+}
+
+// Whether value x, met after `best` in an ArgMax (largest) or ArgMin, takes its place. A NaN
+// counts as larger and smaller than every number, as PyTorch's argmax/argmin have it, so the
+// index points at the NaN that max()/min() report; between two NaNs (or equal values) the
+// first stays. Every backend's loop and the GPU's tree use this test, so they agree.
+EMBER_HOST_DEVICE inline bool arg_wins(bool largest, float x, float best) {
+  if (best != best) return false;  // a NaN is already there: the first NaN wins
+  if (x != x) return true;
+  return largest ? x > best : x < best;
+}
+
+// One element of log_softmax: (x - max) - log(sum of exp(x - max)). Subtracting the max first
+// keeps the digits: x - (log(sum) + max) rounds log(sum) against a large max and loses them
+// ([-10000, -10000] gives -0.693359 instead of -0.693147).
+EMBER_HOST_DEVICE inline float log_softmax_element(float x, float max, float log_sum) {
+  return (x - max) - log_sum;
 }
 
 // PyTorch's SGD for one parameter element (backend.h has the rule). buffer is the momentum

@@ -209,7 +209,9 @@ Tensor abs(const Tensor& x) {
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Relu, x, "relu");
-  return record_unary("relu", x, out, [x] { return x > 0.0f; });
+  // 1 where x > 0 or x is NaN, as PyTorch's threshold_backward (result <= 0 ? 0 : grad):
+  // a NaN input passes its gradient on rather than silently stopping it.
+  return record_unary("relu", x, out, [x] { return 1.0f - (x <= 0.0f); });
 }
 
 Tensor sigmoid(const Tensor& x) {

@@ -1,9 +1,8 @@
 // Reductions of the middle axis of a contiguous (outer, n, inner) block: Sum, Max, Min,
 // ArgMax, ArgMin. Same results as the CPU loops in fast_cpu/cpu_backend.cpp:
 //   * Max/Min: a NaN anywhere gives NaN;
-//   * ArgMax/ArgMin: the first index of the largest (smallest) value; NaNs are skipped,
-//     except that a NaN at index 0 gives 0 (the CPU loop compares against x[0] and never
-//     moves);
+//   * ArgMax/ArgMin: the first index of the largest (smallest) value, a NaN counting as
+//     both (formulas::arg_wins, PyTorch's rule): the index of the first NaN if there is one;
 //   * Max/Min: between -0 and +0, Max gives +0 and Min -0, wherever they are (so the
 //     result does not depend on the order the threads combine in);
 //   * Sum: the order of additions differs from the CPU's, so the last bits may too; but it
@@ -35,6 +34,7 @@
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
 #include "ember/error.h"
+#include "formulas.h"
 
 namespace ember::cuda {
 namespace {
@@ -80,18 +80,15 @@ template <bool kLargest>
 struct ArgExtremumReducer {
   using Partial = ArgPartial;
   static __device__ ArgPartial identity() { return {0.0f, -1}; }
-  static __device__ ArgPartial element(float x, int64_t i) {
-    // A NaN is skipped, unless it is element 0: then the answer is 0, whatever follows.
-    if (isnan(x)) return i == 0 ? ArgPartial{x, 0} : identity();
-    return {x, i};
-  }
+  static __device__ ArgPartial element(float x, int64_t i) { return {x, i}; }
+  // Partials arrive in any order from the tree, so "first" is decided by the indices: the
+  // better value wins (a NaN beats any number), and between equals (two NaNs too) the lower
+  // index.
   __device__ ArgPartial operator()(ArgPartial a, ArgPartial b) const {
     if (a.index < 0) return b;
     if (b.index < 0) return a;
-    if (isnan(a.value)) return a;  // only element 0 can carry a NaN (see element())
-    if (isnan(b.value)) return b;
-    bool b_better = kLargest ? b.value > a.value : b.value < a.value;
-    bool a_better = kLargest ? a.value > b.value : a.value < b.value;
+    const bool b_better = formulas::arg_wins(kLargest, b.value, a.value);
+    const bool a_better = formulas::arg_wins(kLargest, a.value, b.value);
     if (b_better) return b;
     if (a_better) return a;
     return a.index < b.index ? a : b;

@@ -5,7 +5,8 @@
 //   1. the row's largest value (subtracting it keeps exp() from overflowing; a row of
 //      -inf uses 0 instead, so that it gives NaN exactly as the CPU does);
 //   2. the sum of exp(x - largest);
-//   3. y = exp(x - largest) / sum, or for log_softmax y = x - (log(sum) + largest).
+//   3. y = exp(x - largest) / sum, or for log_softmax y = (x - largest) - log(sum)
+//      (formulas.h: subtracting the max first keeps the digits of large logits).
 // Each pass ends with a block reduction (block_reduce.cuh) that every thread sees.
 //
 // softmax_backward, the gradient, is one block per row too: a block reduction of the row's
@@ -18,6 +19,7 @@
 #include "cuda/cuda_common.cuh"
 #include "cuda/kernels.cuh"
 #include "ember/error.h"
+#include "formulas.h"
 
 namespace ember::cuda {
 namespace {
@@ -50,8 +52,10 @@ __global__ void softmax_kernel(const float* in, float* out, int64_t rows, int64_
     total = block_reduce(total, 0.0f, SumOp());
 
     if (log) {
-      float log_total = logf(total) + largest;
-      for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) y[j] = x[j] - log_total;
+      const float log_total = logf(total);
+      for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) {
+        y[j] = formulas::log_softmax_element(x[j], largest, log_total);
+      }
     } else {
       float scale = 1.0f / total;
       for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) y[j] *= scale;

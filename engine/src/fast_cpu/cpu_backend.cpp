@@ -357,14 +357,12 @@ class CpuBackend final : public Backend {
         for (int64_t i = 1; i < n; ++i) best = min_wins(x[i], best) ? x[i] : best;
         return best;
       }
-      case ReduceOp::ArgMax: {
-        int64_t best = 0;
-        for (int64_t i = 1; i < n; ++i) if (x[i] > x[best]) best = i;
-        return static_cast<float>(best);
-      }
+      case ReduceOp::ArgMax:
       case ReduceOp::ArgMin: {
-        int64_t best = 0;
-        for (int64_t i = 1; i < n; ++i) if (x[i] < x[best]) best = i;
+        int64_t best = 0;  // ties go to the first index; a NaN wins (formulas.h)
+        for (int64_t i = 1; i < n; ++i) {
+          if (formulas::arg_wins(op == ReduceOp::ArgMax, x[i], x[best])) best = i;
+        }
         return static_cast<float>(best);
       }
     }
@@ -379,8 +377,8 @@ class CpuBackend final : public Backend {
       for (int64_t j = 0; j < width; ++j) {
         int64_t best = 0;
         for (int64_t i = 1; i < n; ++i) {
-          float value = block[i * stride + j], current = block[best * stride + j];
-          if (op == ReduceOp::ArgMax ? value > current : value < current) best = i;
+          const float value = block[i * stride + j], current = block[best * stride + j];
+          if (formulas::arg_wins(op == ReduceOp::ArgMax, value, current)) best = i;
         }
         result[j] = static_cast<float>(best);
       }

@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "fast_cpu/target_clones.h"
+#include "formulas.h"
 #include "fast_cpu/thread_pool.h"
 
 namespace ember::cpu {
@@ -93,10 +94,17 @@ void exp_in_place(float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = exp_nonpositive(y[i]);
 }
 
-// y = x - shift (log_softmax: shift = log(sum) + max).
+// y = x - shift (shift = the row's max).
 EMBER_TARGET_CLONES
 void subtract_row(const float* __restrict x, float* __restrict y, int64_t cols, float shift) {
   for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - shift;
+}
+
+// y = (x - max) - log_sum: log_softmax's formula (formulas.h), the same on every backend.
+EMBER_TARGET_CLONES
+void log_softmax_row(const float* __restrict x, float* __restrict y, int64_t cols, float max,
+                     float log_sum) {
+  for (int64_t j = 0; j < cols; ++j) y[j] = formulas::log_softmax_element(x[j], max, log_sum);
 }
 
 // y *= scale (softmax: scale = 1 / sum).
@@ -165,11 +173,11 @@ void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols, bool 
       }
       // 2. y = exp(y) for the whole block at once.
       exp_in_place(out + r0 * cols, (r1 - r0) * cols);
-      // 3. softmax: y / sum(y); log_softmax: x - (log(sum(y)) + max).
+      // 3. softmax: y / sum(y); log_softmax: (x - max) - log(sum(y)).
       for (int64_t r = r0; r < r1; ++r) {
         const float total = sum_row(out + r * cols, cols);
         if (log) {
-          subtract_row(in + r * cols, out + r * cols, cols, std::log(total) + shift[r - r0]);
+          log_softmax_row(in + r * cols, out + r * cols, cols, shift[r - r0], std::log(total));
         } else {
           scale_row(out + r * cols, cols, 1.0f / total);
         }

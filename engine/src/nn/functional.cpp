@@ -115,7 +115,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
     }
     probabilities = one_hot(target, classes);
   }
-  return -(probabilities * log_softmax(logits, -1)).sum(-1).mean();
+  // A class with probability 0 contributes 0, even where its log-probability is -inf (a logit
+  // of -inf): 0 * -inf would be NaN. PyTorch's class-index form never touches those entries.
+  Tensor log_probabilities = log_softmax(logits, -1);  // (batch, classes)
+  Tensor used = where(probabilities != 0.0f, log_probabilities, 0.0f);  // (batch, classes)
+  return -(probabilities * used).sum(-1).mean();
 }
 
 Tensor mse_loss(const Tensor& prediction, const Tensor& target) {

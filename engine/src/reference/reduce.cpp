@@ -2,6 +2,7 @@
 //   out[o][j] = reduce over i of in[o][i][j]      in (outer, n, inner) -> out (outer, inner)
 #include <cmath>
 
+#include "formulas.h"
 #include "reference/reference_backend.h"
 
 namespace ember::reference {
@@ -38,10 +39,9 @@ void ReferenceBackend::reduce(ReduceOp op, const float* in, float* out, int64_t 
           if (op == ReduceOp::Max ? max_wins(value, result) : min_wins(value, result)) result = value;
         }
       } else if (op == ReduceOp::ArgMax || op == ReduceOp::ArgMin) {
-        int64_t best = 0;  // ties go to the first index
+        int64_t best = 0;  // ties go to the first index; a NaN wins (formulas.h)
         for (int64_t i = 1; i < n; ++i) {
-          const float value = x[i * inner], current = x[best * inner];
-          if (op == ReduceOp::ArgMax ? value > current : value < current) best = i;
+          if (formulas::arg_wins(op == ReduceOp::ArgMax, x[i * inner], x[best * inner])) best = i;
         }
         result = static_cast<float>(best);
       }

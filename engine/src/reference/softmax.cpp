@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "formulas.h"
 #include "reference/reference_backend.h"
 
 namespace ember::reference {
@@ -16,8 +17,10 @@ void ReferenceBackend::softmax(const float* in, float* out, int64_t rows, int64_
     if (std::isinf(largest) && largest < 0) largest = 0.0f;  // a row of -inf
     float total = 0.0f;
     for (int64_t j = 0; j < cols; ++j) total += std::exp(x[j] - largest);
+    const float log_total = std::log(total);
     for (int64_t j = 0; j < cols; ++j) {
-      y[j] = log ? x[j] - (std::log(total) + largest) : std::exp(x[j] - largest) / total;
+      y[j] = log ? formulas::log_softmax_element(x[j], largest, log_total)
+                 : std::exp(x[j] - largest) / total;
     }
   }
 }
