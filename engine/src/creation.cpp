@@ -102,6 +102,17 @@ Tensor tril(const Tensor& input, int64_t diagonal) {
   return where(keep, input, 0.0f);
 }
 
+Tensor triu(const Tensor& input, int64_t diagonal) {
+  EMBER_CHECK(input.dim() >= 2, "triu: expected a matrix or a batch of matrices, got shape {}",
+        shape_str(input.shape()));
+  int64_t rows = input.size(-2), cols = input.size(-1);
+  // keep[i][j] = 1 where j - i >= diagonal: the upper triangle.
+  Tensor row_index = arange(0.0f, static_cast<float>(rows), 1.0f, input.device()).unsqueeze(1);
+  Tensor col_index = arange(0.0f, static_cast<float>(cols), 1.0f, input.device()).unsqueeze(0);
+  Tensor keep = (col_index - row_index) >= static_cast<float>(diagonal);  // (rows, cols)
+  return where(keep, input, 0.0f);
+}
+
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   EMBER_CHECK(num_classes > 0, "one_hot: num_classes must be positive, got {}", num_classes);
   for (float value : indices.to_vector()) {

@@ -234,6 +234,24 @@ Tensor clamp(const Tensor& x, float min, float max) {
   });
 }
 
+// One bound only: the other is an infinity, which Clamp's formula passes every number (and a
+// NaN) through; the gradient is 1 wherever the bound does not bite.
+Tensor clamp_min(const Tensor& x, float min) {
+  EMBER_CHECK(min == min, "clamp_min: the bound is NaN");
+  Tensor out = unary_kernel(UnaryOp::Clamp, x, "clamp_min", min, INFINITY);
+  return record_unary("clamp_min", x, out, [x, min] {
+    return unary_kernel(UnaryOp::InRange, x, "clamp_min", min, INFINITY);
+  });
+}
+
+Tensor clamp_max(const Tensor& x, float max) {
+  EMBER_CHECK(max == max, "clamp_max: the bound is NaN");
+  Tensor out = unary_kernel(UnaryOp::Clamp, x, "clamp_max", -INFINITY, max);
+  return record_unary("clamp_max", x, out, [x, max] {
+    return unary_kernel(UnaryOp::InRange, x, "clamp_max", -INFINITY, max);
+  });
+}
+
 // ---- comparisons (not differentiable) ------------------------------------------------------
 
 Tensor eq(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryOp::Eq, a, b, "eq"); }
@@ -280,13 +298,18 @@ Tensor where(const Tensor& condition, const Tensor& x, float y) {
   return where(condition, x, scalar_tensor_like(y, x));
 }
 
+Tensor where(const Tensor& condition, float x, const Tensor& y) {
+  return where(condition, scalar_tensor_like(x, y), y);
+}
+
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
   check_defined(x, "masked_fill");
   check_defined(mask, "masked_fill");
-  EMBER_CHECK(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(),
-        "masked_fill: a mask of shape {} cannot be broadcast to the tensor's shape {}",
-        shape_str(mask.shape()), shape_str(x.shape()));
-  return where(mask, scalar_tensor_like(value, x), x);
+  // As torch.masked_fill, x and the mask broadcast against each other: a (1, 1, T, T) mask
+  // on (B, T, T) scores gives (1, B, T, T). A shape neither fits is refused by
+  // broadcast_shapes, with both shapes in the message.
+  broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  return where(mask, scalar_tensor_like(value, x), x);  // where broadcasts all three
 }
 
 }  // namespace ember

@@ -212,14 +212,20 @@ Tensor Tensor::sum() const { return ember::sum(*this); }
 Tensor Tensor::sum(int64_t d, bool keepdim) const { return ember::sum(*this, d, keepdim); }
 Tensor Tensor::mean() const { return ember::mean(*this); }
 Tensor Tensor::mean(int64_t d, bool keepdim) const { return ember::mean(*this, d, keepdim); }
+Tensor Tensor::sum(const std::vector<int64_t>& d, bool keepdim) const { return ember::sum(*this, d, keepdim); }
+Tensor Tensor::mean(const std::vector<int64_t>& d, bool keepdim) const { return ember::mean(*this, d, keepdim); }
 Tensor Tensor::max() const { return ember::max(*this); }
 Tensor Tensor::max(int64_t d, bool keepdim) const { return ember::max(*this, d, keepdim); }
 Tensor Tensor::min() const { return ember::min(*this); }
 Tensor Tensor::min(int64_t d, bool keepdim) const { return ember::min(*this, d, keepdim); }
 Tensor Tensor::var(bool unbiased) const { return ember::var(*this, unbiased); }
 Tensor Tensor::var(int64_t d, bool unbiased, bool keepdim) const { return ember::var(*this, d, unbiased, keepdim); }
+Tensor Tensor::std(bool unbiased) const { return ember::std(*this, unbiased); }
+Tensor Tensor::std(int64_t d, bool unbiased, bool keepdim) const { return ember::std(*this, d, unbiased, keepdim); }
+Tensor Tensor::logsumexp(int64_t d, bool keepdim) const { return ember::logsumexp(*this, d, keepdim); }
 Tensor Tensor::argmax() const { return ember::argmax(*this); }
 Tensor Tensor::argmax(int64_t d, bool keepdim) const { return ember::argmax(*this, d, keepdim); }
+Tensor Tensor::argmin() const { return ember::argmin(*this); }
 Tensor Tensor::argmin(int64_t d, bool keepdim) const { return ember::argmin(*this, d, keepdim); }
 Tensor Tensor::exp() const { return ember::exp(*this); }
 Tensor Tensor::log() const { return ember::log(*this); }
@@ -232,6 +238,8 @@ Tensor Tensor::tanh() const { return ember::tanh(*this); }
 Tensor Tensor::pow(float exponent) const { return ember::pow(*this, exponent); }
 Tensor Tensor::pow(const Tensor& exponent) const { return ember::pow(*this, exponent); }
 Tensor Tensor::clamp(float lo, float hi) const { return ember::clamp(*this, lo, hi); }
+Tensor Tensor::clamp_min(float lo) const { return ember::clamp_min(*this, lo); }
+Tensor Tensor::clamp_max(float hi) const { return ember::clamp_max(*this, hi); }
 Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }
 Tensor Tensor::dot(const Tensor& other) const { return ember::dot(*this, other); }
 Tensor Tensor::softmax(int64_t d) const { return ember::softmax(*this, d); }

@@ -54,6 +54,8 @@ Tensor linspace(float start, float end, int64_t steps, Device device = Device::c
 // The lower triangle (on and below diagonal `diagonal`) of a matrix or batch of
 // matrices; other entries become 0. tril(ones({T, T})) is the causal mask.
 Tensor tril(const Tensor& input, int64_t diagonal = 0);
+// The upper triangle (on and above diagonal `diagonal`), as torch.triu; others become 0.
+Tensor triu(const Tensor& input, int64_t diagonal = 0);
 // (N,) class indices -> (N, num_classes) rows of 0s with a 1 at the index.
 Tensor one_hot(const Tensor& indices, int64_t num_classes);
 

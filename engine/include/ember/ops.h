@@ -43,6 +43,9 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor clamp(const Tensor& x, float min, float max);
+// One-sided clamps, as torch.clamp(x, min=m) and torch.clamp(x, max=m); a NaN stays NaN.
+Tensor clamp_min(const Tensor& x, float min);
+Tensor clamp_max(const Tensor& x, float max);
 
 // Comparisons give 1.0 where true and 0.0 where false; they are not differentiable.
 Tensor eq(const Tensor& a, const Tensor& b);
@@ -67,7 +70,9 @@ Tensor operator>=(const Tensor& a, float b);
 // condition != 0 ? x : y, broadcasting all three.
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
 Tensor where(const Tensor& condition, const Tensor& x, float y);
-// x with value wherever mask != 0 (the mask broadcasts to x's shape).
+Tensor where(const Tensor& condition, float x, const Tensor& y);
+// x with value wherever mask != 0. x and mask broadcast against each other, as in PyTorch:
+// the result has their broadcast shape ((4, 2, 2) and (1, 1, 2, 2) give (1, 4, 2, 2)).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
 
 // ---- reductions ----------------------------------------------------------------
@@ -77,6 +82,10 @@ Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
+// Over several dims at once, as torch.sum(x, dim=(0, 2)): sum(x, {0, 2}), in any order,
+// negative dims allowed, each at most once.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor min(const Tensor& x);
@@ -88,10 +97,30 @@ Tensor var(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = fa
 inline Tensor var(const Tensor& x, int dim, bool unbiased = true, bool keepdim = false) {
   return var(x, static_cast<int64_t>(dim), unbiased, keepdim);
 }
-// Index of the largest (smallest) element, as a float; ties give the first.
+// Standard deviation: sqrt(var), with var's unbiased rule (PyTorch's default, n - 1).
+Tensor std(const Tensor& x, bool unbiased = true);
+Tensor std(const Tensor& x, int64_t dim, bool unbiased = true, bool keepdim = false);
+// Makes std(x, 0) mean dim 0, not "unbiased = false".
+inline Tensor std(const Tensor& x, int dim, bool unbiased = true, bool keepdim = false) {
+  return std(x, static_cast<int64_t>(dim), unbiased, keepdim);
+}
+// log(sum(exp(x))) along dim without overflow (torch.logsumexp); a dim of all -inf gives -inf.
+Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false);
+// Index of the largest (smallest) element, as a float; ties give the first. A NaN counts as
+// the largest and the smallest (PyTorch's rule), so the index is that of the first NaN.
 Tensor argmax(const Tensor& x);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+// torch.max(x, dim) / torch.min(x, dim): the values and their indices (as floats), as
+//   auto [values, indices] = max_with_indices(x, 1);
+// (max(x, dim) alone gives the values only.) The gradient flows through the values.
+struct ValuesAndIndices {
+  Tensor values;
+  Tensor indices;
+};
+ValuesAndIndices max_with_indices(const Tensor& x, int64_t dim, bool keepdim = false);
+ValuesAndIndices min_with_indices(const Tensor& x, int64_t dim, bool keepdim = false);
 // Sums a gradient of a broadcast result back to the shape the input had.
 Tensor sum_to_shape(const Tensor& x, const Shape& shape);
 

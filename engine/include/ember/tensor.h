@@ -127,6 +127,8 @@ class Tensor {
   Tensor sum(int64_t dim, bool keepdim = false) const;
   Tensor mean() const;
   Tensor mean(int64_t dim, bool keepdim = false) const;
+  Tensor sum(const std::vector<int64_t>& dims, bool keepdim = false) const;
+  Tensor mean(const std::vector<int64_t>& dims, bool keepdim = false) const;
   Tensor max() const;
   Tensor max(int64_t dim, bool keepdim = false) const;
   Tensor min() const;
@@ -137,8 +139,16 @@ class Tensor {
   Tensor var(int dim, bool unbiased = true, bool keepdim = false) const {
     return var(static_cast<int64_t>(dim), unbiased, keepdim);
   }
+  Tensor std(bool unbiased = true) const;
+  Tensor std(int64_t dim, bool unbiased = true, bool keepdim = false) const;
+  // Makes x.std(0) mean dim 0, not "unbiased = false".
+  Tensor std(int dim, bool unbiased = true, bool keepdim = false) const {
+    return std(static_cast<int64_t>(dim), unbiased, keepdim);
+  }
+  Tensor logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor argmax() const;
   Tensor argmax(int64_t dim, bool keepdim = false) const;
+  Tensor argmin() const;
   Tensor argmin(int64_t dim, bool keepdim = false) const;
   Tensor exp() const;
   Tensor log() const;
@@ -151,6 +161,8 @@ class Tensor {
   Tensor pow(float exponent) const;
   Tensor pow(const Tensor& exponent) const;
   Tensor clamp(float min, float max) const;
+  Tensor clamp_min(float min) const;
+  Tensor clamp_max(float max) const;
   Tensor matmul(const Tensor& other) const;
   Tensor dot(const Tensor& other) const;
   Tensor softmax(int64_t dim) const;
