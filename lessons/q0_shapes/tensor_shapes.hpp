@@ -11,8 +11,14 @@
 // that fit_linear finds the weights 7, 8 and the bias 3 to within 0.01.
 #pragma once
 
+// The same includes and names in every lesson, so code moves between lessons as it is.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include <ember/ember.h>
 

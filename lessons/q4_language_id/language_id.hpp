@@ -24,7 +24,11 @@
 // course::BucketLoader (batches of equal-length words), Tensor::movedim.
 #pragma once
 
+// The same includes and names in every lesson, so code moves between lessons as it is.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +39,7 @@
 
 namespace q4 {
 using namespace ember;
+namespace F = ember::nn::functional;
 
 class LanguageIDModel : public nn::Module {
  public:

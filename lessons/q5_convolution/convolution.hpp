@@ -23,8 +23,14 @@
 // trained model to classify at least 80% of 5,000 held-out test digits correctly.
 #pragma once
 
+// The same includes and names in every lesson, so code moves between lessons as it is.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <ember/ember.h>
 #include <ember_course/convolution_dataset.h>
@@ -32,6 +38,7 @@
 
 namespace q5 {
 using namespace ember;
+namespace F = ember::nn::functional;
 
 // input: (H, W); weight: (h, w) with h <= H and w <= W.
 // returns: (H - h + 1, W - w + 1), output[y][x] = sum_ij input[y + i][x + j] * weight[i][j].

@@ -30,15 +30,20 @@
 // softmax, mean, var; tril and ones to build masks.
 #pragma once
 
+// The same includes and names in every lesson, so code moves between lessons as it is.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <ember/ember.h>
 
 namespace q6 {
 using namespace ember;
+namespace F = ember::nn::functional;
 
 // ---- Part 1: one attention head -------------------------------------------------------
 
