@@ -157,24 +157,6 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
-std::string show_controls(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    // C0 controls, DEL, and the C1 controls as UTF-8 (C2 80 to C2 9F: C2 9B is an escape).
-    const bool c1 = c == 0xc2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80;
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else if (c1) {
-      out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string strip_ansi(std::string_view text) {
   std::string out;
   out.reserve(text.size());

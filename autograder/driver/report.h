@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "grade_protocol.h"
+
 namespace ember::grade {
 
 struct CheckResult {
@@ -86,9 +88,8 @@ std::string output_excerpt(std::string_view output, size_t max_lines = 15,
                            std::string_view check_marker = {});
 
 std::string strip_ansi(std::string_view text);
-// Text from student code made safe for a terminal: control characters other than newline and
-// tab (ESC, carriage return, ...) shown as \xNN.
-std::string show_controls(std::string_view text);
+// Text from student code made safe for a terminal (grade_protocol.h).
+using ::ember::grading::protocol::show_controls;
 std::string sanitize_utf8(std::string_view text);  // invalid sequences -> U+FFFD
 std::string json_quote(std::string_view text);     // "..." with JSON escapes, valid UTF-8
 std::vector<std::string> split_lines(std::string_view text);

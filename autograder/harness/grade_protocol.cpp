@@ -1,5 +1,7 @@
 #include "grade_protocol.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <vector>
 
@@ -201,6 +203,24 @@ std::string bad_device_message(std::string_view value) {
       "' is not a device: use cpu (the default), cuda (the first GPU, cuda:0) or cuda:N (GPU "
       "number N), e.g. make grade DEVICE=cuda";
   return message;
+}
+
+std::string show_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    // C0 controls, DEL, and the C1 controls as UTF-8 (C2 80 to C2 9F: C2 9B is an escape).
+    const bool c1 = c == 0xc2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c1) {
+      out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
 }
 
 std::string tidy_failure_message(std::string_view message) {

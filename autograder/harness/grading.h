@@ -17,9 +17,11 @@
 //
 // The library also provides main(). Before every test it seeds the engine with
 // ember::manual_seed(seed), so checks do not depend on the order they run in; the seed comes
-// from --seed=N or the environment variable EMBER_SEED (default 0). When a results file is
-// named (--results-file=PATH or EMBER_GRADE_RESULTS), one line per check is appended to it
-// as the check finishes (see grade_protocol.h); the driver ember_grade reads it. Run on its
+// from --seed=N or the environment variable EMBER_SEED (default 0). With a results file
+// (EMBER_GRADE_RESULTS_FD, the descriptor of an unlinked file the driver passes; or
+// --results-file=PATH / EMBER_GRADE_RESULTS by hand), one line per check is written to it as
+// the check finishes (see grade_protocol.h); the driver ember_grade reads it. The checks ask
+// the question's runner, the student's code in the sandbox, for values (runner_client.h). Run on its
 // own (./grade_q3) the program prints GoogleTest's usual output plus a points line.
 //
 // Devices (grade_device.h): the student's code runs on the CPU unless EMBER_DEVICE names a

@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "grade_protocol.h"
 #include "grading.h"
 #include "sandbox.h"
 #include "sha256.h"
@@ -84,24 +85,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
-// Text the student's code printed, made safe to show: control characters escaped.
-std::string escape_controls(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    // C0 controls, DEL, and the C1 controls as UTF-8 (C2 80 to C2 9F: C2 9B is an escape).
-    const bool c1 = c == 0xc2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80;
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else if (c1) {
-      out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string log_tail(const std::string& path, std::size_t lines = 12) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
@@ -120,7 +103,7 @@ std::string log_tail(const std::string& path, std::size_t lines = 12) {
   }
   if (kept.size() > lines) kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(lines));
   std::string out;
-  for (const std::string& line : kept) out += "\n  " + escape_controls(line.substr(0, 300));
+  for (const std::string& line : kept) out += "\n  " + protocol::show_controls(line.substr(0, 300));
   return out;
 }
 
