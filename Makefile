@@ -135,15 +135,17 @@ grade-solutions: configure
 #                                       run by make bench BENCH_CLASS=1
 OUT ?= build/class
 CLASS_SIZE ?= 100
+# The seed goes in the environment (EMBER_SEED), not on a command line every process can read.
 CLASS_ARGS = $(if $(Q),--questions $(Q)) --jobs $(JOBS) $(if $(SHARD),--shard $(SHARD)) \
-  $(if $(SEED),--seed $(SEED)) $(if $(FORCE),--force) --device $(DEVICE)
+  $(if $(FORCE),--force) --device $(DEVICE)
+CLASS_ENV = $(if $(SEED),EMBER_SEED=$(SEED))
 
 .PHONY: grade-class gradebook-merge bench-class
 grade-class: deps
 	@test -d "$(SUBMISSIONS)" || { echo "make grade-class: SUBMISSIONS=$(SUBMISSIONS) is not a folder (give the folder holding one folder or .zip per student)"; exit 2; }
 	@cmake -S . -B $(GRADE_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(GRADE_DIR) -j $(JOBS) --target $(GRADER_TARGETS) ember_grade_class >/dev/null
-	@$(GRADE_DIR)/autograder/ember_grade_class --build-dir $(GRADE_DIR) --submissions "$(SUBMISSIONS)" \
+	@$(CLASS_ENV) $(GRADE_DIR)/autograder/ember_grade_class --build-dir $(GRADE_DIR) --submissions "$(SUBMISSIONS)" \
 	  --out "$(OUT)" $(CLASS_ARGS)
 
 gradebook-merge:

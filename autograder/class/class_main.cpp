@@ -203,6 +203,16 @@ Options parse_command_line(int argc, char** argv) {
     if (o.merge_inputs.empty()) throw UsageError("--merge needs the shards' output folders");
     return o;
   }
+  // The seed may come in the environment (make grade-class SEED=N), which other processes
+  // cannot read as they can a command line; it counts in the resume hash either way.
+  if (o.seed.empty()) {
+    if (const char* seed = std::getenv("EMBER_SEED"); seed != nullptr && *seed != '\0') {
+      o.seed = seed;
+      if (o.seed.find_first_not_of("0123456789") != std::string::npos) {
+        throw UsageError("EMBER_SEED must be a non-negative integer, got '" + o.seed + "'");
+      }
+    }
+  }
   if (o.build_dir.empty()) throw UsageError("--build-dir is required (make grade builds build/grade)");
   if (o.submissions.empty()) throw UsageError("--submissions is required");
   if (!fs::is_directory(o.submissions)) throw UsageError(fmt::format("--submissions {} is not a folder", o.submissions));
