@@ -1,5 +1,7 @@
 #include "process.h"
 
+#include "sandbox.h"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -52,17 +54,6 @@ void decode_wait_status(int status, ProcessOutcome& outcome) {
     outcome.status = ProcessOutcome::Status::Exited;
     outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-}
-
-// Kills the group led by pid (which must not have been reaped yet, so the group id cannot
-// be reused) and reaps the leader.
-int kill_group_and_reap(pid_t pid) {
-  ::kill(-pid, SIGKILL);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
 }
 
 }  // namespace
@@ -166,7 +157,7 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
   } while (got < 0 && errno == EINTR);
   close_fd(exec_pipe[0]);
   if (got == static_cast<ssize_t>(sizeof exec_error)) {
-    kill_group_and_reap(pid);
+    sandbox::kill_and_reap(pid);
     outcome.status = ProcessOutcome::Status::FailedToStart;
     outcome.error = "cannot run " + spec.argv[0] + ": " + errno_text(exec_error);
     return outcome;
@@ -180,21 +171,21 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
     // have killed whatever else is left in the group.
     const int rc = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
     if (rc == 0 && info.si_pid == pid) {
-      decode_wait_status(kill_group_and_reap(pid), outcome);
+      decode_wait_status(sandbox::kill_and_reap(pid), outcome);
       break;
     }
     if (rc != 0 && errno != EINTR) {  // cannot happen for our own child; be safe anyway
-      decode_wait_status(kill_group_and_reap(pid), outcome);
+      decode_wait_status(sandbox::kill_and_reap(pid), outcome);
       break;
     }
     const auto elapsed = Clock::now() - start;
     if (g_interrupt_signal != 0) {
-      kill_group_and_reap(pid);
+      sandbox::kill_and_reap(pid);
       outcome.status = ProcessOutcome::Status::Interrupted;
       break;
     }
     if (spec.timeout_seconds > 0 && elapsed >= budget) {
-      kill_group_and_reap(pid);
+      sandbox::kill_and_reap(pid);
       outcome.status = ProcessOutcome::Status::TimedOut;
       break;
     }
