@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ember/tensor.h"
@@ -46,6 +47,9 @@ Tensor clamp(const Tensor& x, float min, float max);
 // One-sided clamps, as torch.clamp(x, min=m) and torch.clamp(x, max=m); a NaN stays NaN.
 Tensor clamp_min(const Tensor& x, float min);
 Tensor clamp_max(const Tensor& x, float max);
+// torch.nn.functional.gelu: approximate "none" is the exact 0.5 * x * (1 + erf(x / sqrt(2)));
+// "tanh" is 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))). Any other string throws.
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 
 // Comparisons give 1.0 where true and 0.0 where false; they are not differentiable.
 Tensor eq(const Tensor& a, const Tensor& b);
@@ -121,6 +125,13 @@ struct ValuesAndIndices {
 };
 ValuesAndIndices max_with_indices(const Tensor& x, int64_t dim, bool keepdim = false);
 ValuesAndIndices min_with_indices(const Tensor& x, int64_t dim, bool keepdim = false);
+// torch.topk: the k largest (smallest with largest = false) elements along dim and their
+// indices (as floats, like argmax), sorted: largest first (smallest first when largest is
+// false); equal values keep their order, a NaN counts as larger than every number. The
+// result has x's shape with dim of size k. The gradient flows through the values to the
+// chosen positions:
+//   auto [values, indices] = topk(logits, 10);
+ValuesAndIndices topk(const Tensor& x, int64_t k, int64_t dim = -1, bool largest = true);
 // Sums a gradient of a broadcast result back to the shape the input had.
 Tensor sum_to_shape(const Tensor& x, const Shape& shape);
 
@@ -144,5 +155,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 // Rows of x (along dim 0) at the given indices: (N, ...) and (K,) -> (K, ...).
 Tensor index_select(const Tensor& x, const Tensor& indices);
+
+// ---- sampling -------------------------------------------------------------------
+// torch.multinomial: num_samples indices (as floats, like argmax) drawn from each row of
+// probs, (n) -> (num_samples) or (rows, n) -> (rows, num_samples), with the probability of
+// an index proportional to its weight (weights need not sum to 1). Without replacement an
+// index is drawn at most once per row. Draws go through the seeded generator (random.h):
+// the same seed gives the same samples. Not differentiable.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false);
 
 }  // namespace ember

@@ -41,4 +41,16 @@ class Softmax : public Module {
   int64_t dim_;
 };
 
+// x * Phi(x), Phi the standard normal CDF (torch.nn.GELU): approximate "none" (exact, with
+// erf) or "tanh" (the tanh approximation). Any other string throws.
+class GELU : public Module {
+ public:
+  explicit GELU(std::string approximate = "none");
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+
+ private:
+  std::string approximate_;
+};
+
 }  // namespace ember::nn

@@ -20,6 +20,7 @@ using ember::sigmoid;      // 1 / (1 + exp(-x))
 using ember::tanh;
 using ember::softmax;      // softmax(x, dim): exp(x) / sum(exp(x)) along dim, computed stably
 using ember::log_softmax;  // log_softmax(x, dim): log(softmax(x, dim)) without a log of 0
+using ember::gelu;         // gelu(x, approximate = "none"): x * Phi(x), or its "tanh" form
 
 // ---- layers -----------------------------------------------------------------------
 // x.matmul(weight.t()) + bias for x (*, in), weight (out, in), bias (out,) or undefined.

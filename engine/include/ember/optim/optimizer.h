@@ -18,6 +18,14 @@
 
 namespace ember::optim {
 
+// A parameter group (torch.optim's param_groups): parameters that share a weight decay, so
+// that, as in nanoGPT, matrices decay and biases and LayerNorm weights do not:
+//   optim::AdamW optimizer({{decay_params, 0.1}, {no_decay_params, 0.0}}, optim::AdamWOptions(1e-3));
+struct ParamGroup {
+  std::vector<Tensor> params;
+  double weight_decay;
+};
+
 class Optimizer {
  public:
   // params: leaf tensors (Module::parameters()). A tensor listed twice is kept once, so
