@@ -1,4 +1,5 @@
-// nn::functional: losses, softmax, dropout and their error messages.
+// nn::functional: losses, softmax, dropout and their error messages; cross_entropy stays
+// finite when a class other than the target has a logit of -inf, as PyTorch (issue 12).
 #include <ember/nn/functional.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 namespace {
 
 using ember::Tensor;
+using ember::from_vector;
 using ember_test::tensor_near;
 using ember_test::throws_error;
 namespace F = ember::nn::functional;
@@ -109,6 +111,38 @@ TEST(NnFunctional, DropoutChecksPAndHonoursTraining) {
   Tensor x = ember::ones({8});
   EXPECT_TRUE(ember_test::tensors_near(F::dropout(x, 0.9, false), x));
   EXPECT_TRUE(throws_error([&] { F::dropout(x, 1.5); }, "dropout: p must be in [0, 1), got 1.5"));
+}
+
+// ---- cross_entropy with a logit of -inf -------------------------------------------------
+
+const float kInf = INFINITY;
+
+// logits [[0, -inf, 0], [1, 2, -inf]], targets [2, 1]:
+//   row 0: -log(e^0 / (e^0 + e^0)) = log 2 = 0.6931472;
+//   row 1: -log(e^2 / (e^1 + e^2)) = log(1 + e^-1) = 0.3132617;  mean 0.5032044.
+// d loss / d logits = (softmax - one_hot) / 2: row 0 [0.25, 0, -0.25],
+// row 1 [0.2689414 / 2, (0.7310586 - 1) / 2, 0] = [0.1344707, -0.1344707, 0].
+void expect_finite_loss_and_gradient(const Tensor& target) {
+  Tensor logits = from_vector({0, -kInf, 0, 1, 2, -kInf}, {2, 3}).requires_grad_(true);
+  Tensor loss = F::cross_entropy(logits, target);
+  EXPECT_NEAR(loss.item(), 0.5032044f, 1e-6);
+  loss.backward();
+  EXPECT_TRUE(tensor_near(logits.grad(), {2, 3},
+                          {0.25f, 0, -0.25f, 0.1344707f, -0.1344707f, 0}, 1e-6, 1e-5));
+}
+
+TEST(NnFunctionalCrossEntropyInf, ClassIndicesWithMinusInfLogitStayFinite) {
+  expect_finite_loss_and_gradient(from_vector({2, 1}, {2}));
+}
+
+TEST(NnFunctionalCrossEntropyInf, OneHotWithMinusInfLogitStaysFinite) {
+  expect_finite_loss_and_gradient(from_vector({0, 0, 1, 0, 1, 0}, {2, 3}));
+}
+
+TEST(NnFunctionalCrossEntropyInf, MinusInfOnTheTargetIsAnInfiniteLoss) {
+  // The target class has probability 0: -log 0 = +inf, as in PyTorch.
+  Tensor logits = from_vector({0, -kInf, 0}, {1, 3});
+  EXPECT_EQ(F::cross_entropy(logits, from_vector({1}, {1})).item(), kInf);
 }
 
 }  // namespace

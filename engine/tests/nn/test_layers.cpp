@@ -1,5 +1,5 @@
 // Layers: Linear, activations, Flatten, Dropout, LayerNorm, Embedding — forward values,
-// shapes, initialisation and error messages. Gradients are in test_nn_gradcheck.cpp.
+// shapes, initialisation and error messages. Gradients are in test_gradcheck.cpp.
 #include <ember/nn/activation.h>
 #include <ember/nn/dropout.h>
 #include <ember/nn/embedding.h>

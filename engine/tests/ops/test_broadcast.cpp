@@ -1,5 +1,6 @@
 // NumPy broadcasting in element-wise ops, including non-contiguous operands, and
-// sum_to_shape (the reduction that undoes a broadcast).
+// sum_to_shape (the reduction that undoes a broadcast): its values and its gradient. The
+// gradients of broadcast element-wise ops are in test_elementwise.cpp.
 #include "gradcheck.h"
 
 using namespace ember;
@@ -21,6 +22,8 @@ float f_add(float x, float y) { return x + y; }
 float f_sub(float x, float y) { return x - y; }
 float f_mul(float x, float y) { return x * y; }
 float f_div(float x, float y) { return x / y; }
+
+Tensor in(const Shape& s, uint32_t seed) { return make_input(s, -1.0f, 1.0f, seed); }
 
 }  // namespace
 
@@ -129,4 +132,12 @@ TEST(SumToShape, ThreeDims) {
   EXPECT_TRUE(tensor_near(sum_to_shape(x, {1, 3, 1}), {1, 3, 1}, expected));
   EXPECT_TRUE(tensor_near(sum_to_shape(x.transpose(0, 1), {1, 2, 4}), {1, 2, 4},
                           sum(x, 1).to_vector()));
+}
+
+// ---- the gradient of sum_to_shape -------------------------------------------------------
+
+TEST(ReduceGrad, SumToShape) {
+  Tensor x = in({2, 3, 4}, 106);
+  EXPECT_TRUE(gradcheck1([](const Tensor& t) { return sum_to_shape(t, {3, 1}); }, x));
+  EXPECT_TRUE(gradcheck1([](const Tensor& t) { return sum_to_shape(t.exp(), {2, 1, 4}); }, x));
 }

@@ -1,5 +1,5 @@
-// matmul in all of torch.matmul's shape cases, tensordot and dot; reference products are
-// computed with at() in double.
+// matmul in all of torch.matmul's shape cases, tensordot and dot: forward values against
+// products computed with at() in double, and gradients by finite differences.
 #include "gradcheck.h"
 
 using namespace ember;
@@ -20,7 +20,12 @@ std::vector<float> mm_ref(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+using V = std::vector<Tensor>;
+Tensor in(const Shape& s, uint32_t seed) { return make_input(s, -1.0f, 1.0f, seed); }
+
 }  // namespace
+
+// ---- forward values ---------------------------------------------------------------------
 
 TEST(Matmul, SmallHandComputed) {
   Tensor a = tensor({{1, 2}, {3, 4}, {5, 6}, {7, 8}});  // (4, 2)
@@ -168,4 +173,80 @@ TEST(Dot, OneDimensional) {
   EXPECT_TRUE(tensor_near(tensor({2, 2}).dot(tensor({0.5f, 1.5f})), {}, {4}));
   Tensor m = tensor({{1, 2}, {3, 4}});
   EXPECT_TRUE(tensor_near(dot(m.select(1, 0), m.select(1, 1)), {}, {14}));  // strided columns
+}
+
+// ---- gradients --------------------------------------------------------------------------
+
+TEST(MatmulGrad, TwoDimensional) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({4, 2}, 107), in({2, 1}, 108)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return v[0].matmul(v[1]); }, {in({3, 5}, 109), in({5, 4}, 110)}));
+}
+
+TEST(MatmulGrad, BatchedTimesMatrix) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({2, 3, 4}, 111), in({4, 5}, 112)}));
+}
+
+TEST(MatmulGrad, BatchedTimesBatchedTransposed) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1].transpose(1, 2)); },
+                        {in({2, 3, 4}, 113), in({2, 3, 4}, 114)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); },
+                        {in({2, 3, 4}, 115), in({2, 4, 3}, 116)}));
+}
+
+TEST(MatmulGrad, BatchBroadcasting) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({1, 3, 4}, 117), in({2, 4, 5}, 118)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({3, 4}, 119), in({2, 4, 2}, 120)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); },
+                        {in({2, 1, 2, 3}, 121), in({3, 3, 2}, 122)}));
+}
+
+TEST(MatmulGrad, OneDimensionalCases) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({4}, 123), in({4}, 124)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({3}, 125), in({3, 2}, 126)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({2, 3}, 127), in({3}, 128)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({2, 2, 3}, 129), in({3}, 130)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[1]); }, {in({2}, 131), in({3, 2, 4}, 132)}));
+}
+
+TEST(MatmulGrad, TransposedAndSlicedOperands) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].t(), v[1].t()); }, {in({3, 2}, 133), in({4, 3}, 134)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].slice(1, 0, 4, 2), v[1].permute({1, 0})); },
+                        {in({3, 4}, 135), in({5, 2}, 136)}));
+  // Transposed batched operands, with a broadcast batch dim: matmul computes their gradients
+  // as transposes of dense products.
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0].transpose(1, 2), v[1].transpose(1, 2)); },
+                        {in({2, 4, 3}, 139), in({1, 5, 4}, 140)}));
+}
+
+TEST(MatmulGrad, SameTensorBothSides) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[0]); }, {in({3, 3}, 137)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return matmul(v[0], v[0].t()); }, {in({3, 2}, 138)}));
+}
+
+TEST(MatmulGrad, HandComputed) {
+  Tensor a = tensor({{1, 2}, {3, 4}});
+  Tensor b = tensor({{5, 6}, {7, 8}});
+  a.set_requires_grad(true);
+  b.set_requires_grad(true);
+  matmul(a, b).sum().backward();
+  // dL/dA = 1 @ B^T: row sums of B; dL/dB = A^T @ 1: column sums of A.
+  EXPECT_TRUE(tensor_near(a.grad(), {2, 2}, {11, 15, 11, 15}));
+  EXPECT_TRUE(tensor_near(b.grad(), {2, 2}, {4, 4, 6, 6}));
+}
+
+TEST(TensordotGrad, IntDims) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return tensordot(v[0], v[1], 2); }, {in({2, 3, 4}, 139), in({3, 4, 2}, 140)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return tensordot(v[0], v[1], 1); }, {in({2, 3}, 141), in({3, 2, 2}, 142)}));
+}
+
+TEST(TensordotGrad, DimLists) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return tensordot(v[0], v[1], {0, 1}, {1, 0}); },
+                        {in({3, 2, 2}, 143), in({2, 3, 3}, 144)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return tensordot(v[0], v[1], {2}, {0}); },
+                        {in({2, 2, 3}, 145), in({3, 2}, 146)}));
+}
+
+TEST(DotGrad, Vectors) {
+  EXPECT_TRUE(gradcheck([](const V& v) { return dot(v[0], v[1]); }, {in({5}, 147), in({5}, 148)}));
+  EXPECT_TRUE(gradcheck([](const V& v) { return v[0].dot(v[0]); }, {in({4}, 149)}));
 }

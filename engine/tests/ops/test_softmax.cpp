@@ -1,5 +1,9 @@
-// softmax / log_softmax on every dim, numerical stability; cat, stack and index_select.
+// softmax / log_softmax on every dim and numerical stability: forward values against
+// softmax computed in double, gradients by finite differences, and log_softmax of large
+// logits as PyTorch computes it ((x - max) - log(sum), issue 12).
 #include "gradcheck.h"
+
+#include <cmath>
 
 using namespace ember;
 using namespace ember_test;
@@ -32,6 +36,8 @@ std::vector<float> softmax_ref(const Tensor& x, int64_t d, bool log_space) {
 }
 
 }  // namespace
+
+// ---- forward values ---------------------------------------------------------------------
 
 TEST(Softmax, RowLengthsAroundTheVectorWidth) {
   // The CPU kernel handles 16 columns at a time, and short rows a block of rows at a time;
@@ -120,66 +126,47 @@ TEST(Softmax, OneDimensionalInput) {
   EXPECT_TRUE(tensor_near(softmax(tensor({1, 1, 1, 1}), 0), {4}, {0.25f, 0.25f, 0.25f, 0.25f}));
 }
 
-TEST(Cat, AlongEachDim) {
-  Tensor a = tensor({{1, 2}, {3, 4}});
-  Tensor b = tensor({{5, 6}});
-  EXPECT_TRUE(tensor_near(cat({a, b}), {3, 2}, {1, 2, 3, 4, 5, 6}));
-  EXPECT_TRUE(tensor_near(cat({a, b}, 0), {3, 2}, {1, 2, 3, 4, 5, 6}));
-  Tensor c = from_vector({7, 8}, {2, 1});
-  EXPECT_TRUE(tensor_near(cat({a, c}, 1), {2, 3}, {1, 2, 7, 3, 4, 8}));
-  EXPECT_TRUE(tensor_near(cat({c, a, c}, -1), {2, 4}, {7, 1, 2, 7, 8, 3, 4, 8}));
+// ---- gradients --------------------------------------------------------------------------
+
+TEST(SoftmaxGrad, EveryDim) {
+  Tensor x = make_input({2, 3, 4}, -2.0f, 2.0f, 150);
+  for (int64_t d = -3; d < 3; ++d) {
+    SCOPED_TRACE("dim " + std::to_string(d));
+    EXPECT_TRUE(gradcheck1([d](const Tensor& t) { return softmax(t, d); }, x));
+    EXPECT_TRUE(gradcheck1([d](const Tensor& t) { return log_softmax(t, d); }, x));
+  }
 }
 
-TEST(Cat, ThreeDimensionalAndNonContiguous) {
-  Tensor x = arange(24.0f).view({2, 3, 4});
-  Tensor y = arange(100.0f, 108.0f).view({2, 1, 4});
-  Tensor c = cat({x, y}, 1);
-  ASSERT_EQ(c.shape(), (Shape{2, 4, 4}));
-  EXPECT_TRUE(tensors_near(c.slice(1, 0, 3), x));
-  EXPECT_TRUE(tensors_near(c.slice(1, 3, 4), y));
-  Tensor t = x.transpose(0, 2);  // (4, 3, 2)
-  Tensor d = cat({t, t}, 2);
-  ASSERT_EQ(d.shape(), (Shape{4, 3, 4}));
-  EXPECT_TRUE(tensors_near(d.slice(2, 2, 4), t));
+TEST(SoftmaxGrad, NonContiguousAndComposed) {
+  Tensor x = make_input({3, 4}, -2.0f, 2.0f, 151);
+  EXPECT_TRUE(gradcheck1([](const Tensor& t) { return t.t().softmax(1); }, x));
+  // Cross-entropy as students write it: -mean(log_softmax(x)[target]).
+  Tensor target = one_hot(tensor({1, 3, 0}), 4);
+  EXPECT_TRUE(gradcheck1([&](const Tensor& t) { return -(t.log_softmax(1) * target).sum(1).mean(); }, x));
 }
 
-TEST(Cat, SingleTensorIsACopy) {
-  Tensor a = tensor({1, 2});
-  Tensor c = cat({a});
-  EXPECT_TRUE(tensor_near(c, {2}, {1, 2}));
+TEST(SoftmaxGrad, LargeInputsGiveFiniteGradients) {
+  Tensor x = tensor({{1000, 999, 0}});
+  x.set_requires_grad(true);
+  (log_softmax(x, 1) * tensor({{1, 0, 0}})).sum().backward();
+  for (float g : x.grad().to_vector()) EXPECT_TRUE(std::isfinite(g));
 }
 
-TEST(Stack, NewDimAtEachPosition) {
-  Tensor a = tensor({1, 2, 3});
-  Tensor b = tensor({4, 5, 6});
-  EXPECT_TRUE(tensor_near(stack({a, b}), {2, 3}, {1, 2, 3, 4, 5, 6}));
-  EXPECT_TRUE(tensor_near(stack({a, b}, 1), {3, 2}, {1, 4, 2, 5, 3, 6}));
-  EXPECT_TRUE(tensor_near(stack({a, b}, -1), {3, 2}, {1, 4, 2, 5, 3, 6}));
-  Tensor m = tensor({{1, 2}, {3, 4}});
-  Tensor n = tensor({{5, 6}, {7, 8}});
-  EXPECT_TRUE(tensor_near(stack({m, n}, 0), {2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}));
-  EXPECT_TRUE(tensor_near(stack({m, n}, 1), {2, 2, 2}, {1, 2, 5, 6, 3, 4, 7, 8}));
-  EXPECT_TRUE(tensor_near(stack({m, n}, 2), {2, 2, 2}, {1, 5, 2, 6, 3, 7, 4, 8}));
-  EXPECT_TRUE(tensor_near(stack({tensor(1.0f), tensor(2.0f)}), {2}, {1, 2}));
+// ---- log_softmax of large logits keeps their digits -------------------------------------
+
+TEST(SoftmaxPrecision, LogSoftmaxOfLargeEqualLogitsIsMinusLogTwo) {
+  // Two equal logits: each has probability 1/2, log 1/2 = -0.69314718 whatever their size.
+  // x - (log(sum) + max) rounds log 2 + 10000 to a float spaced 2^-10 apart: -0.693359.
+  std::vector<float> y = log_softmax(from_vector({-10000, -10000}, {1, 2}), 1).to_vector();
+  EXPECT_NEAR(y[0], -0.69314718f, 1e-6);
+  EXPECT_NEAR(y[1], -0.69314718f, 1e-6);
 }
 
-TEST(IndexSelect, RowsAtIndices) {
-  Tensor table = tensor({{0, 1}, {10, 11}, {20, 21}, {30, 31}});
-  EXPECT_TRUE(tensor_near(index_select(table, tensor({2, 0, 2})), {3, 2}, {20, 21, 0, 1, 20, 21}));
-  EXPECT_TRUE(tensor_near(index_select(table, tensor({3})), {1, 2}, {30, 31}));
-  Tensor v = tensor({5, 6, 7});
-  EXPECT_TRUE(tensor_near(index_select(v, tensor({1, 1, 0})), {3}, {6, 6, 5}));
-  Tensor t3 = arange(12.0f).view({3, 2, 2});
-  EXPECT_TRUE(tensor_near(index_select(t3, tensor({1})), {1, 2, 2}, {4, 5, 6, 7}));
-}
-
-TEST(IndexSelect, NonContiguousTable) {
-  Tensor table = tensor({{0, 1, 2}, {3, 4, 5}}).t();  // (3, 2): rows {0,3},{1,4},{2,5}
-  EXPECT_TRUE(tensor_near(index_select(table, tensor({2, 1})), {2, 2}, {2, 5, 1, 4}));
-}
-
-TEST(IndexSelect, OutOfRangeIndexThrows) {
-  Tensor table = zeros({4, 2});
-  EXPECT_TRUE(throws_error([&] { index_select(table, tensor({0, 4})); }, "index_select"));
-  EXPECT_TRUE(throws_error([&] { index_select(table, tensor({-1})); }, "index_select"));
+TEST(SoftmaxPrecision, LogSoftmaxOfLargeLogitsKeepsTheirDifference) {
+  // [10000, 10001]: log_softmax = [-1, 0] - log(1 + e^-1) = [-1.3132617, -0.3132617]. Along
+  // dim 0 too, so the kernel's moved (non-last) dim is covered.
+  Tensor x = from_vector({10000, 10001}, {2});
+  EXPECT_TRUE(tensor_near(log_softmax(x, 0), {2}, {-1.3132617f, -0.3132617f}, 1e-6, 0));
+  Tensor column = from_vector({10000, 10001}, {2, 1});
+  EXPECT_TRUE(tensor_near(log_softmax(column, 0), {2, 1}, {-1.3132617f, -0.3132617f}, 1e-6, 0));
 }

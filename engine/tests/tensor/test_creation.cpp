@@ -1,9 +1,16 @@
 // Making tensors: nested tensor({...}), from_vector, constant fills, *_like, eye, arange,
-// linspace, tril and one_hot.
+// linspace, tril, triu and one_hot.
 #include "gradcheck.h"
 
 using namespace ember;
 using namespace ember_test;
+
+namespace {
+Tensor in(const Shape& s, uint32_t seed) { return make_input(s, -1.0f, 1.0f, seed); }
+
+// 0, 1, 2, ... in shape s.
+Tensor counting(const Shape& s) { return arange(static_cast<float>(numel_of(s))).reshape(s); }
+}  // namespace
 
 TEST(Creation, TensorFromScalar) {
   Tensor s = tensor(-1.25f);
@@ -208,4 +215,22 @@ TEST(Creation, ArangeFractionalStepCount) {
 TEST(Creation, SingletonInnerListsAreColumns) {
   EXPECT_TRUE(tensor_near(tensor({{3}, {11}}), {2, 1}, {3, 11}));
   EXPECT_TRUE(tensor_near(tensor({{0.5f}}), {1, 1}, {0.5f}));
+}
+
+// ---- triu, which a port from PyTorch needs (issue 12) -----------------------------------
+
+TEST(CreationTriu, UpperTriangleOnEveryDiagonal) {
+  Tensor x = counting({3, 3}) + 1.0f;  // 1..9
+  EXPECT_TRUE(tensor_near(triu(x), {3, 3}, {1, 2, 3, 0, 5, 6, 0, 0, 9}));
+  EXPECT_TRUE(tensor_near(triu(x, 1), {3, 3}, {0, 2, 3, 0, 0, 6, 0, 0, 0}));
+  EXPECT_TRUE(tensor_near(triu(x, -1), {3, 3}, {1, 2, 3, 4, 5, 6, 0, 8, 9}));
+  // A batch of non-square matrices: each (2, 3) gets its own triangle.
+  EXPECT_TRUE(tensor_near(triu(ones({2, 2, 3})), {2, 2, 3}, {1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1}));
+  // triu(ones, 1) marks the future: the mask PyTorch code often builds for attention.
+  EXPECT_TRUE(tensors_near(triu(ones({4, 4}), 1), 1.0f - tril(ones({4, 4}))));
+}
+
+TEST(CreationTriu, GradientAndErrors) {
+  EXPECT_TRUE(gradcheck1([](const Tensor& t) { return triu(t, 1); }, in({2, 3, 3}, 42)));
+  EXPECT_TRUE(throws_error_all([] { triu(ones({3})); }, {"triu", "(3,)"}));
 }
