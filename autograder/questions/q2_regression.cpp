@@ -16,10 +16,10 @@
 
 #include <ember/ember.h>
 #include <ember_course/regression_dataset.h>
-#include <ember_course/svg_plot.h>
 
 #include "grading.h"
 #include "runner_client.h"
+#include "svg_plot.h"
 
 namespace {
 

@@ -20,11 +20,11 @@
 #include <ember/ember.h>
 #include <ember_course/lang_id_dataset.h>
 #include <ember_course/progress.h>
-#include <ember_course/svg_plot.h>
 #include <fmt/format.h>
 
 #include "grading.h"
 #include "runner_client.h"
+#include "svg_plot.h"
 
 namespace {
 

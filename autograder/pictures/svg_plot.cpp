@@ -1,4 +1,4 @@
-#include "ember_course/svg_plot.h"
+#include "svg_plot.h"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,6 @@
 // Tests of the SVG pictures: well-formed XML, escaped text, only finite numbers, and files
 // written where they are asked for (and nowhere when pictures are off).
-#include "ember_course/svg_plot.h"
+#include "svg_plot.h"
 #include "scoped_env.h"
 
 #include <unistd.h>
