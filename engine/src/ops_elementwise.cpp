@@ -4,6 +4,7 @@
 // if b (3,) was added to every row of a (2, 3), each b[j] influenced two outputs, so its
 // gradient is the sum of the two.
 #include <cmath>
+#include <string>
 
 #include "ember/autograd.h"
 #include "ember/creation.h"
@@ -212,6 +213,18 @@ Tensor relu(const Tensor& x) {
   // 1 where x > 0 or x is NaN, as PyTorch's threshold_backward (result <= 0 ? 0 : grad):
   // a NaN input passes its gradient on rather than silently stopping it.
   return record_unary("relu", x, out, [x] { return 1.0f - (x <= 0.0f); });
+}
+
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  EMBER_CHECK(approximate == "none" || approximate == "tanh",
+              "gelu: approximate must be \"none\" or \"tanh\", got \"{}\"", approximate);
+  const bool tanh_form = approximate == "tanh";
+  Tensor out = unary_kernel(tanh_form ? UnaryOp::GeluTanh : UnaryOp::Gelu, x, "gelu");
+  // One kernel for the gradient: grad * gelu'(x) (formulas.h), as PyTorch's gelu_backward.
+  return record_op("gelu", {x}, out, [x, tanh_form](const Tensor& grad) {
+    return Grads{binary_kernel(tanh_form ? BinaryOp::GeluTanhBackward : BinaryOp::GeluBackward,
+                               grad, x, "gelu")};
+  });
 }
 
 Tensor sigmoid(const Tensor& x) {

@@ -46,10 +46,17 @@ enum class UnaryOp {
   Sign,          // -1, 0 or +1
   GtScalar, GeScalar, LtScalar, LeScalar, EqScalar, NeScalar,  // 1.0 or 0.0
   InRange,       // 1.0 where a <= x <= b, else 0.0 (clamp's gradient mask)
+  Gelu,          // x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2)))
+  GeluTanh,      // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))
 };
 
 // out = f(x, y), element by element, with both inputs broadcast to out's shape.
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+// GeluBackward and GeluTanhBackward are gelu's gradients: x is the output's gradient, y the
+// input of the forward, out = x * d gelu(y) / dy.
+enum class BinaryOp {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge,
+  GeluBackward, GeluTanhBackward,
+};
 
 // Reductions of the middle axis of a contiguous (outer, n, inner) block.
 enum class ReduceOp { Sum, Max, Min, ArgMax, ArgMin };
@@ -140,6 +147,12 @@ class Backend {
   virtual void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                          int64_t count, float lr, float beta1, float beta2, float eps,
                          float weight_decay, int64_t step) = 0;
+  // PyTorch's AdamW: the same update with decoupled weight decay and the plain gradient:
+  // param *= 1 - lr * weight_decay (the factor computed in double, then rounded to float);
+  // then Adam's moments and step with g = grad.
+  virtual void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                          int64_t count, float lr, float beta1, float beta2, float eps,
+                          float weight_decay, int64_t step) = 0;
 };
 
 // The backend for a device; throws ember::Error for a CUDA device in a build without

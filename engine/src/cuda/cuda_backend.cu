@@ -235,6 +235,13 @@ class CudaBackend final : public Backend {
     cuda::adam_step(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay,
                     step);
   }
+  void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                  int64_t count, float lr, float beta1, float beta2, float eps,
+                  float weight_decay, int64_t step) override {
+    DeviceGuard guard(index_, "adamw_step");
+    cuda::adamw_step(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay,
+                     step);
+  }
 
  private:
   static size_t bytes_of(int64_t count) { return static_cast<size_t>(count) * sizeof(float); }

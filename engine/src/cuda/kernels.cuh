@@ -9,7 +9,7 @@
 //   softmax.cu      softmax, softmax_backward
 //   indexing.cu     gather_rows, scatter_add_rows
 //   random.cu       fill_uniform, fill_normal
-//   optimizer.cu    sgd_step, adam_step
+//   optimizer.cu    sgd_step, adam_step, adamw_step
 #pragma once
 
 #include <cstdint>
@@ -69,5 +69,8 @@ void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t c
 void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
                int64_t step);
+void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
+                int64_t step);
 
 }  // namespace ember::cuda

@@ -1,4 +1,4 @@
-// Optimizer updates, one thread per parameter element: PyTorch's SGD and Adam, the
+// Optimizer updates, one thread per parameter element: PyTorch's SGD, Adam and AdamW, the
 // formulas of formulas.h that every backend uses.
 //
 // This file is compiled with --fmad=false (see cuda.cmake): without fused multiply-adds,
@@ -35,6 +35,16 @@ __global__ void adam_kernel(float* param, const float* grad, float* exp_avg, flo
   }
 }
 
+// AdamW: decay = 1 - lr * weight_decay, rounded once on the host (formulas::adamw_decay_for).
+__global__ void adamw_kernel(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                             int64_t count, float beta1, float beta2, float eps, float decay,
+                             formulas::AdamStep step) {
+  for (int64_t i = first_index(); i < count; i += index_stride()) {
+    formulas::adamw_update(param[i], grad[i], exp_avg[i], exp_avg_sq[i], beta1, beta2, eps, decay,
+                           step);
+  }
+}
+
 }  // namespace
 
 void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t count, float lr,
@@ -56,6 +66,17 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
                                                        beta1, beta2, eps, weight_decay,
                                                        step_constants);
   check_launch("adam_step");
+}
+
+void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
+                int64_t step) {
+  if (count <= 0) return;
+  const formulas::AdamStep step_constants = formulas::adam_step_for(lr, beta1, beta2, step);
+  const float decay = formulas::adamw_decay_for(lr, weight_decay);
+  adamw_kernel<<<blocks_for(count), kThreadsPerBlock>>>(param, grad, exp_avg, exp_avg_sq, count,
+                                                        beta1, beta2, eps, decay, step_constants);
+  check_launch("adamw_step");
 }
 
 }  // namespace ember::cuda

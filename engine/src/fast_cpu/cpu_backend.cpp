@@ -148,6 +148,8 @@ class CpuBackend final : public Backend {
       case UnaryOp::Neg: return unary_fixed<UnaryOp::Neg>(in, out, count, a, b);
       case UnaryOp::Relu: return unary_fixed<UnaryOp::Relu>(in, out, count, a, b);
       case UnaryOp::GtScalar: return unary_fixed<UnaryOp::GtScalar>(in, out, count, a, b);
+      case UnaryOp::Gelu: return unary_fixed<UnaryOp::Gelu>(in, out, count, a, b);
+      case UnaryOp::GeluTanh: return unary_fixed<UnaryOp::GeluTanh>(in, out, count, a, b);
       default:
         return unary_loop(in, out, count, [op, a, b](float x) { return formulas::unary(op, x, a, b); });
     }
@@ -170,6 +172,8 @@ class CpuBackend final : public Backend {
       case BinaryOp::Le: return binary_strided<BinaryOp::Le>(x, x_layout, y, y_layout, out, out_layout);
       case BinaryOp::Gt: return binary_strided<BinaryOp::Gt>(x, x_layout, y, y_layout, out, out_layout);
       case BinaryOp::Ge: return binary_strided<BinaryOp::Ge>(x, x_layout, y, y_layout, out, out_layout);
+      case BinaryOp::GeluBackward: return binary_strided<BinaryOp::GeluBackward>(x, x_layout, y, y_layout, out, out_layout);
+      case BinaryOp::GeluTanhBackward: return binary_strided<BinaryOp::GeluTanhBackward>(x, x_layout, y, y_layout, out, out_layout);
     }
   }
 
@@ -315,6 +319,13 @@ class CpuBackend final : public Backend {
                  float lr, float beta1, float beta2, float eps, float weight_decay,
                  int64_t step) override {
     adam_update(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay, step);
+  }
+
+  void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t count,
+                  float lr, float beta1, float beta2, float eps, float weight_decay,
+                  int64_t step) override {
+    adamw_update(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay,
+                 step);
   }
 
  private:

@@ -1,4 +1,5 @@
-// The CPU optimizer updates behind Backend::sgd_step and Backend::adam_step.
+// The CPU optimizer updates behind Backend::sgd_step, Backend::adam_step and
+// Backend::adamw_step.
 //
 // Each is one pass over a parameter: read param, grad and the state buffers once, write
 // param and state once. The update of an element depends on nothing else, so the pass is
@@ -18,5 +19,10 @@ void sgd_update(float* param, const float* grad, float* momentum_buffer, int64_t
 // Arguments as Backend::adam_step (backend.h).
 void adam_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t count,
                  float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step);
+
+// Arguments as Backend::adamw_step (backend.h).
+void adamw_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                  int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
+                  int64_t step);
 
 }  // namespace ember::cpu

@@ -25,4 +25,15 @@ void ReferenceBackend::adam_step(float* param, const float* grad, float* exp_avg
   }
 }
 
+void ReferenceBackend::adamw_step(float* param, const float* grad, float* exp_avg,
+                                  float* exp_avg_sq, int64_t count, float lr, float beta1,
+                                  float beta2, float eps, float weight_decay, int64_t step) {
+  const formulas::AdamStep corrections = formulas::adam_step_for(lr, beta1, beta2, step);
+  const float decay = formulas::adamw_decay_for(lr, weight_decay);
+  for (int64_t i = 0; i < count; ++i) {
+    formulas::adamw_update(param[i], grad[i], exp_avg[i], exp_avg_sq[i], beta1, beta2, eps, decay,
+                           corrections);
+  }
+}
+
 }  // namespace ember::reference

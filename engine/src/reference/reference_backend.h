@@ -12,7 +12,7 @@
 //   softmax.cpp            softmax, softmax_backward
 //   indexing.cpp           gather_rows, scatter_add_rows
 //   random.cpp             fill_uniform, fill_normal
-//   optimizer.cpp          sgd_step, adam_step
+//   optimizer.cpp          sgd_step, adam_step, adamw_step
 #pragma once
 
 #include "ember/backend.h"
@@ -85,6 +85,9 @@ class ReferenceBackend final : public Backend {
   void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                  int64_t count, float lr, float beta1, float beta2, float eps,
                  float weight_decay, int64_t step) override;
+  void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                  int64_t count, float lr, float beta1, float beta2, float eps,
+                  float weight_decay, int64_t step) override;
 };
 
 }  // namespace ember::reference
