@@ -1,11 +1,9 @@
 #include "html_report.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -21,416 +19,6 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix) {
-  return text.size() >= lower_prefix.size() && lower(text.substr(0, lower_prefix.size())) == lower_prefix;
-}
-
-void append_utf8(std::string& out, std::uint32_t code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
-}
-
-// The five XML entities and numeric character references; any other '&' stays a literal '&'.
-std::string decode_entities(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] != '&') {
-      out += text[i++];
-      continue;
-    }
-    const size_t semicolon = text.find(';', i);
-    if (semicolon == std::string_view::npos || semicolon - i > 12) {
-      out += text[i++];
-      continue;
-    }
-    const std::string_view name = text.substr(i + 1, semicolon - i - 1);
-    static const std::pair<std::string_view, char> kNamed[] = {
-        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
-    bool decoded = false;
-    for (const auto& [entity, c] : kNamed) {
-      if (name == entity) {
-        out += c;
-        decoded = true;
-      }
-    }
-    if (!decoded && name.size() >= 2 && name[0] == '#') {
-      const bool hex = name[1] == 'x' || name[1] == 'X';
-      const std::string_view digits = name.substr(hex ? 2 : 1);
-      std::uint32_t code = 0;
-      bool valid = !digits.empty();
-      for (char c : digits) {
-        const int digit = std::isdigit(static_cast<unsigned char>(c))    ? c - '0'
-                          : hex && c >= 'a' && c <= 'f'                  ? c - 'a' + 10
-                          : hex && c >= 'A' && c <= 'F'                  ? c - 'A' + 10
-                                                                         : -1;
-        if (digit < 0 || code > 0x10FFFF) {
-          valid = false;
-          break;
-        }
-        code = code * (hex ? 16 : 10) + static_cast<std::uint32_t>(digit);
-      }
-      if (valid) {
-        const bool usable = code != 0 && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
-        append_utf8(out, usable ? code : 0xFFFD);
-        decoded = true;
-      }
-    }
-    if (decoded) {
-      i = semicolon + 1;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
-
-// ---- the SVG sanitiser ------------------------------------------------------------------
-
-// Elements kept as they are (SVG names are case-sensitive).
-const std::set<std::string_view>& allowed_elements() {
-  static const std::set<std::string_view> kAllowed = {
-      "svg", "g", "defs", "symbol", "use", "title", "desc", "rect", "circle", "ellipse", "line",
-      "polyline", "polygon", "path", "text", "tspan", "textPath", "linearGradient",
-      "radialGradient", "stop", "clipPath", "mask", "pattern", "marker", "image", "filter",
-      "feGaussianBlur", "feOffset", "feBlend", "feFlood", "feComposite", "feMerge",
-      "feMergeNode", "feColorMatrix", "feDropShadow"};
-  return kAllowed;
-}
-
-// Elements dropped with everything inside them (compared in lower case). Other unknown
-// elements are unwrapped: the tag goes, what it contains stays (and is filtered in turn).
-bool dropped_with_content(std::string_view name) {
-  static const std::set<std::string> kDropped = {
-      "script", "style", "foreignobject", "metadata", "iframe", "object", "embed",
-      "noscript", "template", "textarea", "xmp", "plaintext", "noembed", "noframes"};
-  return kDropped.count(lower(name)) != 0;
-}
-
-// Elements whose content is raw text up to their end tag (an HTML parser reads them so).
-bool raw_text(std::string_view name) {
-  const std::string l = lower(name);
-  return l == "script" || l == "style" || l == "xmp" || l == "plaintext" || l == "textarea" ||
-         l == "noembed" || l == "noframes" || l == "iframe" || l == "noscript";
-}
-
-bool valid_attribute_name(std::string_view name) {
-  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-           c == ':';
-  });
-}
-
-// Lower case, without whitespace and control characters: how a browser might read a URL.
-std::string compact(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7F) continue;
-    out += static_cast<char>(std::tolower(byte));
-  }
-  return out;
-}
-
-// Rewrites every url(...) in value to url(#<prefix>id). False when one points outside the
-// picture (then the attribute is dropped).
-bool rewrite_urls(std::string& value, std::string_view prefix) {
-  std::string out;
-  size_t i = 0;
-  while (true) {
-    size_t found = std::string::npos;
-    for (size_t j = i; j + 4 <= value.size(); ++j) {
-      if (lower(std::string_view(value).substr(j, 4)) == "url(") {
-        found = j;
-        break;
-      }
-    }
-    if (found == std::string::npos) break;
-    out.append(value, i, found + 4 - i);
-    size_t k = found + 4;
-    while (k < value.size() && std::isspace(static_cast<unsigned char>(value[k]))) ++k;
-    char quote = 0;
-    if (k < value.size() && (value[k] == '"' || value[k] == '\'')) quote = value[k++];
-    if (k >= value.size() || value[k] != '#') return false;
-    if (quote != 0) out += quote;
-    out += '#';
-    out += prefix;
-    i = k + 1;
-  }
-  out.append(value, i, std::string::npos);
-  value = std::move(out);
-  return true;
-}
-
-std::string escape_attribute(std::string_view value) { return html_escape(value); }
-
-struct Attribute {
-  std::string name;
-  std::string value;
-};
-
-// The attribute as it may be written out, or nothing.
-bool clean_attribute(std::string_view element, Attribute& attribute, std::string_view prefix) {
-  const std::string name = lower(attribute.name);
-  if (!valid_attribute_name(attribute.name) || starts_with(name, "on")) return false;
-  if (attribute.name.find(':') != std::string::npos && name != "xlink:href" &&
-      name != "xml:space" && name != "xml:lang" && name != "xmlns:xlink") {
-    return false;
-  }
-  if (name == "xmlns") return attribute.value == "http://www.w3.org/2000/svg";
-  if (name == "xmlns:xlink") return attribute.value == "http://www.w3.org/1999/xlink";
-  if (name == "src" || name == "formaction" || name == "action") return false;
-  const std::string seen = compact(attribute.value);
-  for (std::string_view bad : {"javascript:", "vbscript:", "expression(", "@import", "behavior:",
-                               "-moz-binding"}) {
-    if (seen.find(bad) != std::string::npos) return false;
-  }
-  if (name == "href" || name == "xlink:href") {
-    if (starts_with(attribute.value, "#")) {
-      attribute.value = "#" + std::string(prefix) + attribute.value.substr(1);
-      return true;
-    }
-    // Pictures may embed bitmaps, but only as data: URLs of plain image types.
-    if (element == "image") {
-      for (std::string_view kind : {"data:image/png;", "data:image/jpeg;", "data:image/gif;",
-                                    "data:image/webp;"}) {
-        if (starts_with(seen, kind)) return true;
-      }
-    }
-    return false;
-  }
-  if (name == "id") {
-    attribute.value = std::string(prefix) + attribute.value;
-    return true;
-  }
-  return rewrite_urls(attribute.value, prefix);
-}
-
-class SvgSanitizer {
- public:
-  SvgSanitizer(std::string_view markup, std::string_view prefix) : text_(markup), prefix_(prefix) {}
-
-  std::string run() {
-    while (pos_ < text_.size() && !finished_) {
-      if (text_[pos_] != '<') {
-        const size_t end = std::min(text_.find('<', pos_), text_.size());
-        emit_text(decode_entities(text_.substr(pos_, end - pos_)));
-        pos_ = end;
-      } else if (starts_with(text_.substr(pos_), "<!--")) {
-        skip_past("-->", 4);
-      } else if (starts_with(text_.substr(pos_), "<![CDATA[")) {
-        const size_t end = text_.find("]]>", pos_ + 9);
-        const size_t stop = end == std::string_view::npos ? text_.size() : end;
-        emit_text(text_.substr(pos_ + 9, stop - pos_ - 9));
-        pos_ = end == std::string_view::npos ? text_.size() : end + 3;
-      } else if (starts_with(text_.substr(pos_), "<!") || starts_with(text_.substr(pos_), "<?")) {
-        skip_past(">", 2);
-      } else if (starts_with(text_.substr(pos_), "</")) {
-        end_tag();
-      } else if (pos_ + 1 < text_.size() &&
-                 std::isalpha(static_cast<unsigned char>(text_[pos_ + 1]))) {
-        start_tag();
-      } else {
-        emit_text("<");
-        ++pos_;
-      }
-    }
-    while (!stack_.empty()) pop();
-    return out_;
-  }
-
- private:
-  struct Open {
-    std::string name;
-    bool emitted = false;
-  };
-
-  bool skipping() const { return skip_depth_ != 0; }
-
-  void skip_past(std::string_view terminator, size_t from) {
-    const size_t end = text_.find(terminator, pos_ + from);
-    pos_ = end == std::string_view::npos ? text_.size() : end + terminator.size();
-  }
-
-  void emit_text(std::string_view text) {
-    if (stack_.empty() || skipping()) return;
-    out_ += html_escape(text);
-  }
-
-  std::string read_name() {
-    const size_t begin = pos_;
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (std::isspace(static_cast<unsigned char>(c)) || c == '>' || c == '/') break;
-      ++pos_;
-    }
-    return std::string(text_.substr(begin, pos_ - begin));
-  }
-
-  void skip_space() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-
-  // After "<name": attributes up to '>' or "/>".
-  std::vector<Attribute> read_attributes(bool& self_closing) {
-    std::vector<Attribute> attributes;
-    self_closing = false;
-    while (true) {
-      skip_space();
-      if (pos_ >= text_.size()) return attributes;
-      if (text_[pos_] == '>') {
-        ++pos_;
-        return attributes;
-      }
-      if (text_[pos_] == '/') {
-        ++pos_;
-        skip_space();
-        if (pos_ < text_.size() && text_[pos_] == '>') {
-          self_closing = true;
-          ++pos_;
-          return attributes;
-        }
-        continue;
-      }
-      Attribute attribute;
-      const size_t begin = pos_;
-      while (pos_ < text_.size()) {
-        const char c = text_[pos_];
-        if (std::isspace(static_cast<unsigned char>(c)) || c == '=' || c == '>' || c == '/') break;
-        ++pos_;
-      }
-      if (pos_ == begin) {  // a stray '=': skip it
-        ++pos_;
-        continue;
-      }
-      attribute.name = std::string(text_.substr(begin, pos_ - begin));
-      skip_space();
-      if (pos_ < text_.size() && text_[pos_] == '=') {
-        ++pos_;
-        skip_space();
-        if (pos_ < text_.size() && (text_[pos_] == '"' || text_[pos_] == '\'')) {
-          const char quote = text_[pos_++];
-          const size_t end = std::min(text_.find(quote, pos_), text_.size());
-          attribute.value = decode_entities(text_.substr(pos_, end - pos_));
-          pos_ = std::min(end + 1, text_.size());
-        } else {
-          const size_t value_begin = pos_;
-          while (pos_ < text_.size() && !std::isspace(static_cast<unsigned char>(text_[pos_])) &&
-                 text_[pos_] != '>') {
-            ++pos_;
-          }
-          attribute.value = decode_entities(text_.substr(value_begin, pos_ - value_begin));
-        }
-      }
-      attributes.push_back(std::move(attribute));
-    }
-  }
-
-  void start_tag() {
-    ++pos_;  // '<'
-    const std::string name = read_name();
-    bool self_closing = false;
-    std::vector<Attribute> attributes = read_attributes(self_closing);
-    if (stack_.empty()) {
-      // Nothing before the root <svg> is kept.
-      if (name != "svg" && lower(name) != "svg") return;
-    }
-    if (raw_text(name) && !self_closing) {
-      // Skip the raw text up to </name, whatever it contains.
-      const std::string closing = "</" + lower(name);
-      size_t k = pos_;
-      while (k < text_.size() && !starts_with_ignoring_case(text_.substr(k), closing)) ++k;
-      pos_ = k < text_.size() ? text_.find('>', k) : std::string_view::npos;
-      pos_ = pos_ == std::string_view::npos ? text_.size() : pos_ + 1;
-      return;
-    }
-    const bool root = stack_.empty();
-    const bool allowed = !skipping() && (root || allowed_elements().count(name) != 0);
-    if (!skipping() && !allowed && dropped_with_content(name) && !self_closing) {
-      skip_depth_ = stack_.size() + 1;
-    }
-    if (allowed) {
-      out_ += '<';
-      out_ += root ? std::string("svg") : name;
-      for (Attribute& attribute : attributes) {
-        if (!clean_attribute(name, attribute, prefix_)) continue;
-        out_ += ' ';
-        out_ += attribute.name;
-        out_ += "=\"";
-        out_ += escape_attribute(attribute.value);
-        out_ += '"';
-      }
-      out_ += self_closing ? "/>" : ">";
-    }
-    if (self_closing) {
-      if (root) finished_ = true;
-      return;
-    }
-    stack_.push_back({root ? std::string("svg") : name, allowed});
-  }
-
-  void end_tag() {
-    pos_ += 2;
-    const std::string name = read_name();
-    skip_past(">", 0);
-    if (stack_.empty()) return;
-    // Close up to the nearest open element of that name; an end tag nothing matches is dropped.
-    for (size_t i = stack_.size(); i > 0; --i) {
-      if (stack_[i - 1].name != name && lower(stack_[i - 1].name) != lower(name)) continue;
-      while (stack_.size() >= i) pop();
-      if (stack_.empty()) finished_ = true;
-      return;
-    }
-  }
-
-  void pop() {
-    const Open open = stack_.back();
-    stack_.pop_back();
-    if (open.emitted) out_ += "</" + open.name + ">";
-    if (skip_depth_ != 0 && stack_.size() < skip_depth_) skip_depth_ = 0;
-  }
-
-  std::string_view text_;
-  std::string_view prefix_;
-  size_t pos_ = 0;
-  std::string out_;
-  std::vector<Open> stack_;
-  size_t skip_depth_ = 0;  // while non-zero: inside a dropped element opened at this depth
-  bool finished_ = false;
-};
-
-// "q3_misclassified.svg" -> "pic-q3-misclassified-": safe in an id, unique per file name.
-std::string id_prefix_for(std::string_view file_name) {
-  std::string out = "pic-";
-  for (char c : file_name.substr(0, file_name.size() - (ends_with(file_name, ".svg") ? 4 : 0))) {
-    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  }
-  return out + "-";
 }
 
 bool is_picture_of(const std::string& file_name, const std::string& question) {
@@ -490,7 +78,7 @@ pre.message { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; p
   background: #f5f6f8; border-radius: 4px; font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; }
 .pictures { display: flex; flex-wrap: wrap; gap: 14px; margin-top: 14px; }
 figure { margin: 0; padding: 10px; border: 1px solid #d7dbe2; background: #fff; max-width: 100%; }
-figure svg { display: block; max-width: 100%; height: auto; }
+figure img { display: block; max-width: 100%; height: auto; }
 figcaption { margin-top: 6px; font-size: 0.9em; color: #1f2430; }
 figcaption .file { color: #6b7280; font-size: 0.9em; margin-left: 6px; }
 .note { color: #6b7280; font-style: italic; margin: 0; }
@@ -512,9 +100,9 @@ int percent(int earned, int max) {
 
 void render_picture(std::string& out, const Picture& picture) {
   out += "<figure>\n";
-  if (!picture.svg.empty()) {
-    out += picture.svg;
-    out += '\n';
+  if (!picture.data_url.empty()) {
+    // The caption says what it shows, so the image itself needs no alt text.
+    out += "<img src=\"" + html_escape(picture.data_url) + "\" alt=\"\">\n";
   } else {
     out += "<p class=\"note\">" + html_escape(picture.note) + "</p>\n";
   }
@@ -580,10 +168,36 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string sanitize_svg(std::string_view markup, std::string_view id_prefix) {
-  const std::string clean = sanitize_utf8(markup);
-  return SvgSanitizer(clean, id_prefix).run();
+std::string base64(std::string_view bytes) {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  // Three bytes (24 bits) become four digits of 6 bits each.
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const unsigned group = static_cast<unsigned char>(bytes[i]) << 16 |
+                           static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                           static_cast<unsigned char>(bytes[i + 2]);
+    out += kDigits[group >> 18];
+    out += kDigits[(group >> 12) & 63];
+    out += kDigits[(group >> 6) & 63];
+    out += kDigits[group & 63];
+  }
+  // One or two bytes left: two or three digits, padded with '=' to four.
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const unsigned group = static_cast<unsigned char>(bytes[i]) << 16 |
+                           (two ? static_cast<unsigned char>(bytes[i + 1]) << 8 : 0u);
+    out += kDigits[group >> 18];
+    out += kDigits[(group >> 12) & 63];
+    out += two ? kDigits[(group >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
+
+std::string svg_data_url(std::string_view svg) { return "data:image/svg+xml;base64," + base64(svg); }
 
 std::string picture_caption(std::string_view file_name, std::string_view question) {
   std::string_view stem = file_name;
@@ -637,11 +251,12 @@ std::vector<Picture> collect_pictures(const std::string& dir, const std::string&
       } else {
         bool ok = false;
         const std::string markup = read_whole(path, ok);
-        picture.svg = ok ? sanitize_svg(markup, id_prefix_for(names[i])) : std::string();
         if (!ok) {
           picture.note = "the picture could not be read";
-        } else if (picture.svg.empty()) {
+        } else if (markup.find("<svg") == std::string::npos) {
           picture.note = "not an SVG picture (no <svg> element)";
+        } else {
+          picture.data_url = svg_data_url(markup);
         }
       }
       pictures.push_back(std::move(picture));
@@ -670,8 +285,8 @@ std::string render_html(const std::vector<QuestionResult>& questions, const Html
   }
   std::string out;
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  // Belt and braces: even if something slipped past the sanitiser, the browser runs no
-  // script and loads nothing from outside the page.
+  // Belt and braces: the page has no script and loads nothing from outside itself, and the
+  // browser is told to refuse both (images may only be data: URLs: the pictures).
   out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
          "style-src 'unsafe-inline'; img-src data:\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";

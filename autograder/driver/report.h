@@ -23,7 +23,7 @@ struct CheckResult {
 struct Picture {
   std::string file_name;  // "q3_misclassified.svg"
   std::string caption;    // "misclassified"
-  std::string svg;        // sanitised markup to inline; empty when it cannot be shown
+  std::string data_url;   // the SVG file as a data: URL for an <img>; empty when not shown
   std::string note;       // why it is not shown (too big, unreadable, not an SVG)
 };
 

@@ -11,10 +11,10 @@
 // Every picture is a Plot: it knows its size and draws itself into a Document; svg() gives
 // it as a whole file, and row_svg() puts several side by side in one file.
 //
-// The output is deliberately plain, so that the grade report can inline it (see
-// autograder/driver/html_report.h): only presentation attributes (fill=, stroke=), no
+// The output is deliberately plain: only presentation attributes (fill=, stroke=), no
 // <style>, no scripts, no external references; text is escaped; non-finite numbers are
-// never written (a point or cell that is not finite is left out).
+// never written (a point or cell that is not finite is left out). The grade report shows each
+// file as an image (autograder/driver/html_report.h).
 //
 // Graders draw through draw_picture(), which does nothing unless the environment variable
 // EMBER_PICTURES_DIR names a folder, and which turns any failure into a message instead of

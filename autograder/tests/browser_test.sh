@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The HTML grade report in a real browser: ember_grade grades the fake questions (one of
-# them draws SVG pictures), then headless Chromium loads grade-report.html. The test checks
-# that the page loads, that it logs nothing to the console (the page's Content-Security-
-# Policy turns any script or outside resource into a console error), that the rendered DOM
-# shows every question and the picture, and it takes a screenshot (OUT_DIR/grade-report.png,
-# kept for a look).
+# them draws SVG pictures, one of which is hostile), then headless Chromium loads
+# grade-report.html. The test checks that the page loads, that it logs nothing to the console
+# (the page's Content-Security-Policy turns any script or outside resource into a console
+# error), that the rendered DOM shows every question and the pictures as images, and it takes
+# a screenshot (OUT_DIR/grade-report.png, kept for a look).
+#
+# Then it shows that the pictures are inert because they are images, not because of the
+# page's CSP: the hostile picture (a script and an onload handler that mark the page and ask
+# for a URL, an <image> from outside) is embedded byte for byte, decodes to a 240x120 image,
+# and, in the report with its CSP removed, neither marks the page nor makes Chromium ask for
+# anything (its network log). A control page with the same picture inlined as markup must
+# show both marks and the requests, so the detectors are known to work in this browser.
 #
 # usage: browser_test.sh EMBER_GRADE FAKES_DIR OUT_DIR
 # The browser: $EMBER_CHROMIUM, else chromium, chromium-browser or google-chrome in PATH.
@@ -59,7 +66,8 @@ status=$?
 [ -s "$html" ] || { fail "ember_grade wrote no $html"; exit 1; }
 grep -q "^HTML report: $html\$" "$out/report.txt" || fail "the text report does not end with the HTML report's path"
 
-url="file://$(printf '%s' "$html" | sed 's/%/%25/g; s/ /%20/g; s/#/%23/g')"
+file_url() { printf 'file://%s' "$(printf '%s' "$1" | sed 's/%/%25/g; s/ /%20/g; s/#/%23/g')"; }
+url=$(file_url "$html")
 chrome() {
   timeout 120 "$browser" --headless --disable-gpu --no-sandbox --disable-dev-shm-usage \
     --no-first-run --no-default-browser-check --disable-extensions --hide-scrollbars \
@@ -88,15 +96,15 @@ done
 for expected in \
   "Provisional grade: <strong>20/32</strong>" \
   "<figcaption>feature maps<span class=\"file\">q5_feature_maps.svg</span></figcaption>" \
-  "feature map &amp; filter</text>" \
   "exception: q1: PerceptronModel::get_prediction is not implemented" \
   "crashed with signal SIGSEGV" \
   "grade_q4 not found in"; do
   grep -qF "$expected" "$out/dom.html" || fail "the page does not show: $expected"
 done
-[ "$(grep -o '<svg' "$out/dom.html" | wc -l)" -eq 2 ] || fail "the page should hold exactly the 2 pictures of q5"
-if grep -qiE '<script|alert\(|example\.invalid' "$out/dom.html"; then
-  fail "something the sanitiser should have removed is in the page"
+[ "$(grep -o '<img src="data:image/svg+xml;base64,' "$out/dom.html" | wc -l)" -eq 2 ] ||
+  fail "the page should hold exactly the 2 pictures of q5, as images"
+if grep -qiE '<svg|<script|alert\(|example\.invalid|data-ran' "$out/dom.html"; then
+  fail "the markup of a picture is in the page, or something in it ran"
 fi
 
 # A screenshot, to look at.
@@ -110,9 +118,62 @@ elif [ "$(wc -c <"$out/grade-report.png")" -lt 20000 ]; then
   fail "the screenshot is suspiciously small (a blank page?)"
 fi
 
+# ---- the pictures are inert as images, whatever the CSP ---------------------------------
+# The hostile picture, byte for byte in the page.
+hostile=$(base64 -w0 "$out/pictures/q5_feature_maps.svg")
+grep -qF "src=\"data:image/svg+xml;base64,$hostile\"" "$html" ||
+  fail "the report does not hold q5_feature_maps.svg byte for byte as a data: URL"
+# It is a picture a browser shows: an image that holds nothing is trivially inert.
+{
+  printf '<!DOCTYPE html>\n<html><body><img id="picture" src="data:image/svg+xml;base64,%s">\n' "$hostile"
+  printf '<script>\nconst picture = document.getElementById("picture");\n'
+  printf 'const size = () => document.body.setAttribute("data-decoded", picture.naturalWidth + "x" + picture.naturalHeight);\n'
+  printf 'if (picture.complete) size(); else picture.onload = picture.onerror = size;\n</script>\n</body></html>\n'
+} >"$out/decode.html"
+chrome --dump-dom "$(file_url "$out/decode.html")" >"$out/decode-dom.html" 2>"$out/chromium-decode.log"
+grep -q 'data-decoded="240x120"' "$out/decode-dom.html" ||
+  fail "the hostile picture does not decode to a 240x120 image: $(grep -o 'data-decoded="[^"]*"' "$out/decode-dom.html")"
+
+# The report without its CSP, and a control page with the picture inlined as markup.
+# A line of the network log that names example.invalid is a request the picture made.
+inert_or_not() {  # NAME HTML: loads it, leaves NAME-dom.html and NAME-netlog.json
+  rm -rf "$out/profile-$1"
+  timeout 120 "$browser" --headless --disable-gpu --no-sandbox --disable-dev-shm-usage \
+    --no-first-run --no-default-browser-check --disable-extensions --hide-scrollbars \
+    --user-data-dir="$out/profile-$1" --log-net-log="$out/$1-netlog.json" \
+    --dump-dom "$(file_url "$2")" >"$out/$1-dom.html" 2>"$out/chromium-$1.log"
+  [ -s "$out/$1-dom.html" ] && [ -s "$out/$1-netlog.json" ] ||
+    fail "Chromium could not load $2 or wrote no network log (see $out/chromium-$1.log)"
+}
+grep -v 'Content-Security-Policy' "$html" >"$out/report-without-csp.html"
+grep -q 'Content-Security-Policy' "$out/report-without-csp.html" && fail "the CSP is still in report-without-csp.html"
+inert_or_not without-csp "$out/report-without-csp.html"
+if grep -q 'data-ran' "$out/without-csp-dom.html"; then
+  fail "a picture's script or handler ran in the report without CSP: $(grep -o 'data-ran[a-z-]*' "$out/without-csp-dom.html" | sort -u | tr '\n' ' ')"
+fi
+if grep -q 'example\.invalid' "$out/without-csp-netlog.json"; then
+  fail "the report without CSP made requests for a picture: $(grep -o 'example\.invalid/[a-z-]*\.png' "$out/without-csp-netlog.json" | sort -u | tr '\n' ' ')"
+fi
+
+{
+  printf '<!DOCTYPE html>\n<html><body>\n'
+  cat "$out/pictures/q5_feature_maps.svg"
+  printf '</body></html>\n'
+} >"$out/control-inlined.html"
+inert_or_not control "$out/control-inlined.html"
+for mark in data-ran-script data-ran-onload; do
+  grep -q "$mark=\"yes\"" "$out/control-dom.html" ||
+    fail "control: the picture inlined as markup did not set $mark, so the check above proves nothing"
+done
+for request in script-ran onload-ran tracker; do
+  grep -q "example\.invalid/$request\.png" "$out/control-netlog.json" ||
+    fail "control: the picture inlined as markup made no request for $request.png, so the check above proves nothing"
+done
+
 if [ $failures -ne 0 ]; then
   echo "$failures check(s) failed; the files are in $out"
   exit 1
 fi
-echo "The HTML report loads in $("$browser" --version 2>/dev/null | head -n 1) and shows every question; screenshot: $out/grade-report.png"
+echo "The HTML report loads in $("$browser" --version 2>/dev/null | head -n 1) and shows every question;"
+echo "a hostile picture shown as an image runs nothing and loads nothing; screenshot: $out/grade-report.png"
 exit 0

@@ -1,4 +1,5 @@
-// Unit tests of the HTML report: the SVG sanitiser, captions, picture collection and the page.
+// Unit tests of the HTML report: the pictures as data: URLs (base64), captions, picture
+// collection and the page.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -24,73 +25,33 @@ void write(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 }  // namespace
 
-TEST(SanitizeSvg, KeepsShapesAndText) {
-  const std::string svg =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\" viewBox=\"0 0 10 10\">"
-      "<g transform=\"scale(2)\"><rect x=\"1\" y=\"1\" width=\"3\" height=\"3\" fill=\"#f00\"/>"
-      "<text x=\"1\" y=\"9\" font-size=\"2\">a &lt; b &amp; c</text></g></svg>";
-  EXPECT_EQ(sanitize_svg(svg, "p-"), svg);
+TEST(Pictures, Base64) {
+  // RFC 4648, section 10.
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  // Every bit of a byte counts, zero bytes and high bits included.
+  EXPECT_EQ(base64(std::string("\x00\xff\xfe", 3)), "AP/+");
+  EXPECT_EQ(base64(std::string("\x00\xff\xfe\x01", 4)), "AP/+AQ==");
 }
 
-TEST(SanitizeSvg, DropsWhatCouldRunOrLoad) {
-  const std::string out = sanitize_svg(
-      "<?xml version=\"1.0\"?><!DOCTYPE svg><!-- a comment -->"
-      "<svg onload=\"alert(1)\" xmlns:evil=\"http://evil\">"
-      "<script type=\"text/javascript\">if (a < b) { document.write('</svg><b>') }</script>"
-      "<SCRIPT>alert(2)</SCRIPT>"
-      "<style>body { display: none }</style>"
-      "<foreignObject><div><p>html inside</p><rect/></div></foreignObject>"
-      "<a href=\"javascript:alert(3)\"><rect width=\"1\" height=\"1\" onClick=\"alert(4)\"/></a>"
-      "<use href=\"http://example.com/x.svg#a\"/>"
-      "<use xlink:href=\"&#106;avascript:alert(5)\"/>"
-      "<rect style=\"fill: url(http://example.com/pattern)\" width=\"2\" height=\"2\"/>"
-      "<image href=\"http://example.com/tracker.png\"/>"
-      "<image href=\"data:image/png;base64,AAAA\"/>"
-      "<iframe src=\"http://example.com\"></iframe>"
-      "</svg>",
-      "p-");
-  EXPECT_EQ(out,
-            "<svg><rect width=\"1\" height=\"1\"/><use/><use/><rect width=\"2\" height=\"2\"/>"
-            "<image/><image href=\"data:image/png;base64,AAAA\"/></svg>");
-  EXPECT_NOT_CONTAINS(out, "alert");
-  EXPECT_NOT_CONTAINS(out, "example.com");
-}
-
-TEST(SanitizeSvg, PrefixesIdsAndReferences) {
-  EXPECT_EQ(sanitize_svg("<svg><defs><linearGradient id=\"g\"/><clipPath id='c'/></defs>"
-                         "<rect fill=\"url(#g)\" clip-path=\"url( '#c' )\"/>"
-                         "<use href=\"#g\"/><use xlink:href=\"#c\"/></svg>",
-                         "pic-q3-x-"),
-            "<svg><defs><linearGradient id=\"pic-q3-x-g\"/><clipPath id=\"pic-q3-x-c\"/></defs>"
-            "<rect fill=\"url(#pic-q3-x-g)\" clip-path=\"url(&#39;#pic-q3-x-c&#39; )\"/>"
-            "<use href=\"#pic-q3-x-g\"/><use xlink:href=\"#pic-q3-x-c\"/></svg>");
-}
-
-TEST(SanitizeSvg, RepairsBrokenMarkup) {
-  // Unclosed elements are closed, stray end tags dropped, everything after the root ignored.
-  EXPECT_EQ(sanitize_svg("junk <b>before</b><svg><g><text>cut", "p-"),
-            "<svg><g><text>cut</text></g></svg>");
-  EXPECT_EQ(sanitize_svg("<svg><g></div></g></svg><script>x</script><svg/>", "p-"),
-            "<svg><g></g></svg>");
-  EXPECT_EQ(sanitize_svg("<svg><g></svg>", "p-"), "<svg><g></g></svg>");
-  EXPECT_EQ(sanitize_svg("<svg/>", "p-"), "<svg/>");
-  // Unknown elements are unwrapped; their SVG children stay.
-  EXPECT_EQ(sanitize_svg("<svg><sodipodi:namedview><rect/></sodipodi:namedview></svg>", "p-"),
-            "<svg><rect/></svg>");
-  // Quotes and markup in attribute values and text are escaped again.
-  EXPECT_EQ(sanitize_svg("<svg><text data-x='a\"b'>1 < 2 > 0 &bogus; \x01</text></svg>", "p-"),
-            "<svg><text data-x=\"a&quot;b\">1 &lt; 2 &gt; 0 &amp;bogus; \xEF\xBF\xBD</text></svg>");
-  EXPECT_EQ(sanitize_svg("<svg><text><![CDATA[<b>&]]></text></svg>", "p-"),
-            "<svg><text>&lt;b&gt;&amp;</text></svg>");
-  // Unquoted values end at a space or '>', as a browser reads them.
-  EXPECT_EQ(sanitize_svg("<svg width=10 height=20 />", "p-"), "<svg width=\"10\" height=\"20\"/>");
-  EXPECT_EQ(sanitize_svg("<svg width=10/>", "p-"), "<svg width=\"10/\"></svg>");
-  EXPECT_EQ(sanitize_svg("no picture here", "p-"), "");
-  EXPECT_EQ(sanitize_svg("", "p-"), "");
-  EXPECT_EQ(sanitize_svg("<svg", "p-"), "<svg></svg>");
-  EXPECT_EQ(sanitize_svg("<svg><rect x=\"1", "p-"), "<svg><rect x=\"1\"></rect></svg>");
+TEST(Pictures, DataUrlHoldsTheFileAsItIs) {
+  EXPECT_EQ(svg_data_url("<svg/>"), "data:image/svg+xml;base64,PHN2Zy8+");
+  // Nothing is removed: shown as an image, the script cannot run (browser_test.sh).
+  const std::string hostile = "<svg onload=\"alert(1)\"><script>alert(2)</script></svg>";
+  EXPECT_EQ(svg_data_url(hostile), "data:image/svg+xml;base64," + base64(hostile));
 }
 
 TEST(Pictures, Captions) {
@@ -102,8 +63,10 @@ TEST(Pictures, Captions) {
 TEST(Pictures, CollectedInNameOrderAndRemoved) {
   TempDir dir;
   const fs::path d = dir.path();
-  write(d / "q3_b_second.svg", "<svg><circle r=\"1\" id=\"dot\"/></svg>");
-  write(d / "q3_a_first.svg", "<?xml version=\"1.0\"?><svg><rect/><script>x()</script></svg>");
+  const std::string first = "<?xml version=\"1.0\"?><svg><rect/><script>x()</script></svg>";
+  const std::string second = "<svg><circle r=\"1\" id=\"dot\"/></svg>";
+  write(d / "q3_b_second.svg", second);
+  write(d / "q3_a_first.svg", first);
   write(d / "q3_not_a_picture.svg", "just text");
   write(d / "q3_notes.txt", "<svg/>");
   write(d / "q30_other.svg", "<svg/>");
@@ -114,14 +77,15 @@ TEST(Pictures, CollectedInNameOrderAndRemoved) {
   ASSERT_EQ(pictures.size(), 4u);
   EXPECT_EQ(pictures[0].file_name, "q3_a_first.svg");
   EXPECT_EQ(pictures[0].caption, "a first");
-  EXPECT_EQ(pictures[0].svg, "<svg><rect/></svg>");
+  EXPECT_EQ(pictures[0].data_url, svg_data_url(first));
   EXPECT_EQ(pictures[1].file_name, "q3_b_second.svg");
-  EXPECT_EQ(pictures[1].svg, "<svg><circle r=\"1\" id=\"pic-q3-b-second-dot\"/></svg>");
+  EXPECT_EQ(pictures[1].data_url, svg_data_url(second));
   EXPECT_EQ(pictures[2].file_name, "q3_huge.svg");
-  EXPECT_EQ(pictures[2].svg, "");
+  EXPECT_EQ(pictures[2].data_url, "");
   EXPECT_CONTAINS(pictures[2].note, "too big");
   EXPECT_EQ(pictures[3].file_name, "q3_not_a_picture.svg");
   EXPECT_EQ(pictures[3].note, "not an SVG picture (no <svg> element)");
+  EXPECT_EQ(pictures[3].data_url, "");
 
   EXPECT_TRUE(collect_pictures((d / "missing").string(), "q3").empty());
 
@@ -142,7 +106,7 @@ TEST(Pictures, AtMostAFixedNumberPerQuestion) {
   const std::vector<Picture> pictures = collect_pictures(dir.path().string(), "q1");
   ASSERT_EQ(pictures.size(), kMaxPicturesPerQuestion + 1);
   EXPECT_EQ(pictures.back().caption, "3 more pictures");
-  EXPECT_EQ(pictures.back().svg, "");
+  EXPECT_EQ(pictures.back().data_url, "");
 }
 
 TEST(HtmlReport, ThePage) {
@@ -158,8 +122,13 @@ TEST(HtmlReport, ThePage) {
   q3.seconds = 12.44;
   q3.checks.push_back({"q3.gradients", 2, 2, true, ""});
   q3.checks.push_back({"q3.accuracy", 0, 4, false, "test accuracy 0.95 < 0.97\nsecond line"});
-  q3.pictures.push_back({"q3_misclassified.svg", "misclassified", "<svg><rect/></svg>", ""});
+  q3.pictures.push_back(
+      {"q3_misclassified.svg", "misclassified", svg_data_url("<svg><rect/></svg>"), ""});
   q3.pictures.push_back({"q3_huge.svg", "huge", "", "the picture is too big"});
+  q3.pictures.push_back({"q3_hostile.svg", "hostile",
+                         svg_data_url("<svg onload=\"alert(1)\"><script>alert(2)</script>"
+                                      "<image href=\"http://example.invalid/x.png\"/></svg>"),
+                         ""});
 
   const std::string html = render_html({q0, q3}, {});
   EXPECT_EQ(html.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0), 0u);
@@ -182,11 +151,17 @@ TEST(HtmlReport, ThePage) {
   EXPECT_CONTAINS(html, "<pre class=\"message\">all &lt;shapes&gt; &amp; &quot;sizes&quot;</pre>");
   EXPECT_CONTAINS(html, "<li class=\"check fail\">");
   EXPECT_CONTAINS(html, "<pre class=\"message\">test accuracy 0.95 &lt; 0.97\nsecond line</pre>");
-  EXPECT_CONTAINS(html, "<figure>\n<svg><rect/></svg>\n<figcaption>misclassified"
+  EXPECT_CONTAINS(html, "<figure>\n<img src=\"data:image/svg+xml;base64,PHN2Zz48cmVjdC8+PC9zdmc+\" "
+                        "alt=\"\">\n<figcaption>misclassified"
                         "<span class=\"file\">q3_misclassified.svg</span></figcaption>");
   EXPECT_CONTAINS(html, "<p class=\"note\">the picture is too big</p>");
+  // The pictures are images, never markup: the hostile one's script is not in the page, and
+  // the only things the page loads are the pictures, from data: URLs.
   EXPECT_NOT_CONTAINS(html, "<script");
-  EXPECT_NOT_CONTAINS(html, "src=");
+  EXPECT_NOT_CONTAINS(html, "<svg");
+  EXPECT_NOT_CONTAINS(html, "alert");
+  EXPECT_EQ(count(html, "src="), 2u);
+  EXPECT_EQ(count(html, "<img src=\"data:image/svg+xml;base64,"), 2u);
   EXPECT_NOT_CONTAINS(html, "http:");
   EXPECT_NOT_CONTAINS(html, "https:");
   EXPECT_LT(html.find("id=\"q0\""), html.find("id=\"q3\""));

@@ -1,7 +1,9 @@
 // Fake question for the driver tests that draws pictures into EMBER_PICTURES_DIR (no
-// harness, the protocol by hand): q5_feature_maps.svg, with things the report must strip
-// (a script, an event handler, an external link), and q5_activations.svg. Its check
-// passes only when the driver removed an old picture (q5_stale.svg) before the run.
+// harness, the protocol by hand): q5_feature_maps.svg, a well-formed picture that also holds
+// what must never reach the report's page (a script, event handlers, a javascript: link and
+// an outside image; the script and the onload handler mark the page and ask for a URL, so
+// browser_test.sh sees whether they ran), and q5_activations.svg. Its check passes only when
+// the driver removed an old picture (q5_stale.svg) before the run.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -38,8 +40,12 @@ int main() {
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x\">\n"
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" "
-                   "viewBox=\"0 0 240 120\" onload=\"alert('svg')\">\n"
-                   "<script>if (1 < 2) alert(\"</svg>\")</script>\n"
+                   "viewBox=\"0 0 240 120\" onload=\"document.documentElement.setAttribute("
+                   "'data-ran-onload', 'yes'); new Image().src = "
+                   "'http://example.invalid/onload-ran.png'\">\n"
+                   "<script><![CDATA[if (1 < 2) { document.documentElement.setAttribute("
+                   "'data-ran-script', 'yes'); new Image().src = "
+                   "'http://example.invalid/script-ran.png'; }]]></script>\n"
                    "<defs><linearGradient id=\"ramp\"><stop offset=\"0\" stop-color=\"#fde725\"/>"
                    "<stop offset=\"1\" stop-color=\"#440154\"/></linearGradient></defs>\n"
                    "<rect x=\"0\" y=\"0\" width=\"240\" height=\"120\" fill=\"url(#ramp)\"/>\n"
