@@ -30,7 +30,7 @@ else
 endif
 
 # `make grade q3`: the question names are goals too; they do nothing by themselves.
-QUESTIONS := q0 q1 q2 q3 q4 q5 q6
+QUESTIONS := q0 q1 q2 q3 q4 q5 q6 q7
 GOAL_QUESTIONS := $(filter $(QUESTIONS),$(MAKECMDGOALS))
 Q ?= $(subst $(eval) ,$(comma),$(GOAL_QUESTIONS))
 comma := ,

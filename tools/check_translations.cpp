@@ -390,7 +390,8 @@ inline std::string snippets_program(const Note& note, const std::string& note_na
       "#include <ember_course/digit_dataset.h>\n#include <ember_course/eval_mode.h>\n"
       "#include <ember_course/lang_id_dataset.h>\n"
       "#include <ember_course/perceptron_dataset.h>\n"
-      "#include <ember_course/regression_dataset.h>\n\n"
+      "#include <ember_course/regression_dataset.h>\n"
+      "#include <ember_course/shakespeare.h>\n\n"
       "using namespace ember;\nnamespace F = ember::nn::functional;\n\n"
       "int main() {\n  try {\n";
   int depth = 0;

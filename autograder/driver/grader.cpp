@@ -613,6 +613,7 @@ const std::vector<QuestionSpec>& all_questions() {
       {"q4", "q4_language_id", {"language_id.hpp"}, 180},
       {"q5", "q5_convolution", {"convolution.hpp"}, 180},
       {"q6", "q6_attention", {"attention.hpp"}, 60},
+      {"q7", "q7_gpt", {"gpt.hpp"}, 120},
   };
   return kQuestions;
 }

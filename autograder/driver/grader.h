@@ -23,7 +23,7 @@ struct QuestionSpec {
   // runs, and the driver never declares them a second time.
 };
 
-// q0..q6 in order.
+// q0..q7 in order.
 const std::vector<QuestionSpec>& all_questions();
 
 struct GradeOptions {

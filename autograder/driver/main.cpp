@@ -43,7 +43,7 @@ budget, and prints a report (PASS/FAIL per check, points per question, a summary
 Options:
   --build-dir DIR        a configured CMake build tree that has the grade_qN targets
   --exe-dir DIR          where the grade_qN programs are (default: DIR/autograder)
-  --questions LIST       questions to grade, e.g. q0,q3 (default: q0,q1,q2,q3,q4,q5,q6)
+  --questions LIST       questions to grade, e.g. q0,q3 (default: q0,q1,q2,q3,q4,q5,q6,q7)
   --student-dir DIR      grade the submission in DIR, laid out like lessons/: each
                          question's files are taken from DIR/<lesson>/ and compiled
                          into its runner in the sandbox (docs/security.md)
@@ -81,7 +81,7 @@ Options:
   --verbose / --quiet    progress messages on stderr (default: when stderr is a terminal)
   -h, --help             this text
 
-Time budgets: q0 30 s, q1 60 s, q2 60 s, q3 180 s, q4 180 s, q5 180 s, q6 60 s.
+Time budgets: q0 30 s, q1 60 s, q2 60 s, q3 180 s, q4 180 s, q5 180 s, q6 60 s, q7 120 s.
 Exit status: 0 when grading ran, whatever the score; 1 when a report file could not be
 written; 2 for a usage error; 128+N when interrupted by signal N.
 )";

@@ -12,5 +12,6 @@
 #include <ember_course/perceptron_dataset.h>
 #include <ember_course/progress.h>
 #include <ember_course/regression_dataset.h>
+#include <ember_course/shakespeare.h>
 
 #include "runner.h"
