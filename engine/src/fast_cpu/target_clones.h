@@ -10,8 +10,9 @@
 // fp-contract=off: AVX-512 brings fused multiply-add, and the compiler would turn a * b + c into
 // one FMA, which rounds once instead of twice. Without it every version rounds each operation
 // as the C++ says, so all three give the same bits as the reference backend. So do the CUDA
-// kernels that promise the CPU's bits, random.cu and optimizer.cu, which cuda.cmake compiles
-// with --fmad=false for the same reason.
+// kernels that promise the CPU's bits and multiply: the uniform fills (random.cu) and the
+// optimizer updates (optimizer.cu), the two files cuda.cmake compiles with --fmad=false for
+// the same reason. scatter_add_rows (indexing.cu), also bit for bit, only adds.
 #pragma once
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
