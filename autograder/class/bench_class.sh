@@ -38,8 +38,8 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 tail -n 1 "$WORK/class.log"
 wall=$(echo "$end - $start" | bc)
-# Per status: how many, mean seconds (columns: student, q0..q6, total, max, status, protection, seconds).
-awk -F, 'NR > 1 { n[$11]++; s[$11] += $13 } END { for (k in n) printf "  %-18s %3d submissions, %5.1f s each\n", k, n[k], s[k] / n[k] }' \
+# Per status: how many, mean seconds (columns: student, q0..q7, total, max, status, protection, seconds).
+awk -F, 'NR > 1 { n[$12]++; s[$12] += $14 } END { for (k in n) printf "  %-18s %3d submissions, %5.1f s each\n", k, n[k], s[k] / n[k] }' \
   "$WORK/out/gradebook.csv"
 printf 'class of %d graded in %.0f s (%.1f min); %.1f s per submission; target 900 s for 100\n' \
   "$N" "$wall" "$(echo "$wall / 60" | bc -l)" "$(echo "$wall / $N" | bc -l)"

@@ -760,7 +760,7 @@ int grade_class(const Options& o) {
   for (const std::string& name : needed) {
     if (!fs::is_regular_file(ctx.exe_dir / name)) {
       throw UsageError(fmt::format("{} is not in {}: build the grader first (make grade-class does: cmake --build "
-                                   "{} --target ember_grade ember_runner_kit grade_q0 ... grade_q6)",
+                                   "{} --target ember_grade ember_runner_kit grade_q0 ... grade_q7)",
                                    name, ctx.exe_dir.string(), o.build_dir));
     }
   }

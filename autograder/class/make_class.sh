@@ -18,7 +18,7 @@ N=$3
 CMAKE=${CMAKE:-cmake}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-lessons=(q0_shapes q1_perceptron q2_regression q3_digits q4_language_id q5_convolution q6_attention)
+lessons=(q0_shapes q1_perceptron q2_regression q3_digits q4_language_id q5_convolution q6_attention q7_gpt)
 
 # copy_tree SRC DEST STUDENT [BROKEN_LESSON]: SRC's lesson folders into DEST, each file tagged.
 copy_tree() {

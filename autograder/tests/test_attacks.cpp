@@ -86,7 +86,7 @@ std::map<std::string, std::string> protected_files() {
   add_tree(fs::path(REPO_ROOT) / "solutions");
   add_tree(fs::path(REPO_ROOT) / "autograder" / "questions");
   add_tree(fs::path(REPO_ROOT) / "autograder" / "runners");
-  for (const char* q : {"q0", "q1", "q2", "q3", "q4", "q5", "q6"}) {
+  for (const char* q : {"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7"}) {
     const fs::path checker = fs::path(GRADERS_DIR) / (std::string("grade_") + q);
     if (fs::exists(checker)) sums[checker.string()] = ember::grading::sha256_file(checker.string());
   }

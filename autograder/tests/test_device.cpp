@@ -196,15 +196,15 @@ TEST(GradeSolutionsOnCuda, WithoutADeviceNoCheckPassesAndTheReportSaysWhy) {
   const Outcome outcome = grade_solutions_on_cuda(dir, "all");
   ASSERT_EQ(outcome.status, 0) << outcome.err;
   EXPECT_NOT_CONTAINS(outcome.out, "*** PASS");
-  for (const char* question : {"q0", "q1", "q2", "q3", "q4", "q5", "q6"}) {
+  for (const char* question : {"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7"}) {
     EXPECT_CONTAINS(outcome.out, std::string("Question ") + question + ": 0/");
   }
-  EXPECT_CONTAINS(outcome.out, "Total: 0/39\nDevice: cuda:0 could not be used: EMBER_DEVICE=cuda: no "
+  EXPECT_CONTAINS(outcome.out, "Total: 0/50\nDevice: cuda:0 could not be used: EMBER_DEVICE=cuda: no "
                                "CUDA device is available");
   EXPECT_CONTAINS(outcome.out, kNoCudaMessage);
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
   EXPECT_EQ(results.at("score").number, 0);
-  EXPECT_EQ(results.at("max_score").number, 39);
+  EXPECT_EQ(results.at("max_score").number, 50);
   for (const Json& test : results.at("tests").array) {
     EXPECT_EQ(test.at("status").string, "failed") << test.at("name").string;
     EXPECT_CONTAINS(test.at("output").string, "not run: EMBER_DEVICE=cuda: no CUDA device is available");
@@ -224,11 +224,11 @@ TEST(GradeSolutionsOnCuda, WithADeviceTheSolutionsEarnFullMarksThere) {
   ASSERT_EQ(outcome.status, 0) << outcome.err;
   EXPECT_NOT_CONTAINS(outcome.out, "*** FAIL");
   EXPECT_CONTAINS(outcome.out, "Question q0: 4/4\nQuestion q1: 6/6\nQuestion q2: 6/6\nQuestion q3: 6/6\n"
-                               "Question q4: 7/7\nQuestion q5: 4/4\nQuestion q6: 6/6\n"
-                               "------------------\nTotal: 39/39\nDevice: cuda:0\n");
+                               "Question q4: 7/7\nQuestion q5: 4/4\nQuestion q6: 6/6\nQuestion q7: 11/11\n"
+                               "------------------\nTotal: 50/50\nDevice: cuda:0\n");
   const Json results = JsonReader(read_text(dir / "r.json")).read_document();
-  EXPECT_EQ(results.at("score").number, 39);
-  EXPECT_EQ(results.at("max_score").number, 39);
+  EXPECT_EQ(results.at("score").number, 50);
+  EXPECT_EQ(results.at("max_score").number, 50);
   EXPECT_EQ(results.at("extra_data").at("device").string, "cuda:0");
 #endif
 }

@@ -225,7 +225,7 @@ TEST(Gradescope, GradesASubmission) {
   ASSERT_EQ(graded.status, 0) << graded.out << graded.err;
 
   const Json results = JsonReader(read_text(root / "results" / "results.json")).read_document();
-  EXPECT_EQ(results.at("max_score").number, 39);
+  EXPECT_EQ(results.at("max_score").number, 50);
   double score = 0;
   double max_score = 0;
   std::set<std::string> questions;
@@ -235,8 +235,8 @@ TEST(Gradescope, GradesASubmission) {
     questions.insert(test.at("name").string.substr(0, 2));
   }
   EXPECT_EQ(results.at("score").number, score);
-  EXPECT_EQ(max_score, 39);
-  EXPECT_EQ(questions, (std::set<std::string>{"q0", "q1", "q2", "q3", "q4", "q5", "q6"}));
+  EXPECT_EQ(max_score, 50);
+  EXPECT_EQ(questions, (std::set<std::string>{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7"}));
 
   // q0 earns its 4 points; q1 does not compile; the stubs earn nothing.
   double q0 = 0;
