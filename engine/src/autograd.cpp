@@ -1,8 +1,9 @@
-// The backward pass: topological order, then gradients from the loss to the leaves.
+// The backward pass: the nodes from the loss back to the leaves, newest first.
 #include "ember/autograd.h"
 
-#include <algorithm>
 #include <atomic>
+#include <queue>
+#include <vector>
 
 #include "ember/creation.h"
 #include "ember/ops.h"
@@ -29,47 +30,6 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   }
 }
 
-// Nodes reachable from root, each after every node that feeds gradient into it
-// (so running them in this order goes from the loss back to the leaves): a depth-first
-// walk that emits a node once all its inputs' producers are emitted, then reversed.
-// Shared pointers keep every node alive until the pass ends, even while the graph is
-// being released.
-//
-// The containers are kept per thread and cleared, not freed, between passes: a graph of a
-// hundred thousand nodes makes them large, and freeing large blocks makes glibc's malloc
-// reorganise every small block it caches, which cost more than the walk itself.
-void topological_order(const std::shared_ptr<Node>& root, std::vector<std::shared_ptr<Node>>& postorder) {
-  static std::atomic<uint64_t> pass_counter{0};
-  const uint64_t pass = ++pass_counter;  // marks the nodes this walk has reached
-  struct Frame {
-    const std::shared_ptr<Node>* node;  // owned by the consumer's input (or the caller)
-    size_t next_input;
-  };
-  thread_local std::vector<Frame> stack;
-  stack.clear();
-  postorder.clear();
-  auto enter = [&](const std::shared_ptr<Node>& node) {
-    node->visited_in_pass = pass;
-    node->pending_grad = Tensor();  // left over only if an earlier pass threw halfway
-    stack.push_back({&node, 0});
-  };
-  enter(root);
-  while (!stack.empty()) {
-    Frame& frame = stack.back();
-    Node& node = **frame.node;
-    if (frame.next_input == node.inputs.size()) {
-      postorder.push_back(*frame.node);
-      stack.pop_back();
-      continue;
-    }
-    const Tensor& input = node.inputs[frame.next_input++];
-    if (!input.defined()) continue;
-    const std::shared_ptr<Node>& child = input.impl()->grad_fn;
-    if (child && child->visited_in_pass != pass) enter(child);  // may move `frame`
-  }
-  std::reverse(postorder.begin(), postorder.end());
-}
-
 }  // namespace
 
 bool grad_enabled() { return grad_mode_enabled; }
@@ -87,7 +47,9 @@ bool should_record(const Tensor* inputs, size_t count) {
 
 Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
                    Node::BackwardFunction backward) {
+  static std::atomic<uint64_t> nodes_made{0};
   std::shared_ptr<Node> node = new_node();
+  node->sequence_number = ++nodes_made;
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
@@ -127,25 +89,34 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
   EMBER_CHECK(static_cast<bool>(root_node->backward),
         "backward: the graph behind this tensor was already used by an earlier backward() and "
         "has been freed; compute the loss again before calling backward() a second time");
-  thread_local std::vector<std::shared_ptr<Node>> order;  // cleared, not freed (see above)
-  topological_order(root_node, order);
+  // The nodes run newest first. A node is made after the nodes that made its inputs, so
+  // when the newest node still waiting runs, every node it passes gradient to is older and
+  // has yet to run, and every node that passes gradient to it is newer and has run: its
+  // gradient is complete. (The same order as a topological sort, found without one; it is
+  // PyTorch's too.) A node waits in `ready` from the moment the first gradient reaches it.
+  struct Waiting {
+    uint64_t sequence_number;
+    std::shared_ptr<Node> node;
+    bool operator<(const Waiting& other) const { return sequence_number < other.sequence_number; }
+  };
+  std::priority_queue<Waiting> ready;  // the newest on top
 
-  // If a closure throws (a user-defined op's bug), drop the partial gradients and this
-  // thread's references to the nodes before passing the error on, so that they hold no
-  // memory until the next pass. (Leaves reached before the error keep what they got.)
+  // If a closure throws (a user-defined op's bug), the partial gradients of the nodes still
+  // waiting are dropped before the error goes on. (Leaves reached before the error keep
+  // what they got, and the nodes that already ran are released.)
   struct ForgetOnError {
-    std::vector<std::shared_ptr<Node>>& order;
+    std::priority_queue<Waiting>& ready;
     ~ForgetOnError() {
-      if (order.empty()) return;  // the pass finished and released everything
-      for (const std::shared_ptr<Node>& node : order) node->pending_grad = Tensor();
-      order.clear();
+      for (; !ready.empty(); ready.pop()) ready.top().node->pending_grad = Tensor();
     }
-  } forget_on_error{order};
+  } forget_on_error{ready};
 
   root_node->pending_grad = root_grad;
-  for (const std::shared_ptr<Node>& node : order) {
-    if (!node->pending_grad.defined()) continue;  // no gradient flows through this node
-    Tensor grad_output = std::move(node->pending_grad);
+  ready.push({root_node->sequence_number, root_node});
+  while (!ready.empty()) {
+    const std::shared_ptr<Node> node = ready.top().node;
+    ready.pop();
+    const Tensor grad_output = std::move(node->pending_grad);
     node->pending_grad = Tensor();
     EMBER_CHECK(static_cast<bool>(node->backward),
           "backward: part of this graph ({}) was already freed by an earlier backward(); "
@@ -154,7 +125,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     EMBER_CHECK(grad_output.shape() == node->output_shape,
                 "backward: internal error in '{}': gradient of shape {} for an output of shape {}",
                 node->name, shape_str(grad_output.shape()), shape_str(node->output_shape));
-    std::vector<Tensor> input_grads = node->backward(grad_output);
+    const std::vector<Tensor> input_grads = node->backward(grad_output);
     for (size_t i = 0; i < node->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& input = node->inputs[i];
       const Tensor& grad = input_grads[i];
@@ -162,20 +133,21 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
       EMBER_CHECK(grad.shape() == input.shape(),
             "backward: internal error in '{}': gradient of shape {} for an input of shape {}",
             node->name, shape_str(grad.shape()), shape_str(input.shape()));
-      if (Node* producer = input.impl()->grad_fn.get()) {
-        Tensor& slot = producer->pending_grad;
-        slot = slot.defined() ? slot + grad : grad;
-      } else {
+      const std::shared_ptr<Node>& producer = input.impl()->grad_fn;
+      if (!producer) {
         accumulate_into_leaf(input, grad);
+      } else if (producer->pending_grad.defined()) {
+        producer->pending_grad = producer->pending_grad + grad;  // a tensor used twice
+      } else {
+        producer->pending_grad = grad;
+        ready.push({producer->sequence_number, producer});
       }
     }
-  }
-  // Release the graph: closures hold intermediate tensors that can be large.
-  for (const std::shared_ptr<Node>& node : order) {
+    // Done with this node: release its closure and inputs, which hold intermediate
+    // tensors that can be large. A second backward() through it throws (above).
     node->backward = nullptr;
     node->inputs.clear();
   }
-  order.clear();
 }
 
 }  // namespace ember

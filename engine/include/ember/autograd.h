@@ -2,9 +2,9 @@
 //
 // Each op that produces a tensor from inputs that require grad records a Node: the
 // inputs it read and a closure that turns d(loss)/d(output) into d(loss)/d(input) for
-// each input. backward() sorts the nodes reachable from the loss topologically and runs
-// the closures from the loss back to the leaves, adding up gradients where a tensor was
-// used more than once. Backward closures are written with ordinary tensor ops (run with
+// each input. backward() runs the closures from the loss back to the leaves in a
+// topological order (newest node first: micrograd sorts the graph instead, with the same
+// effect), adding up gradients where a tensor was used more than once. Backward closures are written with ordinary tensor ops (run with
 // grad recording off), so every backend gets gradients for free.
 #pragma once
 
@@ -25,11 +25,10 @@ struct Node {
   BackwardFunction backward;   // may return an undefined Tensor for an input that needs none
   Shape output_shape;          // the gradient arriving here must have this shape
 
-  // Bookkeeping of run_backward, kept in the node itself rather than in hash maps keyed
-  // by node (a graph can have hundreds of thousands of nodes; a lookup per node cost
-  // more than many of the closures):
-  Tensor pending_grad;          // d(loss)/d(output) summed so far during a pass
-  uint64_t visited_in_pass = 0; // the pass that last reached this node while sorting
+  // For run_backward: nodes run newest first (a node is always newer than the nodes that
+  // made its inputs), and a node's output gradient is summed here until it runs.
+  uint64_t sequence_number = 0;  // 1 for the first node made, 2 for the next, ...
+  Tensor pending_grad;
 };
 
 // Whether ops record the graph on this thread (on by default).
