@@ -1,7 +1,7 @@
 // Grader for question q5: convolution (4 points).
 //   convolve_matches_reference   1  Convolve = plain loops, for many input and kernel shapes
 //   convolve_weight_gradient     1  d(loss)/d(weight) from autograd = finite differences
-//   test_accuracy                2  >= 0.80 on 5,000 held-out t10k digits, with the
+//   test_accuracy                2  >= 0.80 on 1,000 held-out t10k digits, with the
 //                                   convolution weights registered and in use
 //
 // The student's code runs in the runner (runners/q5_convolution.cpp), in the sandbox. train

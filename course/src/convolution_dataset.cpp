@@ -3,7 +3,13 @@
 namespace ember::course {
 
 DigitConvolutionDataset::DigitConvolutionDataset()
-    : DigitConvolutionDataset(load_mnist_train(), load_mnist_test()) {}
+    : DigitConvolutionDataset(load_mnist_train(), load_mnist_test(), CourseSizes{}) {}
+
+DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& t10k, CourseSizes)
+    // Spread over the whole file (its two halves come from different writers), and disjoint:
+    // validation takes even indices, test odd ones.
+    : MnistDigits("DigitConvolutionDataset", train, mnist_every(t10k, 0, 20), mnist_every(t10k, 1, 10),
+                  kTrainingImages) {}
 
 DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& t10k,
                                                  int64_t training_images)

@@ -277,9 +277,15 @@ TEST(DigitConvolutionDataset, TakesTheFirstTrainingImagesAndSplitsT10kByParity) 
 TEST(DigitConvolutionDataset, RealFiles) {
   DigitConvolutionDataset data;
   EXPECT_EQ(data.size(), DigitConvolutionDataset::kTrainingImages);
-  EXPECT_EQ(data.train_x().shape(), (Shape{10000, 784}));
-  EXPECT_EQ(data.validation_x().shape(), (Shape{5000, 784}));
-  EXPECT_EQ(data.test_x().shape(), (Shape{5000, 784}));
+  EXPECT_EQ(data.train_x().shape(), (Shape{1000, 784}));
+  EXPECT_EQ(data.validation_x().shape(), (Shape{500, 784}));
+  EXPECT_EQ(data.test_x().shape(), (Shape{1000, 784}));
+  // Spread over t10k and disjoint: validation is images 0, 20, 40, ..., test 1, 11, 21, ...
+  const ember::course::MnistSplit t10k = ember::course::load_mnist_test();
+  EXPECT_TRUE(same_values(data.validation_x()[1], t10k.images[20]));
+  EXPECT_TRUE(same_values(data.validation_x()[499], t10k.images[9980]));
+  EXPECT_TRUE(same_values(data.test_x()[1], t10k.images[11]));
+  EXPECT_TRUE(same_values(data.test_x()[999], t10k.images[9991]));
   const std::vector<float> pixels = data.train_x().slice(0, 0, 10).to_vector();
   for (float p : pixels) {
     ASSERT_GE(p, 0.0f);
