@@ -13,6 +13,7 @@
 #include <new>
 
 #include "backend_registry.h"
+#include "fast_cpu/activation_kernels.h"
 #include "fast_cpu/block_cache.h"
 #include "fast_cpu/gemm.h"
 #include "fast_cpu/optimizer_kernels.h"
@@ -148,8 +149,9 @@ class CpuBackend final : public Backend {
       case UnaryOp::Neg: return unary_fixed<UnaryOp::Neg>(in, out, count, a, b);
       case UnaryOp::Relu: return unary_fixed<UnaryOp::Relu>(in, out, count, a, b);
       case UnaryOp::GtScalar: return unary_fixed<UnaryOp::GtScalar>(in, out, count, a, b);
-      case UnaryOp::Gelu: return unary_fixed<UnaryOp::Gelu>(in, out, count, a, b);
-      case UnaryOp::GeluTanh: return unary_fixed<UnaryOp::GeluTanh>(in, out, count, a, b);
+      // GELU: vectorised for every x86 width and threaded (activation_kernels.cpp).
+      case UnaryOp::Gelu: return gelu_forward(false, in, out, count);
+      case UnaryOp::GeluTanh: return gelu_forward(true, in, out, count);
       default:
         return unary_loop(in, out, count, [op, a, b](float x) { return formulas::unary(op, x, a, b); });
     }
@@ -158,6 +160,12 @@ class CpuBackend final : public Backend {
   void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const float* y,
               const StridedLayout& y_layout, float* out, const StridedLayout& out_layout) override {
     if (out_layout.numel() == 0) return;
+    if ((op == BinaryOp::GeluBackward || op == BinaryOp::GeluTanhBackward) &&
+        x_layout.is_contiguous() && y_layout.is_contiguous() && out_layout.is_contiguous()) {
+      // GELU's gradient on dense buffers, as it always comes from gelu's backward.
+      return gelu_backward(op == BinaryOp::GeluTanhBackward, x + x_layout.offset,
+                           y + y_layout.offset, out + out_layout.offset, out_layout.numel());
+    }
     switch (op) {
       case BinaryOp::Add: return binary_strided<BinaryOp::Add>(x, x_layout, y, y_layout, out, out_layout);
       case BinaryOp::Sub: return binary_strided<BinaryOp::Sub>(x, x_layout, y, y_layout, out, out_layout);
