@@ -10,7 +10,7 @@
 #   make grade STUDENT_DIR=path/to/submission
 #   make grade q6 CHECK=q6.layer_norm_matches_reference   one check (SEED=2: another seed)
 #   make stubs            regenerate lessons/ from solutions/
-#   make bench            run the benchmarks
+#   make bench            run the benchmarks (and time a student-style grade)
 #   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
 #
 # Missing Debian packages are installed with apt-get when run as root; otherwise the
@@ -167,9 +167,15 @@ stubs: configure
 	@$(BUILD_DIR)/tools/ember_make_stubs --solutions solutions --lessons lessons
 
 # ---- benchmarks ---------------------------------------------------------------------
+# make bench also times the student's path (bench/grade_bench.sh): the whole grade of the
+# solutions and of bench/student_style once their runners are built, and an edit of the
+# student's q5 followed by its grade; BENCH_GRADE=0 leaves it out, BENCH_GRADE_REPS=N repeats.
+BENCH_GRADE ?= 1
+BENCH_GRADE_REPS ?= 3
 bench: configure
-	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench $(if $(filter 1,$(BENCH_GRADE)),$(GRADER_TARGETS))
 	@$(BUILD_DIR)/bench/ember_bench $(BENCH_ARGS)
+	@$(if $(filter 1,$(BENCH_GRADE)),bash bench/grade_bench.sh $(BUILD_DIR) $(BENCH_GRADE_REPS) $(JOBS))
 
 bench-compare: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
