@@ -49,8 +49,8 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out/exe" "$out/pictures" || exit 1
-# q4 has no program: it shows up as a failed question too, worth nothing (its points are
-# its checker's, and there is none), so the total is out of 32.
+# q4 and q7 have no program: they show up as failed questions too, worth nothing (their points
+# are their checkers', and there are none), so the total is out of 32.
 ln -s "$fakes/fake_pass_q0" "$out/exe/grade_q0"
 ln -s "$fakes/fake_notimpl_q1" "$out/exe/grade_q1"
 ln -s "$fakes/fake_segv_q2" "$out/exe/grade_q2"
@@ -89,7 +89,7 @@ if grep -E ':CONSOLE[:(]' "$out/chromium-dom.log" >"$out/console.log"; then
 fi
 
 # The DOM as the browser built it.
-for question in q0 q1 q2 q3 q4 q5 q6; do
+for question in q0 q1 q2 q3 q4 q5 q6 q7; do
   grep -q "<h2>Question $question <span" "$out/dom.html" || fail "the page has no heading for Question $question"
   grep -q ">Question $question</a>" "$out/dom.html" || fail "the summary table has no row for Question $question"
 done

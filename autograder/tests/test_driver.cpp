@@ -62,7 +62,8 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   link_question(dir, "q3", FAKE_PROTOCOL_Q3);
   // q4: its checker does not compile (the fake build command says so); q5: never built. A
   // checker that cannot run lists no checks, so its question is worth nothing in the total
-  // (the points are only ever the checker's): 28 of the fakes' 39.
+  // (the points are only ever the checker's): 28 of the fakes' 39. q7 has no fake either: like
+  // q5, it builds "successfully" without a program.
   link_question(dir, "q6", FAKE_HANG_Q6);
   const std::string build_command = "sh " + quote(FAKE_BUILD_SCRIPT) + " {target} " +
                                     quote(TEST_CXX_COMPILER) + " " + quote(BROKEN_Q4_SOURCE);
@@ -146,7 +147,7 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   EXPECT_CONTAINS(report,
                   "Provisional grades\n==================\n"
                   "Question q0: 4/4\nQuestion q1: 2/6\nQuestion q2: 2/6\nQuestion q3: 6/6\n"
-                  "Question q4: 0/0\nQuestion q5: 0/0\nQuestion q6: 2/6\n"
+                  "Question q4: 0/0\nQuestion q5: 0/0\nQuestion q6: 2/6\nQuestion q7: 0/0\n"
                   "------------------\nTotal: 16/28\n");
   EXPECT_NOT_CONTAINS(report, "\033[");
 
