@@ -58,6 +58,23 @@ Tensor& Tensor::fill_(float value) {
   return *this;
 }
 
+Tensor& Tensor::masked_fill_(const Tensor& mask, float value) {
+  check_defined(*this, "masked_fill_");
+  // The usual in-place message suggests NoGradGuard; here (attention scores, say) the fix
+  // that keeps the gradient is the out-of-place form.
+  EMBER_CHECK(!(requires_grad() && grad_enabled()),
+              "masked_fill_: this tensor requires grad, and autograd cannot follow a change made in "
+              "place; write x = x.masked_fill(mask, value) instead (the same values, recorded for "
+              "backward)");
+  check_defined(mask, "masked_fill_");
+  Shape shape = broadcast_shapes(this->shape(), mask.shape(), "masked_fill_");
+  EMBER_CHECK(shape == this->shape(),
+              "masked_fill_: a mask of shape {} would make the result {}, but the tensor changed in "
+              "place has shape {}",
+              shape_str(mask.shape()), shape_str(shape), shape_str(this->shape()));
+  return copy_(ember::masked_fill(*this, mask, value));
+}
+
 // With a tensor: written in place where that is safe (below). With a number: computed out
 // of place, then copied in.
 namespace {

@@ -81,6 +81,8 @@ class MultiHeadAttention : public nn::Module {
     Tensor attn_scores = queries.matmul(keys.transpose(2, 3));
     // mask_bool = self.mask.bool()[:num_tokens, :num_tokens]
     Tensor mask_bool = mask.index({Slice(0, num_tokens), Slice(0, num_tokens)});
+    // attn_scores.masked_fill_(mask_bool, -torch.inf): Ember refuses an in-place change of a
+    // tensor that requires grad while autograd records, and its message says to write this:
     attn_scores = attn_scores.masked_fill(mask_bool, -std::numeric_limits<float>::infinity());
     Tensor attn_weights = F::softmax(attn_scores / std::sqrt(keys.size(-1)), -1);
     attn_weights = dropout->forward(attn_weights);

@@ -71,6 +71,18 @@ Tensor operator<=(const Tensor& a, float b);
 Tensor operator>(const Tensor& a, float b);
 Tensor operator>=(const Tensor& a, float b);
 
+// ---- the views as functions ------------------------------------------------------
+// The same as the Tensor methods, for code written as torch.transpose(x, 0, 1) or
+// torch.movedim(x, 1, 0).
+inline Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) { return x.transpose(dim0, dim1); }
+inline Tensor reshape(const Tensor& x, const Shape& shape) { return x.reshape(shape); }
+inline Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1) { return x.flatten(start_dim, end_dim); }
+inline Tensor movedim(const Tensor& x, int64_t source, int64_t destination) { return x.movedim(source, destination); }
+inline Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) { return x.permute(dims); }
+inline Tensor squeeze(const Tensor& x) { return x.squeeze(); }
+inline Tensor squeeze(const Tensor& x, int64_t dim) { return x.squeeze(dim); }
+inline Tensor unsqueeze(const Tensor& x, int64_t dim) { return x.unsqueeze(dim); }
+
 // condition != 0 ? x : y, broadcasting all three.
 Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y);
 Tensor where(const Tensor& condition, const Tensor& x, float y);

@@ -182,6 +182,10 @@ class Tensor {
   // > 1 with stride 0 would have several elements written to one place; ember::Error).
   Tensor& copy_(const Tensor& source);
   Tensor& fill_(float value);
+  // value wherever mask != 0, in place (torch's masked_fill_). The mask broadcasts to this
+  // tensor's shape. Like every in-place op, refused on a tensor that requires grad while
+  // autograd records: write x = x.masked_fill(mask, value) there.
+  Tensor& masked_fill_(const Tensor& mask, float value);
   Tensor& zero_() { return fill_(0.0f); }
 
   // ---- internals, for ops and backends -----------------------------------------

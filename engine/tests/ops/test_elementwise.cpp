@@ -497,6 +497,30 @@ TEST(ElementwisePort, MaskedFillWithAMaskLargerThanTheTensor) {
                           {-2, 8, 9, 7, -2, 9}));
 }
 
+TEST(ElementwisePort, MaskedFillInPlace) {
+  // Raschka's attn_scores.masked_fill_(mask_bool, -torch.inf), on a tensor without grad.
+  Tensor scores = counting({2, 2, 2});
+  Tensor mask = triu(ones({2, 2}), 1);  // (2, 2) broadcasts over the batch
+  Tensor& same = scores.masked_fill_(mask, -1.0f);
+  EXPECT_EQ(&same, &scores);
+  EXPECT_TRUE(tensor_near(scores, {2, 2, 2}, {0, -1, 2, 3, 4, -1, 6, 7}));
+}
+
+TEST(ElementwisePort, MaskedFillInPlaceErrorsSayWhatToWrite) {
+  Tensor scores = counting({2, 2}).set_requires_grad(true) * 1.0f;  // a result that requires grad
+  EXPECT_TRUE(throws_error([&] { scores.masked_fill_(eye(2), 0.0f); },
+                           "write x = x.masked_fill(mask, value) instead"));
+  Tensor plain = counting({2});
+  EXPECT_TRUE(throws_error([&] { plain.masked_fill_(ones({3, 2}), 0.0f); },
+                           "masked_fill_: a mask of shape (3, 2) would make the result (3, 2), but the "
+                           "tensor changed in place has shape (2,)"));
+  {
+    NoGradGuard no_grad;  // outside recording it is allowed, as every in-place op
+    scores.masked_fill_(eye(2), 0.0f);
+  }
+  EXPECT_TRUE(tensor_near(scores.detach(), {2, 2}, {0, 1, 2, 0}));
+}
+
 TEST(ElementwiseGradPort, MaskedFillBroadcastGradientSumsBack) {
   // x (3,) used by both rows: the gradient of sum() is how many rows left it unfilled.
   Tensor mask = from_vector({1, 0, 0, 0, 1, 0}, {2, 3});

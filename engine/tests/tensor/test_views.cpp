@@ -369,3 +369,16 @@ TEST(Views, ItemAndAtOnViews) {
   EXPECT_FLOAT_EQ(x.slice(1, 1, 3).at({1, 1}), 5.0f);
   EXPECT_FLOAT_EQ(x.expand({4, 2, 3}).at({3, 1, 0}), 3.0f);
 }
+
+TEST(Views, FreeFunctionsAreTheMethods) {
+  // For ports of torch.transpose(x, 0, 1), torch.movedim(x, 1, 0), ...
+  Tensor x = arange(24.0f).reshape({2, 3, 4});
+  EXPECT_TRUE(tensors_near(transpose(x, 0, 2), x.transpose(0, 2)));
+  EXPECT_TRUE(tensors_near(movedim(x, 1, 0), x.movedim(1, 0)));
+  EXPECT_TRUE(tensors_near(reshape(x, {6, 4}), x.reshape({6, 4})));
+  EXPECT_TRUE(tensors_near(flatten(x, 1), x.flatten(1)));
+  EXPECT_TRUE(tensors_near(permute(x, {2, 0, 1}), x.permute({2, 0, 1})));
+  EXPECT_TRUE(tensors_near(unsqueeze(x, 1), x.unsqueeze(1)));
+  EXPECT_TRUE(tensors_near(squeeze(unsqueeze(x, 1), 1), x));
+  EXPECT_EQ(squeeze(zeros({1, 3, 1})).shape(), (Shape{3}));
+}
