@@ -11,6 +11,7 @@
 #   make grade q6 CHECK=q6.layer_norm_matches_reference   one check (SEED=2: another seed)
 #   make stubs            regenerate lessons/ from solutions/
 #   make bench            run the benchmarks (and time a student-style grade)
+#   make gpt              train q7's GPT with nanoGPT's laptop settings (make gpt-compare: and PyTorch)
 #   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
 #
 # Missing Debian packages are installed with apt-get when run as root; otherwise the
@@ -43,7 +44,7 @@ PACKAGES := cmake:/usr/bin/cmake g++:/usr/bin/g++ make:/usr/bin/make \
 # report in a browser. (Kept apart so that `make grade` does not ask students for a browser.)
 TEST_PACKAGES := chromium:/usr/bin/chromium
 
-.PHONY: all build configure deps test-deps test grade grade-solutions stubs bench bench-compare \
+.PHONY: all build configure deps test-deps test grade grade-solutions stubs bench bench-compare gpt gpt-compare \
         gradescope clean $(QUESTIONS)
 
 all: build
@@ -180,6 +181,23 @@ bench: configure
 bench-compare: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_bench
 	@bash bench/compare.sh $(BUILD_DIR)/bench/ember_bench
+
+# ---- q7: a GPT ----------------------------------------------------------------------
+#   make gpt [DEVICE=cuda] [GPT_DIR=lessons] [GPT_ITERS=2000]
+# trains lesson q7's GPT with nanoGPT's laptop settings on tiny Shakespeare (tools/gpt/) and
+# ends with `gpt: val loss L after N iterations in S s`. GPT_DIR=lessons trains your own
+# model instead of the solution's. make gpt-compare then runs bench/gpt.py, the same training
+# in PyTorch, on the same machine.
+GPT_DIR ?= $(if $(wildcard solutions/q7_gpt),solutions,lessons)
+GPT_ITERS ?= 2000
+gpt: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMBER_GPT_DIR=$(abspath $(GPT_DIR)) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_gpt >/dev/null
+	@$(BUILD_DIR)/tools/ember_gpt --device $(DEVICE) --iters $(GPT_ITERS)
+
+gpt-compare: gpt
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "gpt-compare: PyTorch is missing; as root: apt-get install -y python3-torch libopenblas0-pthread"; exit 2; }
+	@BENCH_THREADS=$${BENCH_THREADS:-1} /usr/bin/python3 bench/gpt.py --train $(GPT_ITERS)
 
 # ---- Gradescope -----------------------------------------------------------------------
 # The zip to upload as the autograder: setup.sh, run_autograder and the course source,

@@ -1,0 +1,86 @@
+// make gpt: trains lesson q7's GPT with nanoGPT's settings for a laptop CPU, on tiny
+// Shakespeare, and says how it went:
+//
+//   model     4 layers, 4 heads, 128 channels, context 64, dropout 0, biases
+//   training  batch 12, 2000 iterations, AdamW lr 1e-3 (betas 0.9 / 0.99, weight decay 0.1
+//             on matrices), 100 warmup iterations then cosine decay to 1e-4, clipping at 1.0
+//   data      characters, nanoGPT's split (first 90% train, last 10% validation)
+//
+// The model and the training loop are the lesson's (GPT, train_gpt in q7_gpt/gpt.hpp, from
+// solutions/ or, with make gpt GPT_DIR=lessons, your own). Its last line:
+//
+//   gpt: val loss L after N iterations in S s
+//
+// L is the mean loss of 200 random validation batches (nanoGPT's estimate_loss), S the time of
+// the training loop alone. Options: --iters N, --device cpu|cuda, --seed N, --sample N
+// (characters to generate, 0 for none). bench/gpt.py is the same run in PyTorch.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "gpt.hpp"
+
+namespace {
+
+int usage(const char* program) {
+  std::cerr << "usage: " << program << " [--iters N] [--device cpu|cuda] [--seed N] [--sample N]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ember;
+  int64_t iters = 2000, sample = 500;
+  uint64_t seed = 1337;  // nanoGPT's
+  std::string device = "cpu";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) return usage(argv[0]);
+    const std::string value = argv[++i];
+    if (arg == "--iters") iters = std::stoll(value);
+    else if (arg == "--device") device = value;
+    else if (arg == "--seed") seed = std::stoull(value);
+    else if (arg == "--sample") sample = std::stoll(value);
+    else return usage(argv[0]);
+  }
+  try {
+    manual_seed(seed);
+    course::ShakespeareDataset data;
+    const Device where = device == "cpu" ? Device::cpu() : device == "cuda" ? Device::cuda() : throw Error("--device must be cpu or cuda, got '" + device + "'");
+    data.to(where);
+
+    q7::GPTConfig config;  // nanoGPT's laptop model (the struct's defaults)
+    config.vocab_size = data.vocab().size();
+    q7::GPT model(config);
+    model.to(where);
+    q7::TrainConfig training;  // nanoGPT's laptop training (the struct's defaults)
+    training.max_iters = iters;
+    training.lr_decay_iters = iters;
+    if (training.warmup_iters >= iters) training.warmup_iters = iters / 10;  // short runs (--iters) warm up less
+    int64_t parameters = 0;
+    for (const Tensor& p : model.parameters()) parameters += p.numel();
+    fmt::print("gpt: {} parameters, {} layers, {} heads, {} channels, context {}; batch {}, {} iterations on {}\n",
+               parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,
+               training.batch_size, iters, where.str());
+
+    const auto start = std::chrono::steady_clock::now();
+    q7::train_gpt(model, data, training);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const double val_loss = q7::estimate_loss(model, data.val(), training.batch_size, 200);
+    if (sample > 0) {
+      const Tensor first = data.vocab().encode_tensor("\n", where).view({1, 1});
+      const Tensor text = model.generate(first, sample, /*temperature=*/0.8f, /*top_k=*/200);
+      fmt::print("---- a sample (temperature 0.8, top-k 200)\n{}\n----\n", data.vocab().decode(text.cpu()[0]));
+    }
+    fmt::print("gpt: val loss {:.4f} after {} iterations in {:.1f} s\n", val_loss, iters, seconds);
+  } catch (const std::exception& e) {
+    std::cerr << "gpt: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
