@@ -1,7 +1,8 @@
 """Lesson q7's GPT in PyTorch: nanoGPT's model and its settings for a laptop CPU, to run side by
 side with `make gpt` (tools/gpt/train_gpt.cpp) on the same machine.
 
-  model     4 layers, 4 heads, 128 channels, context 64, dropout 0, biases
+  model     4 layers, 4 heads, 128 channels, context 64, dropout 0, no biases, an lm_head
+            of its own (nanoGPT ties it to the token embedding; the lesson does not)
   training  batch 12, AdamW lr 1e-3 (betas 0.9 / 0.99, weight decay 0.1 on matrices), 100
             warmup iterations then cosine decay to 1e-4, gradient clipping at 1.0
   data      tiny Shakespeare by character, first 90% train, last 10% validation
@@ -38,7 +39,19 @@ class Config:
     n_head = 4
     n_embd = 128
     dropout = 0.0
-    bias = True
+    bias = False
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm with an optional bias (torch 1.13's nn.LayerNorm always has one)."""
+
+    def __init__(self, n, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n))
+        self.bias = nn.Parameter(torch.zeros(n)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
 
 
 class CausalSelfAttention(nn.Module):
@@ -68,9 +81,9 @@ class CausalSelfAttention(nn.Module):
 class Block(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(c.n_embd)
+        self.ln_1 = LayerNorm(c.n_embd, c.bias)
         self.attn = CausalSelfAttention(c)
-        self.ln_2 = nn.LayerNorm(c.n_embd)
+        self.ln_2 = LayerNorm(c.n_embd, c.bias)
         self.c_fc = nn.Linear(c.n_embd, 4 * c.n_embd, bias=c.bias)
         self.c_proj = nn.Linear(4 * c.n_embd, c.n_embd, bias=c.bias)
 
@@ -86,7 +99,7 @@ class GPT(nn.Module):
         self.wte = nn.Embedding(c.vocab_size, c.n_embd)
         self.wpe = nn.Embedding(c.block_size, c.n_embd)
         self.h = nn.ModuleList([Block(c) for _ in range(c.n_layer)])
-        self.ln_f = nn.LayerNorm(c.n_embd)
+        self.ln_f = LayerNorm(c.n_embd, c.bias)
         self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
         for name, p in self.named_parameters():  # GPT-2's initialisation, as the lesson's
             if p.dim() == 2:

@@ -1,7 +1,8 @@
 // make gpt: trains lesson q7's GPT with nanoGPT's settings for a laptop CPU, on tiny
 // Shakespeare, and says how it went:
 //
-//   model     4 layers, 4 heads, 128 channels, context 64, dropout 0, biases
+//   model     4 layers, 4 heads, 128 channels, context 64, dropout 0, no biases (nanoGPT's
+//             default), an lm_head of its own (nanoGPT ties it to the token embedding)
 //   training  batch 12, 2000 iterations, AdamW lr 1e-3 (betas 0.9 / 0.99, weight decay 0.1
 //             on matrices), 100 warmup iterations then cosine decay to 1e-4, clipping at 1.0
 //   data      characters, nanoGPT's split (first 90% train, last 10% validation)
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
 
     q7::GPTConfig config;  // nanoGPT's laptop model (the struct's defaults)
     config.vocab_size = data.vocab().size();
+    config.bias = false;  // nanoGPT train.py's default
     q7::GPT model(config);
     model.to(where);
     q7::TrainConfig training;  // nanoGPT's laptop training (the struct's defaults)
