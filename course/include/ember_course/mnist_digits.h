@@ -2,12 +2,14 @@
 // common: MNIST split three ways, and the accuracy count on held-out images.
 //
 //   training    the first images of the 60,000 training images (q3 keeps all of them, q5
-//               the first 10,000); the dataset itself walks them, so
+//               the first 1,000); the dataset itself walks them, so
 //               data::DataLoader loader(dataset, B, /*shuffle=*/true) yields
 //               batch.x (B, 784) and batch.label (B, 10), one-hot rows
-//   validation  the even-indexed t10k images (0, 2, 4, ...; 5,000), for tuning
-//   test        the odd-indexed t10k images (1, 3, 5, ...; 5,000): the autograder grades on
-//               them; they come from the separate t10k file, so a model never trains on them
+//   validation  t10k images for tuning: in q3 the even-indexed ones (0, 2, 4, ...; 5,000),
+//               in q5 every twentieth (0, 20, 40, ..., 9980; 500)
+//   test        t10k images the autograder grades on: in q3 the odd-indexed ones (1, 3, 5,
+//               ...; 5,000), in q5 every tenth from 1 (1, 11, 21, ..., 9991; 1,000). They
+//               come from the separate t10k file, so a model never trains on them
 // Pixels are in [0, 1] (see mnist.h); each row of 784 is a 28 x 28 image in row-major order.
 //
 // Devices: everything starts on the device of the splits it is made from (the CPU for the
@@ -50,10 +52,11 @@ class MnistDigits : public data::Dataset {
   const Tensor& train_labels() const { return train_labels_; }  // (N,) digits as floats
 
   // ---- held-out examples -------------------------------------------------------------
-  const Tensor& validation_x() const { return validation_.images; }       // (5000, 784)
-  const Tensor& validation_labels() const { return validation_.labels; }  // (5000,) digits
-  const Tensor& test_x() const { return test_.images; }                   // (5000, 784)
-  const Tensor& test_labels() const { return test_.labels; }              // (5000,) digits
+  // V and T: 5,000 each in q3; 500 and 1,000 in q5.
+  const Tensor& validation_x() const { return validation_.images; }       // (V, 784)
+  const Tensor& validation_labels() const { return validation_.labels; }  // (V,) digits
+  const Tensor& test_x() const { return test_.images; }                   // (T, 784)
+  const Tensor& test_labels() const { return test_.labels; }              // (T,) digits
 
   // ---- devices -------------------------------------------------------------------------
   // Moves the training, validation and test tensors to device (new handles: tensors taken
