@@ -11,10 +11,6 @@ namespace ember {
 
 class Storage {
  public:
-  // Up to this many floats on the CPU live inside the Storage object itself: a loss, a
-  // scalar, a 3x3 patch. Asking the backend for a block would cost more than using it.
-  static constexpr int64_t kInlineFloats = 16;
-
   // Allocates count floats on the device (uninitialised).
   Storage(Device device, int64_t count);
   ~Storage();
@@ -25,11 +21,16 @@ class Storage {
   int64_t count() const { return count_; }
   Device device() const { return device_; }
 
+ protected:
+  // For a subclass that keeps the numbers inside itself (engine/src/object_pool.cpp does,
+  // for tiny tensors): data belongs to the subclass and is not freed here.
+  Storage(Device device, int64_t count, float* data);
+
  private:
   Device device_;
   int64_t count_;
-  float* data_;
-  float inline_data_[kInlineFloats];
+  float* data_;       // from backend_for(device).allocate(count), unless a subclass gave it
+  bool owns_data_ = true;
 };
 
 }  // namespace ember
