@@ -1,12 +1,6 @@
-// The CUDA backend: every kernel of backend.h on an NVIDIA GPU.
-//
-// One CudaBackend per GPU. Each call makes its GPU current (DeviceGuard) and hands over to
-// the kernel files listed in kernels.cuh; memory comes from the caching allocator. Ops
-// never wait for the GPU: kernels are queued on the device's default stream and run in
-// order, and only copies to the host (item(), to_vector(), .cpu()) wait for them.
-//
-// cuda_device_count() and cuda_backend() are how device.cpp finds this backend
-// (backend_registry.h).
+// The CUDA backend's memory, the probe that tells whether a GPU can run our kernels, and
+// how device.cpp finds the backends (cuda_device_count() and cuda_backend(), declared in
+// backend_registry.h). The class and the files of its kernels: cuda_backend.cuh.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,9 +14,8 @@
 
 #include "backend_registry.h"
 #include "cuda/caching_allocator.cuh"
-#include "cuda/cuda_backend.h"
+#include "cuda/cuda_backend.cuh"
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
 #include "ember/error.h"
 
 namespace ember {
@@ -98,159 +91,43 @@ std::atomic<MatmulKernel>& selected_matmul_kernel() {
   return kernel;
 }
 
-class CudaBackend final : public Backend {
- public:
-  explicit CudaBackend(int index) : index_(index), allocator_(index) {}
+}  // namespace
 
-  Device device() const override { return Device::cuda(index_); }
-  const char* name() const override { return "cuda"; }
-  CachingAllocator& allocator() { return allocator_; }
+// --- CudaBackend: memory and the probe (its kernels are in the files of cuda_backend.cuh) --
 
-  // Empty when this GPU ran the probe kernel; otherwise why not. Probed on first use only.
-  const std::string& usability_problem() {
-    std::call_once(probed_, [this] { problem_ = probe_device(index_); });
-    return problem_;
-  }
+const std::string& CudaBackend::usability_problem() {
+  std::call_once(probed_, [this] { problem_ = probe_device(index_); });
+  return problem_;
+}
 
-  // --- memory -------------------------------------------------------------------------
-  float* allocate(int64_t count) override {
-    constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max() / 8;
-    check(count >= 0 && count <= kMaxCount, "cuda allocate: cannot allocate {} floats", count);
-    // At least one element, so that data is never null (as on the CPU).
-    size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float);
-    return static_cast<float*>(allocator_.allocate(bytes));
-  }
-  void deallocate(float* data) override { allocator_.deallocate(data); }
+float* CudaBackend::allocate(int64_t count) {
+  constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max() / 8;
+  check(count >= 0 && count <= kMaxCount, "cuda allocate: cannot allocate {} floats", count);
+  // At least one element, so that data is never null (as on the CPU).
+  size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float);
+  return static_cast<float*>(allocator_.allocate(bytes));
+}
 
-  void copy_from_host(const float* host, float* device_data, int64_t count) override {
-    if (count <= 0) return;
-    DeviceGuard guard(index_, "copy_from_host");
-    check_cuda(cudaMemcpy(device_data, host, bytes_of(count), cudaMemcpyHostToDevice),
-               "copy_from_host");
-  }
-  void copy_to_host(const float* device_data, float* host, int64_t count) override {
-    if (count <= 0) return;
-    DeviceGuard guard(index_, "copy_to_host");
-    // Waits for every kernel queued before it: this is where results reach the host.
-    check_cuda(cudaMemcpy(host, device_data, bytes_of(count), cudaMemcpyDeviceToHost),
-               "copy_to_host");
-  }
+void CudaBackend::deallocate(float* data) { allocator_.deallocate(data); }
 
-  // --- fill and copy ----------------------------------------------------------------------
-  void fill(float* out, int64_t count, float value) override {
-    DeviceGuard guard(index_, "fill");
-    cuda::fill(out, count, value);
-  }
-  void copy(const float* in, const StridedLayout& in_layout, float* out,
-            const StridedLayout& out_layout) override {
-    DeviceGuard guard(index_, "copy");
-    cuda::copy(in, in_layout, out, out_layout);
-  }
+void CudaBackend::copy_from_host(const float* host, float* device_data, int64_t count) {
+  if (count <= 0) return;
+  DeviceGuard guard(index_, "copy_from_host");
+  check_cuda(cudaMemcpy(device_data, host, static_cast<size_t>(count) * sizeof(float),
+                        cudaMemcpyHostToDevice),
+             "copy_from_host");
+}
 
-  // --- element-wise -----------------------------------------------------------------------
-  void unary(UnaryOp op, const float* in, float* out, int64_t count, float a, float b) override {
-    DeviceGuard guard(index_, "unary");
-    cuda::unary(op, in, out, count, a, b);
-  }
-  void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const float* y,
-              const StridedLayout& y_layout, float* out, const StridedLayout& out_layout) override {
-    DeviceGuard guard(index_, "binary");
-    cuda::binary(op, x, x_layout, y, y_layout, out, out_layout);
-  }
-  void where(const float* condition, const StridedLayout& condition_layout, const float* x,
-             const StridedLayout& x_layout, const float* y, const StridedLayout& y_layout,
-             float* out, const StridedLayout& out_layout) override {
-    DeviceGuard guard(index_, "where");
-    cuda::where(condition, condition_layout, x, x_layout, y, y_layout, out, out_layout);
-  }
+void CudaBackend::copy_to_host(const float* device_data, float* host, int64_t count) {
+  if (count <= 0) return;
+  DeviceGuard guard(index_, "copy_to_host");
+  // Waits for every kernel queued before it: this is where results reach the host.
+  check_cuda(cudaMemcpy(host, device_data, static_cast<size_t>(count) * sizeof(float),
+                        cudaMemcpyDeviceToHost),
+             "copy_to_host");
+}
 
-  // --- reductions -----------------------------------------------------------------------
-  void reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n,
-              int64_t inner) override {
-    DeviceGuard guard(index_, "reduce");
-    cuda::reduce(op, in, out, outer, n, inner, allocator_);
-  }
-
-  // --- matrix multiply ----------------------------------------------------------------------
-  void matmul(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
-              const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b, float* c,
-              int64_t batch, int64_t m, int64_t n, int64_t k) override {
-    DeviceGuard guard(index_, "matmul");
-    if (selected_matmul_kernel().load() == MatmulKernel::Cublas) {
-      cuda::matmul_cublas(index_, a, a_batch_stride, lda, transpose_a, b, b_batch_stride, ldb,
-                          transpose_b, c, batch, m, n, k);
-    } else {
-      cuda::matmul(a, a_batch_stride, lda, transpose_a, b, b_batch_stride, ldb, transpose_b, c,
-                   batch, m, n, k, allocator_);
-    }
-  }
-
-  // --- softmax ------------------------------------------------------------------------------
-  void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) override {
-    DeviceGuard guard(index_, "softmax");
-    cuda::softmax(in, out, rows, cols, log);
-  }
-  void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
-                        int64_t cols, bool log) override {
-    DeviceGuard guard(index_, "softmax_backward");
-    cuda::softmax_backward(y, grad, grad_in, rows, cols, log);
-  }
-
-  // --- indexing -----------------------------------------------------------------------------
-  void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,
-                   float* out) override {
-    DeviceGuard guard(index_, "gather_rows");
-    cuda::gather_rows(table, row_size, indices, count, out);
-  }
-  void scatter_add_rows(const float* rows, int64_t row_size, const float* indices,
-                        int64_t count, float* table) override {
-    DeviceGuard guard(index_, "scatter_add_rows");
-    cuda::scatter_add_rows(rows, row_size, indices, count, table, allocator_);
-  }
-
-  // --- random fills ---------------------------------------------------------------------------
-  void fill_uniform(float* out, int64_t count, float low, float high, uint64_t seed,
-                    uint64_t offset) override {
-    DeviceGuard guard(index_, "fill_uniform");
-    cuda::fill_uniform(out, count, low, high, seed, offset);
-  }
-  void fill_normal(float* out, int64_t count, float mean, float std, uint64_t seed,
-                   uint64_t offset) override {
-    DeviceGuard guard(index_, "fill_normal");
-    cuda::fill_normal(out, count, mean, std, seed, offset);
-  }
-
-  // --- optimizer updates ------------------------------------------------------------------------
-  void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t count,
-                float lr, float momentum, float dampening, float weight_decay, bool nesterov,
-                bool first_step) override {
-    DeviceGuard guard(index_, "sgd_step");
-    cuda::sgd_step(param, grad, momentum_buffer, count, lr, momentum, dampening, weight_decay,
-                   nesterov, first_step);
-  }
-  void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-                 int64_t count, float lr, float beta1, float beta2, float eps,
-                 float weight_decay, int64_t step) override {
-    DeviceGuard guard(index_, "adam_step");
-    cuda::adam_step(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay,
-                    step);
-  }
-  void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-                  int64_t count, float lr, float beta1, float beta2, float eps,
-                  float weight_decay, int64_t step) override {
-    DeviceGuard guard(index_, "adamw_step");
-    cuda::adamw_step(param, grad, exp_avg, exp_avg_sq, count, lr, beta1, beta2, eps, weight_decay,
-                     step);
-  }
-
- private:
-  static size_t bytes_of(int64_t count) { return static_cast<size_t>(count) * sizeof(float); }
-
-  int index_;
-  CachingAllocator allocator_;
-  std::once_flag probed_;
-  std::string problem_;
-};
+namespace {
 
 // What the CUDA runtime said when asked for devices: the count, or why there are none.
 struct DeviceCensus {

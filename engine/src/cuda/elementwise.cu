@@ -8,7 +8,7 @@
 
 #include "cuda/cuda_backend.h"
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "cuda/strided_indexer.cuh"
 #include "formulas.h"
 
@@ -80,14 +80,16 @@ bool fits_32_bits(int64_t count) {
 
 void force_64bit_indexing(bool on) { forced_64bit_indexing.store(on); }
 
-void fill(float* out, int64_t count, float value) {
+void CudaBackend::fill(float* out, int64_t count, float value) {
+  DeviceGuard guard(index_, "fill");
   if (count <= 0) return;
   fill_kernel<<<blocks_for(count), kThreadsPerBlock>>>(out, count, value);
   check_launch("fill");
 }
 
-void copy(const float* in, const StridedLayout& in_layout, float* out,
-          const StridedLayout& out_layout) {
+void CudaBackend::copy(const float* in, const StridedLayout& in_layout, float* out,
+                       const StridedLayout& out_layout) {
+  DeviceGuard guard(index_, "copy");
   int64_t count = out_layout.numel();
   if (count == 0) return;
   StridedIndexer<2> indexer({&out_layout, &in_layout});
@@ -107,14 +109,17 @@ void copy(const float* in, const StridedLayout& in_layout, float* out,
   check_launch("copy");
 }
 
-void unary(UnaryOp op, const float* in, float* out, int64_t count, float a, float b) {
+void CudaBackend::unary(UnaryOp op, const float* in, float* out, int64_t count, float a, float b) {
+  DeviceGuard guard(index_, "unary");
   if (count <= 0) return;
   unary_kernel<<<blocks_for(count), kThreadsPerBlock>>>(op, in, out, count, a, b);
   check_launch("unary");
 }
 
-void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const float* y,
-            const StridedLayout& y_layout, float* out, const StridedLayout& out_layout) {
+void CudaBackend::binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const float* y,
+                         const StridedLayout& y_layout, float* out,
+                         const StridedLayout& out_layout) {
+  DeviceGuard guard(index_, "binary");
   int64_t count = out_layout.numel();
   if (count == 0) return;
   StridedIndexer<3> indexer({&out_layout, &x_layout, &y_layout});
@@ -127,9 +132,11 @@ void binary(BinaryOp op, const float* x, const StridedLayout& x_layout, const fl
   check_launch("binary");
 }
 
-void where(const float* condition, const StridedLayout& condition_layout, const float* x,
-           const StridedLayout& x_layout, const float* y, const StridedLayout& y_layout,
-           float* out, const StridedLayout& out_layout) {
+void CudaBackend::where(const float* condition, const StridedLayout& condition_layout,
+                        const float* x, const StridedLayout& x_layout, const float* y,
+                        const StridedLayout& y_layout, float* out,
+                        const StridedLayout& out_layout) {
+  DeviceGuard guard(index_, "where");
   int64_t count = out_layout.numel();
   if (count == 0) return;
   StridedIndexer<4> indexer({&out_layout, &condition_layout, &x_layout, &y_layout});

@@ -11,7 +11,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 
 namespace ember::cuda {
 namespace {
@@ -54,19 +54,21 @@ __global__ void scatter_add_rows_kernel(const float* rows, int64_t row_size, con
 
 }  // namespace
 
-void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,
-                 float* out) {
+void CudaBackend::gather_rows(const float* table, int64_t row_size, const float* indices,
+                              int64_t count, float* out) {
+  DeviceGuard guard(index_, "gather_rows");
   if (count == 0 || row_size == 0) return;
   gather_rows_kernel<<<blocks_for(count * row_size), kThreadsPerBlock>>>(table, row_size, indices,
                                                                         count, out);
   check_launch("gather_rows");
 }
 
-void scatter_add_rows(const float* rows, int64_t row_size, const float* indices, int64_t count,
-                      float* table, CachingAllocator& scratch) {
+void CudaBackend::scatter_add_rows(const float* rows, int64_t row_size, const float* indices,
+                                   int64_t count, float* table) {
+  DeviceGuard guard(index_, "scatter_add_rows");
   if (count == 0 || row_size == 0) return;
   // Scratch: [keys | positions | sorted keys | sorted positions], count each, then CUB's.
-  ScratchBuffer plan(scratch, static_cast<size_t>(4 * count) * sizeof(int64_t));
+  ScratchBuffer plan(allocator_, static_cast<size_t>(4 * count) * sizeof(int64_t));
   int64_t* keys = plan.as<int64_t>();
   int64_t* positions = keys + count;
   int64_t* sorted_keys = keys + 2 * count;
@@ -78,7 +80,7 @@ void scatter_add_rows(const float* rows, int64_t row_size, const float* indices,
   check_cuda(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, keys, sorted_keys, positions, order,
                                              count),
              "scatter_add_rows");
-  ScratchBuffer sort_space(scratch, sort_bytes);
+  ScratchBuffer sort_space(allocator_, sort_bytes);
   check_cuda(cub::DeviceRadixSort::SortPairs(sort_space.as<void>(), sort_bytes, keys, sorted_keys,
                                              positions, order, count),
              "scatter_add_rows");

@@ -30,7 +30,7 @@
 #endif
 
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "ember/error.h"
 
 namespace ember::cuda {
@@ -144,9 +144,10 @@ MatrixView view_of(const float* data, int64_t batch_stride, int64_t ld, bool tra
 
 }  // namespace
 
-void matmul(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
-            const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b, float* c,
-            int64_t batch, int64_t m, int64_t n, int64_t k, CachingAllocator& scratch) {
+// Our kernel: tiles of C, each block walking K (or a share of it, split-K).
+void matmul_tiled(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
+                  const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b, float* c,
+                  int64_t batch, int64_t m, int64_t n, int64_t k, CachingAllocator& scratch) {
   if (batch == 0 || m == 0 || n == 0) return;
   const int64_t row_tiles = (m + kTile - 1) / kTile, col_tiles = (n + kTile - 1) / kTile;
   check(col_tiles <= 0x7fffffff, "cuda matmul: a ({}x{}) result is too wide for one launch", m, n);
@@ -216,6 +217,8 @@ cublasHandle_t cublas_handle(int device) {
 
 }  // namespace
 
+// The same product through cuBLAS (EMBER_CUDA_MATMUL=cublas in a -DEMBER_CUDA_CUBLAS=ON build),
+// to compare against.
 void matmul_cublas(int device, const float* a, int64_t a_batch_stride, int64_t lda,
                    bool transpose_a, const float* b, int64_t b_batch_stride, int64_t ldb,
                    bool transpose_b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k) {
@@ -251,5 +254,18 @@ void matmul_cublas(int, const float*, int64_t, int64_t, bool, const float*, int6
 }
 
 #endif
+
+void CudaBackend::matmul(const float* a, int64_t a_batch_stride, int64_t lda, bool transpose_a,
+                         const float* b, int64_t b_batch_stride, int64_t ldb, bool transpose_b,
+                         float* c, int64_t batch, int64_t m, int64_t n, int64_t k) {
+  DeviceGuard guard(index_, "matmul");
+  if (matmul_kernel() == MatmulKernel::Cublas) {
+    matmul_cublas(index_, a, a_batch_stride, lda, transpose_a, b, b_batch_stride, ldb, transpose_b,
+                  c, batch, m, n, k);
+  } else {
+    matmul_tiled(a, a_batch_stride, lda, transpose_a, b, b_batch_stride, ldb, transpose_b, c, batch,
+                 m, n, k, allocator_);
+  }
+}
 
 }  // namespace ember::cuda

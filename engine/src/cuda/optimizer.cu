@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "formulas.h"
 
 namespace ember::cuda {
@@ -47,9 +47,10 @@ __global__ void adamw_kernel(float* param, const float* grad, float* exp_avg, fl
 
 }  // namespace
 
-void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t count, float lr,
-              float momentum, float dampening, float weight_decay, bool nesterov,
-              bool first_step) {
+void CudaBackend::sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t count,
+                           float lr, float momentum, float dampening, float weight_decay,
+                           bool nesterov, bool first_step) {
+  DeviceGuard guard(index_, "sgd_step");
   if (count <= 0) return;
   sgd_kernel<<<blocks_for(count), kThreadsPerBlock>>>(param, grad, momentum_buffer, count, lr,
                                                       momentum, dampening, weight_decay, nesterov,
@@ -57,9 +58,10 @@ void sgd_step(float* param, const float* grad, float* momentum_buffer, int64_t c
   check_launch("sgd_step");
 }
 
-void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-               int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
-               int64_t step) {
+void CudaBackend::adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                            int64_t count, float lr, float beta1, float beta2, float eps,
+                            float weight_decay, int64_t step) {
+  DeviceGuard guard(index_, "adam_step");
   if (count <= 0) return;
   const formulas::AdamStep step_constants = formulas::adam_step_for(lr, beta1, beta2, step);
   adam_kernel<<<blocks_for(count), kThreadsPerBlock>>>(param, grad, exp_avg, exp_avg_sq, count,
@@ -68,9 +70,10 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
   check_launch("adam_step");
 }
 
-void adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-                int64_t count, float lr, float beta1, float beta2, float eps, float weight_decay,
-                int64_t step) {
+void CudaBackend::adamw_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                             int64_t count, float lr, float beta1, float beta2, float eps,
+                             float weight_decay, int64_t step) {
+  DeviceGuard guard(index_, "adamw_step");
   if (count <= 0) return;
   const formulas::AdamStep step_constants = formulas::adam_step_for(lr, beta1, beta2, step);
   const float decay = formulas::adamw_decay_for(lr, weight_decay);

@@ -8,7 +8,7 @@
 // Normal fills agree to about 1e-6: Box-Muller's log, sin and cos come from the CUDA
 // maths library, whose last bit may differ from the host's.
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "philox.h"
 
 namespace ember::cuda {
@@ -30,16 +30,18 @@ __global__ void normal_kernel(float* out, int64_t count, float mean, float std, 
 
 }  // namespace
 
-void fill_uniform(float* out, int64_t count, float low, float high, uint64_t seed,
-                  uint64_t offset) {
+void CudaBackend::fill_uniform(float* out, int64_t count, float low, float high, uint64_t seed,
+                               uint64_t offset) {
+  DeviceGuard guard(index_, "fill_uniform");
   if (count <= 0) return;
   float range = high - low;  // on the host, as the CPU backend computes it
   uniform_kernel<<<blocks_for(count), kThreadsPerBlock>>>(out, count, low, range, seed, offset);
   check_launch("fill_uniform");
 }
 
-void fill_normal(float* out, int64_t count, float mean, float std, uint64_t seed,
-                 uint64_t offset) {
+void CudaBackend::fill_normal(float* out, int64_t count, float mean, float std, uint64_t seed,
+                              uint64_t offset) {
+  DeviceGuard guard(index_, "fill_normal");
   if (count <= 0) return;
   normal_kernel<<<blocks_for(count), kThreadsPerBlock>>>(out, count, mean, std, seed, offset);
   check_launch("fill_normal");

@@ -32,7 +32,7 @@
 
 #include "cuda/block_reduce.cuh"
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "ember/error.h"
 #include "formulas.h"
 
@@ -260,21 +260,22 @@ void reduce_with(const float* in, float* out, int64_t outer, int64_t n, int64_t 
 
 }  // namespace
 
-void reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n, int64_t inner,
-            CachingAllocator& scratch) {
+void CudaBackend::reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t n,
+                         int64_t inner) {
+  DeviceGuard guard(index_, "reduce");
   if (outer * inner == 0) return;
   if (n == 0) {  // nothing to reduce: a sum is +0 (Max, Min and the args are refused before)
     fill(out, outer * inner, 0.0f);
     return;
   }
   switch (op) {
-    case ReduceOp::Sum: return reduce_with<SumReducer>(in, out, outer, n, inner, scratch);
-    case ReduceOp::Max: return reduce_with<ExtremumReducer<true>>(in, out, outer, n, inner, scratch);
-    case ReduceOp::Min: return reduce_with<ExtremumReducer<false>>(in, out, outer, n, inner, scratch);
+    case ReduceOp::Sum: return reduce_with<SumReducer>(in, out, outer, n, inner, allocator_);
+    case ReduceOp::Max: return reduce_with<ExtremumReducer<true>>(in, out, outer, n, inner, allocator_);
+    case ReduceOp::Min: return reduce_with<ExtremumReducer<false>>(in, out, outer, n, inner, allocator_);
     case ReduceOp::ArgMax:
-      return reduce_with<ArgExtremumReducer<true>>(in, out, outer, n, inner, scratch);
+      return reduce_with<ArgExtremumReducer<true>>(in, out, outer, n, inner, allocator_);
     case ReduceOp::ArgMin:
-      return reduce_with<ArgExtremumReducer<false>>(in, out, outer, n, inner, scratch);
+      return reduce_with<ArgExtremumReducer<false>>(in, out, outer, n, inner, allocator_);
   }
 }
 

@@ -17,7 +17,7 @@
 
 #include "cuda/block_reduce.cuh"
 #include "cuda/cuda_common.cuh"
-#include "cuda/kernels.cuh"
+#include "cuda/cuda_backend.cuh"
 #include "ember/error.h"
 #include "formulas.h"
 
@@ -88,15 +88,17 @@ unsigned int row_blocks(int64_t rows) { return static_cast<unsigned int>(std::mi
 
 }  // namespace
 
-void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
-                      int64_t cols, bool log) {
+void CudaBackend::softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
+                                   int64_t cols, bool log) {
+  DeviceGuard guard(index_, "softmax_backward");
   if (rows == 0 || cols == 0) return;
   softmax_backward_kernel<<<row_blocks(rows), threads_for_items(cols)>>>(y, grad, grad_in, rows,
                                                                          cols, log);
   check_launch("softmax_backward");
 }
 
-void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) {
+void CudaBackend::softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) {
+  DeviceGuard guard(index_, "softmax");
   if (rows == 0 || cols == 0) return;
   softmax_kernel<<<row_blocks(rows), threads_for_items(cols)>>>(in, out, rows, cols, log);
   check_launch("softmax");
