@@ -44,11 +44,16 @@ median_line() {
           printf "%-40s median %9.3f s  (min %.3f max %.3f)\n", name, m, t[1], t[NR] }'
 }
 
-questions=$(cd "$BUILD/autograder" && ls grade_q* | sed 's/grade_//' | sort | paste -sd, -)
-for submission in solutions bench/student_style; do
+# The questions the student-style submission answers (q0-q6: the CS188 ports), for both; the
+# solutions once more with every question built (q7 included).
+student_questions=$(cd "$REPO/bench/student_style" && ls -d q[0-9]_* | cut -d_ -f1 | sort | paste -sd, -)
+all_questions=$(cd "$BUILD/autograder" && ls grade_q* | sed 's/grade_//' | sort | paste -sd, -)
+for run in "solutions $student_questions" "bench/student_style $student_questions" "solutions $all_questions"; do
+  read -r submission questions <<<"$run"
   name=$([ "$submission" = solutions ] && echo solutions_grade || echo student_grade)
   grade "$REPO/$submission" "$questions" "$WORK/$name.build.txt" >/dev/null
   times=()
+  rm -f "$WORK/$name".[0-9]*.txt
   for ((i = 0; i < REPS; i++)); do
     times+=("$(grade "$REPO/$submission" "$questions" "$WORK/$name.$i.txt")")
   done
