@@ -4,7 +4,8 @@
 #   bench/compare.sh path/to/ember_bench [ember_bench arguments, e.g. --quick or --filter mlp]
 #
 # Runs ember_bench, then (when /usr/bin/python3 can import torch) the PyTorch reference
-# scripts in shared/bench-reference with torch on one thread and OpenBLAS on every core
+# scripts in shared/bench-reference, and this repository's bench/gpt.py (lesson q7's GPT, one
+# training step), with torch on one thread and OpenBLAS on every core
 # (BENCH_THREADS=1: the reference README's best setting for 2 cores), and prints one
 # table: workload | Ember | PyTorch | ratio, where ratio = PyTorch time / Ember time
 # (above 1 means Ember is faster). Both programs print `<name> median <s> s (min .. max ..)`
@@ -52,10 +53,7 @@ env "${ember_env[@]}" "$EMBER_BENCH" "${ember_args[@]}" "$@" | tee "$WORK/ember.
 ember_status=$?
 
 torch_ran=0
-if [ ! -d "$REFERENCE_DIR" ]; then
-  echo
-  echo "PyTorch column skipped: no reference scripts in $REFERENCE_DIR (set BENCH_REFERENCE_DIR)."
-elif ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
+if ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
   echo
   echo "PyTorch column skipped: $PYTHON cannot import torch. Install Debian's PyTorch and"
   echo "OpenBLAS (without OpenBLAS torch falls back to a reference BLAS about 30x slower), as root:"
@@ -72,21 +70,28 @@ else
   echo
   : > "$WORK/torch.txt"
   if [ "$CLOCK" = cpu ]; then
-    echo "== PyTorch: $REFERENCE_DIR (torch and OpenBLAS on one thread, timed by process CPU time)"
+    echo "== PyTorch: $REFERENCE_DIR and $REPO/bench/gpt.py (torch and OpenBLAS on one thread, timed by process CPU time)"
     # The script's own code, run as __main__ with common.timeit's clock swapped.
-    runner='import sys, time; time.perf_counter = time.process_time; path = sys.argv[1]; sys.argv = [path]; sys.path.insert(0, "."); exec(compile(open(path).read(), path, "exec"), {"__name__": "__main__"})'
+    runner='import sys, time; time.perf_counter = time.process_time; path = sys.argv[1]; sys.argv = [path]; sys.path.insert(0, "."); exec(compile(open(path).read(), path, "exec"), {"__name__": "__main__", "__file__": path})'
     torch_env=(BENCH_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1)
   else
-    echo "== PyTorch: $REFERENCE_DIR (BENCH_THREADS=${BENCH_THREADS:-1})"
+    echo "== PyTorch: $REFERENCE_DIR and $REPO/bench/gpt.py (BENCH_THREADS=${BENCH_THREADS:-1})"
     runner=""
     torch_env=(BENCH_THREADS=${BENCH_THREADS:-1})
   fi
-  for script in $SCRIPTS; do
+  # The reference scripts (from $REFERENCE_DIR), then gpt.py (from this repository's bench/).
+  if [ ! -d "$REFERENCE_DIR" ]; then
+    echo "(no reference scripts in $REFERENCE_DIR: set BENCH_REFERENCE_DIR; only gpt.py runs)"
+  fi
+  for script in $SCRIPTS gpt; do
+    dir=$REFERENCE_DIR
+    [ "$script" = gpt ] && dir=$REPO/bench
+    [ -f "$dir/$script.py" ] || continue
     if [ -n "$filter" ] && ! grep -q -- "^# $script\$" "$WORK/ember.txt"; then continue; fi
     if [ -n "$runner" ]; then
-      (cd "$REFERENCE_DIR" && env "${torch_env[@]}" "$PYTHON" -c "$runner" "$script.py") 2>&1
+      (cd "$dir" && env "${torch_env[@]}" "$PYTHON" -c "$runner" "$script.py") 2>&1
     else
-      (cd "$REFERENCE_DIR" && env "${torch_env[@]}" "$PYTHON" "$script.py") 2>&1
+      (cd "$dir" && env "${torch_env[@]}" "$PYTHON" "$script.py") 2>&1
     fi | tee -a "$WORK/torch.txt"
   done
   torch_ran=1

@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
   add_rnn_workloads(registry);
   add_conv_workloads(registry);
   add_attention_workloads(registry);
+#ifdef EMBER_BENCH_GPT
+  add_gpt_workloads(registry);  // needs the course library (tiny Shakespeare)
+#endif
   add_overhead_workloads(registry);
   add_cuda_workloads(registry);
 

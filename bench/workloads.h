@@ -17,6 +17,7 @@ void add_regression_workloads(Registry& registry);  // regression_bench.cpp
 void add_rnn_workloads(Registry& registry);         // rnn_bench.cpp
 void add_conv_workloads(Registry& registry);        // conv_bench.cpp
 void add_attention_workloads(Registry& registry);   // attention_bench.cpp
+void add_gpt_workloads(Registry& registry);         // gpt_bench.cpp (bench/gpt.py)
 // Ember-only: the fixed cost of one op, without and with autograd.
 void add_overhead_workloads(Registry& registry);    // overhead_bench.cpp
 // The GPU versions of matmul, the MLP epoch and attention; adds nothing without a
