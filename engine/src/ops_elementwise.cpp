@@ -210,9 +210,9 @@ Tensor abs(const Tensor& x) {
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::Relu, x, "relu");
-  // 1 where x > 0 or x is NaN, as PyTorch's threshold_backward (result <= 0 ? 0 : grad):
-  // a NaN input passes its gradient on rather than silently stopping it.
-  return record_unary("relu", x, out, [x] { return 1.0f - (x <= 0.0f); });
+  // The gradient passes where x > 0 or x is NaN, as PyTorch's threshold_backward
+  // (x <= 0 ? 0 : grad): a NaN input passes its gradient on rather than silently stopping it.
+  return record_op("relu", {x}, out, [x](const Tensor& grad) { return Grads{where(x <= 0.0f, 0.0f, grad)}; });
 }
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
