@@ -19,6 +19,7 @@
 // target on one GPU is a val loss <= 1.48 within 5 minutes). bench/gpt.py is the default run
 // in PyTorch.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -86,11 +87,13 @@ int main(int argc, char** argv) {
     fmt::print("gpt: {} parameters, {} layers, {} heads, {} channels, context {}; batch {}, {} iterations on {}\n",
                parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,
                training.batch_size, iters, where.str());
+    std::fflush(stdout);  // before the progress lines, which go to stderr
 
     const auto start = std::chrono::steady_clock::now();
     q7::train_gpt(model, data, training);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+    std::fflush(stderr);
     const double val_loss = q7::estimate_loss(model, data.val(), training.batch_size, 200);
     if (sample > 0) {
       const Tensor first = data.vocab().encode_tensor("\n", where).view({1, 1});
