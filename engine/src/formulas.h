@@ -116,9 +116,17 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_tanh(float x) {
 }
 // Their derivatives (PyTorch's GeluBackward): d/dx x Phi(x) = Phi(x) + x phi(x), phi the
 // standard normal density ...
+// erf_poly(x / sqrt 2) is written out here, so that its exp(-x^2 / 2) also gives phi(x): one
+// exp per element instead of two.
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_derivative(float x) {
-  const float cdf = 0.5f * (1.0f + erf_poly(x * kSqrtHalf));
-  const float pdf = exp_poly(-0.5f * x * x) * kInvSqrt2Pi;
+  const float a = fabsf(x * kSqrtHalf);
+  const float e = exp_poly(-a * a);  // exp(-x^2 / 2)
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  const float poly =
+      ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
+       0.254829592f) * t;
+  const float cdf = 0.5f * (1.0f + copysignf(1.0f - poly * e, x));  // 0.5 (1 + erf(x / sqrt 2))
+  const float pdf = e * kInvSqrt2Pi;
   return cdf + x * pdf;
 }
 // ... and d/dx 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3):
@@ -207,6 +215,33 @@ EMBER_HOST_DEVICE inline bool arg_wins(bool largest, float x, float best) {
 // ([-10000, -10000] gives -0.693359 instead of -0.693147).
 EMBER_HOST_DEVICE inline float log_softmax_element(float x, float max, float log_sum) {
   return (x - max) - log_sum;
+}
+
+// ---- layer norm and attention (F::layer_norm, F::scaled_dot_product_attention) ------------
+// One element of layer_norm's output: x normalised with its row's mean and 1/std, then scaled
+// and shifted (weight 1 and bias 0 when the layer has none).
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float layer_norm_element(float x, float mean, float rstd,
+                                                             float weight, float bias) {
+  return (x - mean) * rstd * weight + bias;
+}
+// One element of its input gradient. gw = grad * weight and xhat = (x - mean) * rstd at this
+// element; mean_gw and mean_gw_xhat are the row's means of gw and of gw * xhat. (The gradient
+// of xhat through the mean and the variance: the two means take out the parts of gw that only
+// move the whole row, or only stretch it.)
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float layer_norm_grad_element(float gw, float xhat, float rstd,
+                                                                  float mean_gw,
+                                                                  float mean_gw_xhat) {
+  return rstd * (gw - mean_gw - xhat * mean_gw_xhat);
+}
+// Whether attention lets query i see key j: always, or with is_causal only keys up to i
+// (PyTorch's is_causal: the lower triangle, aligned at the top left when L != S).
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE bool attention_visible(bool causal, int64_t i, int64_t j) {
+  return !causal || j <= i;
+}
+// One element of the gradient of attention's scores: softmax's gradient p (dp - sum_j dp p)
+// with row_dot = sum_j dp p over the row; 0 where p is 0 (a masked score).
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float attention_score_grad(float p, float dp, float row_dot) {
+  return p * (dp - row_dot);
 }
 
 // PyTorch's SGD for one parameter element (backend.h has the rule). buffer is the momentum

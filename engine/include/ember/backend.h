@@ -118,6 +118,55 @@ class Backend {
   virtual void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
                                 int64_t cols, bool log) = 0;
 
+  // --- layer normalisation (F::layer_norm) ---------------------------------
+  // Each row r of the contiguous (rows, cols) in is normalised: mean[r] = sum_j in[r, j] / cols,
+  // rstd[r] = 1 / sqrt(sum_j (in[r, j] - mean[r])^2 / cols + eps) (the biased variance, as
+  // PyTorch), both written to (rows,) buffers for the backward, and
+  //   out[r, j] = (in[r, j] - mean[r]) * rstd[r] * weight[j] + bias[j]
+  // (formulas::layer_norm_element). A null weight counts as ones, a null bias as zeros.
+  virtual void layer_norm(const float* in, const float* weight, const float* bias, float* out,
+                          float* mean, float* rstd, int64_t rows, int64_t cols, float eps) = 0;
+  // Its gradient, from grad (rows, cols), the forward's in, weight (null: ones), mean and rstd.
+  // With xhat = (in - mean) * rstd and gw = grad * weight, row by row:
+  //   grad_in = rstd * (gw - mean_j(gw) - xhat * mean_j(gw * xhat))
+  // (formulas::layer_norm_grad_element), and over the rows, in row order:
+  //   grad_weight[j] = sum_r grad[r, j] * xhat[r, j],  grad_bias[j] = sum_r grad[r, j].
+  // grad_weight and grad_bias may be null (not wanted).
+  virtual void layer_norm_backward(const float* grad, const float* in, const float* weight,
+                                   const float* mean, const float* rstd, float* grad_in,
+                                   float* grad_weight, float* grad_bias, int64_t rows,
+                                   int64_t cols) = 0;
+
+  // --- attention (F::scaled_dot_product_attention) --------------------------
+  // For every (batch, head) pair b, h of the 4-D layouts q (B, H, L, E), k (B, H, S, E),
+  // v (B, H, S, Ev) and out (B, H, L, Ev), read and written through their strides:
+  //   scores = scale * q k^T                       (L, S)
+  //   scores[i, j] = -inf where causal and j > i   (key j comes after query i)
+  //   probs = softmax(scores) row by row           (L, S), written to the contiguous
+  //                                                (B, H, L, S) probs for the backward
+  //   out = probs v                                (L, Ev)
+  // S >= 1 (the op checks it), so every row has at least key 0.
+  virtual void attention(const float* q, const StridedLayout& q_layout, const float* k,
+                         const StridedLayout& k_layout, const float* v,
+                         const StridedLayout& v_layout, float* out,
+                         const StridedLayout& out_layout, float* probs, float scale,
+                         bool causal) = 0;
+  // Its gradient, from the forward's q, k, v and probs and the output's gradient grad_out
+  // (B, H, L, Ev); the three gradients are written through their layouts:
+  //   grad_v = probs^T grad_out                                  (S, Ev)
+  //   grad_probs = grad_out v^T                                  (L, S)
+  //   grad_scores = probs * (grad_probs - rowsum(grad_probs * probs))
+  //                 (softmax's gradient; 0 where probs is 0, so above the diagonal)
+  //   grad_q = scale * grad_scores k,  grad_k = scale * grad_scores^T q.
+  virtual void attention_backward(const float* q, const StridedLayout& q_layout, const float* k,
+                                  const StridedLayout& k_layout, const float* v,
+                                  const StridedLayout& v_layout, const float* probs,
+                                  const float* grad_out, const StridedLayout& grad_out_layout,
+                                  float* grad_q, const StridedLayout& grad_q_layout,
+                                  float* grad_k, const StridedLayout& grad_k_layout,
+                                  float* grad_v, const StridedLayout& grad_v_layout, float scale,
+                                  bool causal) = 0;
+
   // --- indexing -----------------------------------------------------------
   // out (count, row_size) = table[indices[i]] row by row; indices hold whole numbers as
   // floats and are checked by the op before the call.

@@ -14,8 +14,10 @@
 
 #include "backend_registry.h"
 #include "fast_cpu/activation_kernels.h"
+#include "fast_cpu/attention_kernels.h"
 #include "fast_cpu/block_cache.h"
 #include "fast_cpu/gemm.h"
+#include "fast_cpu/layer_norm_kernels.h"
 #include "fast_cpu/optimizer_kernels.h"
 #include "fast_cpu/softmax_kernels.h"
 #include "fast_cpu/strided_loop.h"
@@ -282,6 +284,36 @@ class CpuBackend final : public Backend {
   void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
                         int64_t cols, bool log) override {
     softmax_backward_rows(y, grad, grad_in, rows, cols, log);
+  }
+
+  void layer_norm(const float* in, const float* weight, const float* bias, float* out, float* mean,
+                  float* rstd, int64_t rows, int64_t cols, float eps) override {
+    layer_norm_rows(in, weight, bias, out, mean, rstd, rows, cols, eps);
+  }
+
+  void layer_norm_backward(const float* grad, const float* in, const float* weight, const float* mean,
+                           const float* rstd, float* grad_in, float* grad_weight, float* grad_bias,
+                           int64_t rows, int64_t cols) override {
+    layer_norm_backward_rows(grad, in, weight, mean, rstd, grad_in, grad_weight, grad_bias, rows, cols);
+  }
+
+  void attention(const float* q, const StridedLayout& q_layout, const float* k,
+                 const StridedLayout& k_layout, const float* v, const StridedLayout& v_layout,
+                 float* out, const StridedLayout& out_layout, float* probs, float scale,
+                 bool causal) override {
+    attention_forward(q, q_layout, k, k_layout, v, v_layout, out, out_layout, probs, scale, causal);
+  }
+
+  void attention_backward(const float* q, const StridedLayout& q_layout, const float* k,
+                          const StridedLayout& k_layout, const float* v, const StridedLayout& v_layout,
+                          const float* probs, const float* grad_out,
+                          const StridedLayout& grad_out_layout, float* grad_q,
+                          const StridedLayout& grad_q_layout, float* grad_k,
+                          const StridedLayout& grad_k_layout, float* grad_v,
+                          const StridedLayout& grad_v_layout, float scale, bool causal) override {
+    cpu::attention_backward(q, q_layout, k, k_layout, v, v_layout, probs, grad_out, grad_out_layout,
+                            grad_q, grad_q_layout, grad_k, grad_k_layout, grad_v, grad_v_layout, scale,
+                            causal);
   }
 
   void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,

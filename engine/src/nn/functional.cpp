@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ember/autograd.h"
+#include "ember/backend.h"
 #include "ember/creation.h"
 #include "ember/error.h"
 #include "ember/ops.h"
@@ -71,12 +72,49 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
           "layer_norm: the bias must have shape {} to match input {}, got {}",
           shape_str(expected), shape_str(x.shape()), shape_str(bias.shape()));
   }
-  Tensor centered = x - x.mean(-1, /*keepdim=*/true);
-  Tensor variance = (centered * centered).mean(-1, /*keepdim=*/true);  // biased, as PyTorch
-  Tensor out = centered / (variance + static_cast<float>(eps)).sqrt();
-  if (weight.defined()) out = out * weight;
-  if (bias.defined()) out = out + bias;
-  return out;
+  for (const Tensor* p : {&weight, &bias}) {
+    EMBER_CHECK(!p->defined() || p->device() == x.device(),
+                "layer_norm: the input is on {} but the {} is on {} (move one with .to())",
+                x.device().str(), p == &weight ? "weight" : "bias", p->device().str());
+  }
+  // One kernel each way (backend.h: layer_norm, layer_norm_backward). As ops it would read:
+  //   centered = x - x.mean(-1, true);  variance = (centered * centered).mean(-1, true)  (biased)
+  //   out = centered / (variance + eps).sqrt() * weight + bias
+  // The kernel keeps each row's mean and 1/std for the backward.
+  const int64_t rows = size == 0 ? 0 : x.numel() / size;
+  const Tensor input = x.detach().contiguous();  // (rows, size)
+  const Tensor w = weight.defined() ? weight.detach().contiguous() : Tensor();
+  const Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
+  Tensor out = empty(x.shape(), x.device());
+  Tensor mean = empty({rows}, x.device()), rstd = empty({rows}, x.device());
+  Backend& backend = backend_for(x.device());
+  if (out.numel() > 0) {
+    backend.layer_norm(input.data_ptr(), w.defined() ? w.data_ptr() : nullptr,
+                       b.defined() ? b.data_ptr() : nullptr, out.data_ptr(), mean.data_ptr(),
+                       rstd.data_ptr(), rows, size, static_cast<float>(eps));
+  }
+  std::vector<Tensor> inputs{x};
+  if (weight.defined()) inputs.push_back(weight);
+  if (bias.defined()) inputs.push_back(bias);
+  const bool has_weight = weight.defined(), has_bias = bias.defined();
+  return record_op("layer_norm", inputs, out,
+                   [input, w, mean, rstd, rows, size, has_weight, has_bias](const Tensor& grad) {
+    const Tensor g = grad.contiguous();
+    Tensor grad_in = empty(input.shape(), input.device());
+    Tensor grad_weight = has_weight ? zeros({size}, input.device()) : Tensor();
+    Tensor grad_bias = has_bias ? zeros({size}, input.device()) : Tensor();
+    if (grad_in.numel() > 0) {
+      backend_for(input.device())
+          .layer_norm_backward(g.data_ptr(), input.data_ptr(), has_weight ? w.data_ptr() : nullptr,
+                               mean.data_ptr(), rstd.data_ptr(), grad_in.data_ptr(),
+                               has_weight ? grad_weight.data_ptr() : nullptr,
+                               has_bias ? grad_bias.data_ptr() : nullptr, rows, size);
+    }
+    std::vector<Tensor> grads{grad_in};
+    if (has_weight) grads.push_back(grad_weight);
+    if (has_bias) grads.push_back(grad_bias);
+    return grads;
+  });
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
@@ -112,6 +150,19 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
             "cross_entropy: target[{}] = {} is not a class index in [0, {}) for logits of "
             "shape {}",
             b, c, classes, shape_str(logits.shape()));
+    }
+    // Class indices: the loss is -mean_b log_softmax(logits)[b, target[b]], the same value as
+    // the one-hot form below, with the log-probabilities picked out of the flattened
+    // (batch * classes) tensor instead of multiplied by a (batch, classes) one-hot matrix.
+    // (Positions are floats, as every index in Ember: exact up to 2^24.)
+    if (batch * classes <= (int64_t{1} << 24)) {
+      std::vector<float> positions(static_cast<std::size_t>(batch));
+      for (int64_t b = 0; b < batch; ++b) {
+        positions[static_cast<std::size_t>(b)] = static_cast<float>(b * classes) + classes_given[static_cast<std::size_t>(b)];
+      }
+      const Tensor picked = index_select(log_softmax(logits, -1).reshape({-1}),
+                                         from_vector(positions, {batch}, logits.device()));  // (batch,)
+      return -picked.mean();
     }
     probabilities = one_hot(target, classes);
   }

@@ -10,6 +10,8 @@
 //   reduce.cpp             reduce
 //   matmul.cpp             matmul (the textbook triple loop)
 //   softmax.cpp            softmax, softmax_backward
+//   layer_norm.cpp         layer_norm, layer_norm_backward
+//   attention.cpp          attention, attention_backward
 //   indexing.cpp           gather_rows, scatter_add_rows
 //   random.cpp             fill_uniform, fill_normal
 //   optimizer.cpp          sgd_step, adam_step, adamw_step
@@ -65,6 +67,27 @@ class ReferenceBackend final : public Backend {
   void softmax(const float* in, float* out, int64_t rows, int64_t cols, bool log) override;
   void softmax_backward(const float* y, const float* grad, float* grad_in, int64_t rows,
                         int64_t cols, bool log) override;
+
+  // layer_norm.cpp
+  void layer_norm(const float* in, const float* weight, const float* bias, float* out,
+                  float* mean, float* rstd, int64_t rows, int64_t cols, float eps) override;
+  void layer_norm_backward(const float* grad, const float* in, const float* weight,
+                           const float* mean, const float* rstd, float* grad_in,
+                           float* grad_weight, float* grad_bias, int64_t rows,
+                           int64_t cols) override;
+
+  // attention.cpp
+  void attention(const float* q, const StridedLayout& q_layout, const float* k,
+                 const StridedLayout& k_layout, const float* v, const StridedLayout& v_layout,
+                 float* out, const StridedLayout& out_layout, float* probs, float scale,
+                 bool causal) override;
+  void attention_backward(const float* q, const StridedLayout& q_layout, const float* k,
+                          const StridedLayout& k_layout, const float* v,
+                          const StridedLayout& v_layout, const float* probs,
+                          const float* grad_out, const StridedLayout& grad_out_layout,
+                          float* grad_q, const StridedLayout& grad_q_layout, float* grad_k,
+                          const StridedLayout& grad_k_layout, float* grad_v,
+                          const StridedLayout& grad_v_layout, float scale, bool causal) override;
 
   // indexing.cpp
   void gather_rows(const float* table, int64_t row_size, const float* indices, int64_t count,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "ember/ops.h"
 #include "ember/tensor.h"
@@ -31,6 +32,19 @@ Tensor dropout(const Tensor& x, double p, bool training = true);
 // Normalises over the last dim (biased variance), then * weight + bias (either may be
 // undefined to skip it); weight and bias have shape (x.size(-1),).
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+
+// ---- attention --------------------------------------------------------------------
+// PyTorch's F.scaled_dot_product_attention (without its mask and dropout arguments): for each
+// batch and head, softmax(q k^T * scale) v, where with is_causal query i sees keys 0..i only
+// (-inf above the diagonal, as masked_fill with tril(ones({L, S})) == 0).
+//   q (B, H, L, E), k (B, H, S, E), v (B, H, S, Ev) -> (B, H, L, Ev); or all without H.
+// scale defaults to 1 / sqrt(E). Exactly q6's four ops (matmul, masked_fill, softmax, matmul),
+// as one op with its own gradient: each (batch, head) pair in one pass, nothing copied to make
+// q, k, v dense. The result is a view of memory laid out (B, L, H, Ev), as PyTorch's fused
+// kernels give it, so y.transpose(1, 2).contiguous() copies nothing.
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt);
 
 // ---- losses -----------------------------------------------------------------------
 // Mean over the batch of -sum_c target[b, c] * log_softmax(logits)[b, c].
