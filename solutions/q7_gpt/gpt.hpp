@@ -28,7 +28,8 @@
 // that a small GPT trained with your train_gpt reaches a low loss on text it never saw.
 //
 // Useful: nn::Linear, nn::Embedding, nn::Dropout, nn::Sequential, F::gelu, Tensor::slice,
-// view, transpose, contiguous, masked_fill, softmax, F::cross_entropy, topk, multinomial,
+// view, transpose, contiguous, masked_fill, softmax, F::scaled_dot_product_attention (the same
+// attention in one op, for speed), F::cross_entropy, topk, multinomial,
 // cat, optim::AdamW with optim::ParamGroup, optim::CosineSchedule,
 // nn::utils::clip_grad_norm_, course::ShakespeareDataset.
 #pragma once
@@ -118,7 +119,8 @@ class CausalSelfAttention : public nn::Module {
   // c_attn(x) is (B, T, 3C): channels 0..C-1 are the queries, C..2C-1 the keys, 2C..3C-1
   // the values (slice(2, start, end)). Split each into heads (B, n_head, T, head_size),
   // attend as in q6 (scale by sqrt(head_size), -inf above the diagonal, softmax, dropout),
-  // merge the heads back to (B, T, C), then c_proj and resid_dropout.
+  // merge the heads back to (B, T, C), then c_proj and resid_dropout. (Without dropout,
+  // F::scaled_dot_product_attention(q, k, v, true) is the same attention in one, faster op.)
   Tensor forward(const Tensor& x) override {
     // BEGIN SOLUTION q7 CausalSelfAttention::forward
     check(x.dim() == 3 && x.size(2) == n_embd_, "CausalSelfAttention::forward: expected x (B, T, {}), got shape {}",
@@ -131,12 +133,16 @@ class CausalSelfAttention : public nn::Module {
     Tensor q = qkv.slice(2, 0, C).reshape({B, T, H, hs}).transpose(1, 2);
     Tensor k = qkv.slice(2, C, 2 * C).reshape({B, T, H, hs}).transpose(1, 2);
     Tensor v = qkv.slice(2, 2 * C, 3 * C).reshape({B, T, H, hs}).transpose(1, 2);
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
-    Tensor att = q.matmul(k.transpose(2, 3)) * scale;  // (B, H, T, hs) @ (B, H, hs, T) -> (B, H, T, T)
-    Tensor causal = mask.index({0, 0, Slice(0, T), Slice(0, T)});  // (T, T)
-    att = att.masked_fill(causal == 0.0f, -std::numeric_limits<float>::infinity());
-    att = attn_dropout->forward(att.softmax(-1));  // (B, H, T, T), row t is 0 after column t
-    Tensor y = att.matmul(v);                      // (B, H, T, T) @ (B, H, T, hs) -> (B, H, T, hs)
+    // q6's attention is plain_attention below:
+    //   att = q.matmul(k.transpose(2, 3)) * (1 / sqrt(hs))                   (B, H, T, T)
+    //   att = att.masked_fill(mask[0, 0, :T, :T] == 0, -inf)                 causal
+    //   att = attn_dropout(att.softmax(-1))
+    //   y = att.matmul(v)                                                    (B, H, T, hs)
+    // F::scaled_dot_product_attention(q, k, v, true) computes the same in one op, with its own
+    // gradient (nanoGPT's "flash" path). It has no dropout, so with dropout on while training
+    // the four lines run instead.
+    const bool dropping = is_training() && attn_dropout->p() > 0.0;
+    Tensor y = dropping ? plain_attention(q, k, v) : F::scaled_dot_product_attention(q, k, v, /*is_causal=*/true);
     y = y.transpose(1, 2).contiguous().view({B, T, C});  // (B, H, T, hs) -> (B, T, H, hs) -> (B, T, C)
     return resid_dropout->forward(c_proj->forward(y));   // (B, T, C)
     // END SOLUTION
@@ -147,6 +153,17 @@ class CausalSelfAttention : public nn::Module {
   int64_t n_embd_ = 0;
   int64_t n_head_ = 0;
   int64_t block_size_ = 0;
+
+  // q6's causal attention, op by op: q, k, v (B, H, T, hs) -> (B, H, T, hs).
+  Tensor plain_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
+    const int64_t T = q.size(2);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(3)));
+    Tensor att = q.matmul(k.transpose(2, 3)) * scale;  // (B, H, T, hs) @ (B, H, hs, T) -> (B, H, T, T)
+    Tensor causal = mask.index({0, 0, Slice(0, T), Slice(0, T)});  // (T, T)
+    att = att.masked_fill(causal == 0.0f, -std::numeric_limits<float>::infinity());
+    att = attn_dropout->forward(att.softmax(-1));  // (B, H, T, T), row t is 0 after column t
+    return att.matmul(v);                          // (B, H, T, T) @ (B, H, T, hs) -> (B, H, T, hs)
+  }
   // END SOLUTION
 };
 
