@@ -142,16 +142,18 @@ class Backend {
   // v (B, H, S, Ev) and out (B, H, L, Ev), read and written through their strides:
   //   scores = scale * q k^T                       (L, S)
   //   scores[i, j] = -inf where causal and j > i   (key j comes after query i)
-  //   probs = softmax(scores) row by row           (L, S), written to the contiguous
-  //                                                (B, H, L, S) probs for the backward
+  //   probs = softmax(scores) row by row           (L, S)
   //   out = probs v                                (L, Ev)
-  // S >= 1 (the op checks it), so every row has at least key 0.
+  // probs is B * H * L * S floats of workspace that keeps the probabilities for this backend's
+  // attention_backward: the reference and CUDA backends store them (B, H, L, S), the fast CPU
+  // backend each pair's transpose (S, L). S >= 1 (the op checks it): row i always sees key 0.
   virtual void attention(const float* q, const StridedLayout& q_layout, const float* k,
                          const StridedLayout& k_layout, const float* v,
                          const StridedLayout& v_layout, float* out,
                          const StridedLayout& out_layout, float* probs, float scale,
                          bool causal) = 0;
-  // Its gradient, from the forward's q, k, v and probs and the output's gradient grad_out
+  // Its gradient, from the forward's q, k, v and probs (as attention left it) and the output's
+  // gradient grad_out
   // (B, H, L, Ev); the three gradients are written through their layouts:
   //   grad_v = probs^T grad_out                                  (S, Ev)
   //   grad_probs = grad_out v^T                                  (L, S)

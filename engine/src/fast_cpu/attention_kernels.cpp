@@ -17,6 +17,13 @@
 // strides whenever their rows are dense, so the slices of one Linear(C, 3C) that a GPT cuts
 // into q, k and v are never copied; other layouts go through a per-thread copy.
 //
+// Each pair keeps its scores transposed, (S, L): a key's scores for every query in one row.
+// The softmax of a query then runs down a column, and the max and sums of 16 queries at a time
+// are plain vector operations (rows of 32 or 64 scores are too short to pay for reducing each
+// across a vector register, which is what took the time with the scores row-major). The
+// products take the transposes as they come (the GEMM reads either layout). That (S, L) is
+// what this backend keeps in `probs` for the backward.
+//
 // Causal attention skips the blocks of the products that only meet hidden keys: queries are
 // taken kBlock at a time, and a block of queries ending at row i1 reads keys 0..i1-1 only
 // (backward, a block of keys starting at j0 meets queries j0.. only). With T = 64 and
@@ -30,7 +37,7 @@
 #include <vector>
 
 #include "fast_cpu/gemm.h"
-#include "fast_cpu/softmax_kernels.h"
+#include "fast_cpu/target_clones.h"
 #include "fast_cpu/thread_pool.h"
 #include "formulas.h"
 
@@ -77,24 +84,82 @@ void write_back(const Matrix& m, float* base, const StridedLayout& layout, int64
   }
 }
 
-// How many keys query i may see: all S, or with causal keys 0..i.
-inline int64_t visible_keys(bool causal, int64_t i, int64_t S) { return causal ? std::min(i + 1, S) : S; }
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
+// EMBER_TARGET_CLONES plus no-trapping-math, so that exp_poly's clamps become vector blends
+// (as activation_kernels.cpp).
+#define EMBER_ATTENTION_CLONES                                        \
+  __attribute__((target_clones("avx512f", "avx2", "default"),         \
+                 optimize("fp-contract=off", "no-trapping-math")))
+#else
+#define EMBER_ATTENTION_CLONES
+#endif
 
-// Softmax over the visible keys of rows i0..i0+rows-1 of the (L, S) scores P, whose first
-// `keys` columns the product filled: hidden keys of those columns become -inf first (so exp
-// gives 0), and the columns past `keys` are 0.
-void softmax_block(float* P, int64_t i0, int64_t rows, int64_t keys, int64_t S, bool causal) {
-  for (int64_t i = i0; i < i0 + rows; ++i) {
-    float* row = P + i * S;
-    std::fill(row + std::min(visible_keys(causal, i, S), keys), row + keys, -std::numeric_limits<float>::infinity());
+// Softmax down the columns i0..i0+rows-1 of the transposed scores Pt (S, L), row j at
+// Pt + j * L: query i's scores are Pt[0..keys)[i], of which keys j <= i are visible when
+// causal. Hidden and uncomputed (j >= keys) entries become 0. largest and total: scratch of
+// `rows` floats. The loops over i are the vector ones; the max passes over a NaN (as
+// std::fmax in the reference), which exp then spreads to its query's probabilities.
+EMBER_ATTENTION_CLONES
+void softmax_columns(float* __restrict Pt, int64_t L, int64_t i0, int64_t rows, int64_t keys, int64_t S,
+                     bool causal, float* __restrict largest, float* __restrict total) {
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < rows; ++i) largest[i] = minus_inf;
+  for (int64_t j = 0; j < keys; ++j) {
+    const float* row = Pt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) {
+      const float v = (!causal || j <= i0 + i) ? row[i] : minus_inf;
+      largest[i] = v > largest[i] ? v : largest[i];
+    }
   }
-  softmax_rows_in_place(P + i0 * S, rows, keys, S);
-  for (int64_t i = i0; i < i0 + rows; ++i) std::fill(P + i * S + keys, P + (i + 1) * S, 0.0f);
+  for (int64_t i = 0; i < rows; ++i) {
+    largest[i] = largest[i] == minus_inf ? 0.0f : largest[i];  // no visible key: exp(-inf) = 0
+    total[i] = 0.0f;
+  }
+  for (int64_t j = 0; j < keys; ++j) {
+    float* row = Pt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) {
+      const float e = (!causal || j <= i0 + i) ? formulas::exp_poly(row[i] - largest[i]) : 0.0f;
+      row[i] = e;
+      total[i] += e;
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i) total[i] = 1.0f / total[i];
+  for (int64_t j = 0; j < keys; ++j) {
+    float* row = Pt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) row[i] *= total[i];
+  }
+  for (int64_t j = keys; j < S; ++j) {
+    float* row = Pt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) row[i] = 0.0f;
+  }
+}
+
+// Softmax's gradient down the columns i0..i0+rows-1, in place: dSt (S, L) holds grad_probs
+// transposed for keys 0..keys-1 and becomes grad_scores = p * (dp - sum_j dp p) there, 0 below
+// (Pt is 0 where a key is hidden, so those come out 0 too). dot: scratch of `rows` floats.
+EMBER_ATTENTION_CLONES
+void softmax_grad_columns(const float* __restrict Pt, float* __restrict dSt, int64_t L, int64_t i0, int64_t rows,
+                          int64_t keys, int64_t S, float* __restrict dot) {
+  for (int64_t i = 0; i < rows; ++i) dot[i] = 0.0f;
+  for (int64_t j = 0; j < keys; ++j) {
+    const float* p = Pt + j * L + i0;
+    const float* dp = dSt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) dot[i] += dp[i] * p[i];
+  }
+  for (int64_t j = 0; j < keys; ++j) {
+    const float* p = Pt + j * L + i0;
+    float* ds = dSt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) ds[i] = formulas::attention_score_grad(p[i], ds[i], dot[i]);
+  }
+  for (int64_t j = keys; j < S; ++j) {
+    float* ds = dSt + j * L + i0;
+    for (int64_t i = 0; i < rows; ++i) ds[i] = 0.0f;
+  }
 }
 
 // The scratch buffers of one thread.
 struct Scratch {
-  std::vector<float> q, k, v, out, grad_out, grad_q, grad_k, grad_v, grad_scores;
+  std::vector<float> q, k, v, out, grad_out, grad_q, grad_k, grad_v, grad_scores, columns;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -133,13 +198,16 @@ void attention_forward(const float* q, const StridedLayout& q_layout, const floa
     const Matrix K = matrix_of(k, k_layout, b, h, true, s.k);
     const Matrix V = matrix_of(v, v_layout, b, h, true, s.v);
     const Matrix O = matrix_of(out, out_layout, b, h, false, s.out);
-    float* P = probs + pair * L * S;  // (L, S)
+    float* Pt = probs + pair * L * S;  // (S, L): the transposed probabilities
+    s.columns.resize(static_cast<size_t>(2 * std::max<int64_t>(block, 1)));
     for (int64_t i0 = 0; i0 < L; i0 += block) {
       const int64_t rows = std::min(block, L - i0);
       const int64_t keys = causal ? std::min(S, i0 + rows) : S;  // the last query's keys
-      gemm(false, true, rows, keys, E, scale, Q.data + i0 * Q.ld, Q.ld, K.data, K.ld, 0.0f, P + i0 * S, S);
-      softmax_block(P, i0, rows, keys, S, causal);
-      gemm(false, false, rows, Ev, keys, 1.0f, P + i0 * S, S, V.data, V.ld, 0.0f, O.data + i0 * O.ld, O.ld);
+      // scores^T = scale * k q^T for these queries: Pt[0..keys)[i0..i0+rows)
+      gemm(false, true, keys, rows, E, scale, K.data, K.ld, Q.data + i0 * Q.ld, Q.ld, 0.0f, Pt + i0, L);
+      softmax_columns(Pt, L, i0, rows, keys, S, causal, s.columns.data(), s.columns.data() + block);
+      // out = probs v = (probs^T)^T v
+      gemm(true, false, rows, Ev, keys, 1.0f, Pt + i0, L, V.data, V.ld, 0.0f, O.data + i0 * O.ld, O.ld);
     }
     write_back(O, out, out_layout, b, h);
   });
@@ -166,28 +234,27 @@ void attention_backward(const float* q, const StridedLayout& q_layout, const flo
     const Matrix dQ = matrix_of(grad_q, grad_q_layout, b, h, false, s.grad_q);
     const Matrix dK = matrix_of(grad_k, grad_k_layout, b, h, false, s.grad_k);
     const Matrix dV = matrix_of(grad_v, grad_v_layout, b, h, false, s.grad_v);
-    const float* P = probs + pair * L * S;  // (L, S)
+    const float* Pt = probs + pair * L * S;  // (S, L), as the forward left it
     s.grad_scores.resize(static_cast<size_t>(std::max<int64_t>(L * S, 1)));
-    float* dS = s.grad_scores.data();  // (L, S)
+    float* dSt = s.grad_scores.data();  // (S, L): grad_probs^T, then grad_scores^T
+    s.columns.resize(static_cast<size_t>(std::max<int64_t>(block, 1)));
 
-    // Query blocks: grad_probs, then grad_scores (in place), then grad_q.
+    // Query blocks: grad_probs^T = v grad_out^T, then grad_scores (in place), then grad_q.
     for (int64_t i0 = 0; i0 < L; i0 += block) {
       const int64_t rows = std::min(block, L - i0);
       const int64_t keys = causal ? std::min(S, i0 + rows) : S;
-      gemm(false, true, rows, keys, Ev, 1.0f, dO.data + i0 * dO.ld, dO.ld, V.data, V.ld, 0.0f, dS + i0 * S, S);
-      // Hidden keys have probability 0, so their gradient comes out 0; past `keys` set it.
-      softmax_backward_rows_in_place(P + i0 * S, S, dS + i0 * S, S, rows, keys);
-      for (int64_t i = i0; i < i0 + rows; ++i) std::fill(dS + i * S + keys, dS + (i + 1) * S, 0.0f);
-      gemm(false, false, rows, E, keys, scale, dS + i0 * S, S, K.data, K.ld, 0.0f, dQ.data + i0 * dQ.ld, dQ.ld);
+      gemm(false, true, keys, rows, Ev, 1.0f, V.data, V.ld, dO.data + i0 * dO.ld, dO.ld, 0.0f, dSt + i0, L);
+      softmax_grad_columns(Pt, dSt, L, i0, rows, keys, S, s.columns.data());
+      gemm(true, false, rows, E, keys, scale, dSt + i0, L, K.data, K.ld, 0.0f, dQ.data + i0 * dQ.ld, dQ.ld);
     }
     // Key blocks: grad_v = probs^T grad_out and grad_k = scale * grad_scores^T q, over the
     // queries that see the block (all, or with causal queries j0..L-1).
     for (int64_t j0 = 0; j0 < S; j0 += block) {
       const int64_t cols = std::min(block, S - j0);
       const int64_t first = causal ? std::min(j0, L) : 0;
-      gemm(true, false, cols, Ev, L - first, 1.0f, P + first * S + j0, S, dO.data + first * dO.ld, dO.ld, 0.0f,
+      gemm(false, false, cols, Ev, L - first, 1.0f, Pt + j0 * L + first, L, dO.data + first * dO.ld, dO.ld, 0.0f,
            dV.data + j0 * dV.ld, dV.ld);
-      gemm(true, false, cols, E, L - first, scale, dS + first * S + j0, S, Q.data + first * Q.ld, Q.ld, 0.0f,
+      gemm(false, false, cols, E, L - first, scale, dSt + j0 * L + first, L, Q.data + first * Q.ld, Q.ld, 0.0f,
            dK.data + j0 * dK.ld, dK.ld);
     }
     write_back(dQ, grad_q, grad_q_layout, b, h);

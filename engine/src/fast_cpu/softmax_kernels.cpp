@@ -100,12 +100,6 @@ void subtract_row(const float* __restrict x, float* __restrict y, int64_t cols, 
   for (int64_t j = 0; j < cols; ++j) y[j] = x[j] - shift;
 }
 
-// y -= shift, in place.
-EMBER_TARGET_CLONES
-void subtract_in_place(float* __restrict y, int64_t cols, float shift) {
-  for (int64_t j = 0; j < cols; ++j) y[j] -= shift;
-}
-
 // y = (x - max) - log_sum: log_softmax's formula (formulas.h), the same on every backend.
 EMBER_TARGET_CLONES
 void log_softmax_row(const float* __restrict x, float* __restrict y, int64_t cols, float max,
@@ -152,12 +146,6 @@ EMBER_TARGET_CLONES
 void softmax_grad_row(const float* __restrict y, const float* __restrict g, float* __restrict dx,
                       int64_t cols, float total) {
   for (int64_t j = 0; j < cols; ++j) dx[j] = y[j] * (g[j] - total);
-}
-
-// g = y * (g - total) in place.
-EMBER_TARGET_CLONES
-void softmax_grad_row_in_place(const float* __restrict y, float* __restrict g, int64_t cols, float total) {
-  for (int64_t j = 0; j < cols; ++j) g[j] = y[j] * (g[j] - total);
 }
 
 // dx = g - dx * total, where dx holds exp(y) (log_softmax's gradient, total = sum(g)).
@@ -215,26 +203,6 @@ void softmax_backward_rows(const float* y, const float* grad, float* grad_in, in
       }
     }
   });
-}
-
-void softmax_rows_in_place(float* data, int64_t rows, int64_t cols, int64_t ld) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = data + r * ld;
-    float largest = max_row(row, cols);
-    if (std::isinf(largest) && largest < 0) largest = 0.0f;  // a row of -inf
-    subtract_in_place(row, cols, largest);
-    exp_in_place(row, cols);
-    scale_row(row, cols, 1.0f / sum_row(row, cols));
-  }
-}
-
-void softmax_backward_rows_in_place(const float* y, int64_t y_ld, float* grad, int64_t grad_ld,
-                                    int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* y_row = y + r * y_ld;
-    float* g_row = grad + r * grad_ld;
-    softmax_grad_row_in_place(y_row, g_row, cols, dot_row(g_row, y_row, cols));
-  }
 }
 
 }  // namespace ember::cpu

@@ -2,6 +2,8 @@
 // (forward and backward), called directly with the layouts a GPT gives them: q, k and v as
 // strided slices of one (B, T, 3C) buffer, results laid out (B, T, H, hs). The two backends
 // sum in different orders (and the fast softmax has its own exp), so they agree to rounding.
+// (What each keeps in the probabilities' workspace is its own business: the fast backend keeps
+// them transposed. Only the results are compared.)
 #include "gradcheck.h"
 
 #include <cmath>
@@ -75,7 +77,6 @@ TEST(BackendParityAttention, CausalAttentionOnSlicesOfOneBuffer) {
                                       dk[i].data(), interleaved, dv[i].data(), interleaved, 0.35f, causal);
     }
     EXPECT_TRUE(near(out[0], out[1], 1e-5)) << "out";
-    EXPECT_TRUE(near(probs[0], probs[1], 1e-6)) << "probs";
     EXPECT_TRUE(near(dq[0], dq[1], 1e-5)) << "grad_q";
     EXPECT_TRUE(near(dk[0], dk[1], 1e-5)) << "grad_k";
     EXPECT_TRUE(near(dv[0], dv[1], 1e-5)) << "grad_v";
@@ -99,5 +100,4 @@ TEST(BackendParityAttention, StridedLastDimGoesThroughACopy) {
                            probs[i].data(), 0.5f, true);
   }
   EXPECT_TRUE(near(out[0], out[1], 1e-6));
-  EXPECT_TRUE(near(probs[0], probs[1], 1e-6));
 }
