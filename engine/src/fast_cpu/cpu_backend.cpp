@@ -151,6 +151,15 @@ class CpuBackend final : public Backend {
       case UnaryOp::Neg: return unary_fixed<UnaryOp::Neg>(in, out, count, a, b);
       case UnaryOp::Relu: return unary_fixed<UnaryOp::Relu>(in, out, count, a, b);
       case UnaryOp::GtScalar: return unary_fixed<UnaryOp::GtScalar>(in, out, count, a, b);
+      case UnaryOp::GeScalar: return unary_fixed<UnaryOp::GeScalar>(in, out, count, a, b);
+      case UnaryOp::LtScalar: return unary_fixed<UnaryOp::LtScalar>(in, out, count, a, b);
+      case UnaryOp::LeScalar: return unary_fixed<UnaryOp::LeScalar>(in, out, count, a, b);  // relu's gradient
+      case UnaryOp::EqScalar: return unary_fixed<UnaryOp::EqScalar>(in, out, count, a, b);
+      case UnaryOp::NeScalar: return unary_fixed<UnaryOp::NeScalar>(in, out, count, a, b);
+      case UnaryOp::Clamp: return unary_fixed<UnaryOp::Clamp>(in, out, count, a, b);
+      case UnaryOp::InRange: return unary_fixed<UnaryOp::InRange>(in, out, count, a, b);
+      case UnaryOp::Abs: return unary_fixed<UnaryOp::Abs>(in, out, count, a, b);
+      case UnaryOp::Sqrt: return unary_fixed<UnaryOp::Sqrt>(in, out, count, a, b);
       // GELU: vectorised for every x86 width and threaded (activation_kernels.cpp).
       case UnaryOp::Gelu: return gelu_forward(false, in, out, count);
       case UnaryOp::GeluTanh: return gelu_forward(true, in, out, count);
