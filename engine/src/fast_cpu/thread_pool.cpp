@@ -28,6 +28,17 @@
 // nanoseconds, which matters for the many short element-wise ops a training step issues), then
 // sleeps on a condition variable. The caller only touches the mutex when some worker is asleep.
 //
+// A busy machine
+// --------------
+// On a machine shared with other work (a build on the other core), the OS takes a worker's
+// core away now and then, often in the middle of a chunk; the caller then waits for the
+// worker's next time slice, a millisecond or more, for a chunk it could have done itself in
+// microseconds. (On a 2-core machine with a build running, that waiting was a fifth of a GPT
+// training step.) So when the caller of a job waits for a straggler longer than
+// kStragglerMicros, and longer than a quarter of the time it spent on chunks itself (a worker
+// that started late on a long job is not a straggler), the pool runs jobs on the caller
+// alone for the next kInlineMillis, then tries the workers again. set_num_threads() resets it.
+//
 // Lifetime
 // --------
 // The pool is created on first use and shut down (workers joined) by a static object's destructor
@@ -63,6 +74,20 @@ constexpr int kMaxThreads = 1024;
 // parallel_for makes up to this many chunks per thread, so that the work still balances when one
 // thread starts late or runs slower (for example when the machine is busy).
 constexpr int64_t kChunksPerThread = 4;
+// A wait for a straggling worker longer than this, and than a quarter of the caller's own time
+// on the job's chunks ...
+constexpr int64_t kStragglerMicros = 50;
+// ... makes parallel_for run jobs inline for this long (see "A busy machine" above).
+constexpr int64_t kInlineMillis = 100;
+
+int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Until when (steady_now_ns) parallel_for runs jobs inline; 0: it does not.
+std::atomic<int64_t> g_inline_until_ns{0};
 
 // True on a pool worker thread, and on the calling thread while it runs chunks of its own job.
 thread_local bool t_in_pool_task = false;
@@ -143,16 +168,24 @@ class Pool {
 
     bool was_in_task = t_in_pool_task;
     t_in_pool_task = true;
+    const int64_t started = steady_now_ns();
     run_chunks();
     t_in_pool_task = was_in_task;
 
     // Close the job and wait for the workers still inside it (they are running their last chunk).
     state_.fetch_and(~kOpen, std::memory_order_acq_rel);
-    for (int spins = 0; (state_.load(std::memory_order_acquire) & kCountMask) != 0; ++spins) {
-      if (spins < 4096 && !oversubscribed_) {
-        cpu_relax();
-      } else {
-        std::this_thread::yield();  // more threads than cores: let the straggler run
+    if ((state_.load(std::memory_order_acquire) & kCountMask) != 0) {
+      const int64_t wait_started = steady_now_ns();
+      for (int spins = 0; (state_.load(std::memory_order_acquire) & kCountMask) != 0; ++spins) {
+        if (spins < 4096 && !oversubscribed_) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();  // a long wait, or more threads than cores: let it run
+        }
+      }
+      const int64_t now = steady_now_ns(), waited = now - wait_started;
+      if (waited > kStragglerMicros * 1000 && 4 * waited > wait_started - started) {
+        g_inline_until_ns.store(now + kInlineMillis * 1000000, std::memory_order_relaxed);
       }
     }
     fn_ = nullptr;
@@ -302,6 +335,7 @@ void set_num_threads(int n) {
   Global& g = global();
   std::lock_guard<std::mutex> lock(g.submit);  // wait for a running job to finish
   g.threads.store(n);
+  g_inline_until_ns.store(0, std::memory_order_relaxed);  // try the workers again
   // Drop a pool of the wrong size now (its workers are idle: we hold `submit`); the next
   // parallel_for creates one of the right size.
   if (g.pool && g.pool->num_workers() != n - 1) g.pool.reset();
@@ -320,6 +354,14 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
   if (n <= grain || threads == 1 || t_in_pool_task) {
     fn(begin, end);
     return;
+  }
+  // A worker lost its core mid-job not long ago (see "A busy machine"): the caller works alone.
+  if (const int64_t until = g_inline_until_ns.load(std::memory_order_relaxed); until != 0) {
+    if (steady_now_ns() < until) {
+      fn(begin, end);
+      return;
+    }
+    g_inline_until_ns.store(0, std::memory_order_relaxed);
   }
 
   Global& g = global();
