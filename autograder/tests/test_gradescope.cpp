@@ -264,6 +264,6 @@ TEST(Gradescope, GradesASubmission) {
   EXPECT_CONTAINS(output, "q2_regression/regression.hpp");
   EXPECT_CONTAINS(output, "(not in the submission: the unchanged stub)");
   EXPECT_CONTAINS(output, "### Question q0: 4/4 ###");
-  EXPECT_CONTAINS(output, "Total: 4/39");
+  EXPECT_CONTAINS(output, "Total: 4/50");
   EXPECT_NOT_CONTAINS(output, "HTML report");
 }
