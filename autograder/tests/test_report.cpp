@@ -215,7 +215,9 @@ TEST(Driver, BuildCommandPlaceholdersAreQuoted) {
 
 TEST(Driver, QuestionTable) {
   const auto& questions = all_questions();
-  ASSERT_EQ(questions.size(), 7u);
+  ASSERT_EQ(questions.size(), 8u);  // q0 to q7
+  EXPECT_EQ(questions[7].id, "q7");
+  EXPECT_EQ(questions[7].files, std::vector<std::string>{"gpt.hpp"});
   EXPECT_EQ(questions[3].id, "q3");
   EXPECT_EQ(questions[3].lesson, "q3_digits");
   EXPECT_EQ(questions[3].files, std::vector<std::string>{"digit_classification.hpp"});
