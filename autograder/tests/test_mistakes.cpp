@@ -74,8 +74,8 @@ const Mistake kMistakes[] = {
      6, "likely cause: the variance divides by d - 1", "q6.layer_norm_matches_reference"},
     // q7 trains for its validation check (about 10 s), so only two of its mistakes are here.
     {"GPT mask keeps the future", "q7", "q7_gpt", "gpt.hpp",
-     "att = att.masked_fill(causal == 0.0f, -std::numeric_limits<float>::infinity());",
-     "att = att.masked_fill(causal.t() == 0.0f, -std::numeric_limits<float>::infinity());", 6, 11,
+     "F::scaled_dot_product_attention(q, k, v, /*is_causal=*/true)",
+     "F::scaled_dot_product_attention(q, k, v, /*is_causal=*/false)", 6, 11,
      "likely cause: the attention mask lets a position see later ones", "q7.attention_is_causal"},
     {"weight decay on every parameter", "q7", "q7_gpt", "gpt.hpp", "(p.dim() >= 2 ? decay : no_decay).push_back(p);",
      "decay.push_back(p);", 10, 11, "likely cause: biases and LayerNorm weights are given weight decay",
