@@ -7,9 +7,9 @@ DigitConvolutionDataset::DigitConvolutionDataset()
 
 DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& t10k, CourseSizes)
     // Spread over the whole file (its two halves come from different writers), and disjoint:
-    // validation takes even indices, test odd ones.
-    : MnistDigits("DigitConvolutionDataset", train, mnist_every(t10k, 0, 20), mnist_every(t10k, 1, 10),
-                  kTrainingImages) {}
+    // validation takes every 20th image from 0, test every 10th from 1 (even and odd indices).
+    : MnistDigits("DigitConvolutionDataset", train, mnist_every(t10k, 0, t10k.size() / kValidationImages),
+                  mnist_every(t10k, 1, t10k.size() / kTestImages), kTrainingImages) {}
 
 DigitConvolutionDataset::DigitConvolutionDataset(const MnistSplit& train, const MnistSplit& t10k,
                                                  int64_t training_images)
