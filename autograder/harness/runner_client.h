@@ -105,6 +105,15 @@ class RemoteModel {
     return call_value(method, std::forward<Args>(args)...).as_tensor("the result of " + method);
   }
 
+  // The same call without recording a graph (as under torch.no_grad()): for evaluation on
+  // held-out data, where no backward follows.
+  template <typename... Args>
+  Tensor evaluate(const std::string& method, Args&&... args) {
+    std::vector<Value> request = {Value::of("call_no_grad"), Value::of(handle_), Value::of(method)};
+    (request.push_back(arg(std::forward<Args>(args))), ...);
+    return ask(std::move(request)).as_tensor("the result of " + method);
+  }
+
   std::vector<std::pair<std::string, Tensor>> named_parameters();
   std::vector<std::pair<std::string, Tensor>> named_buffers();
   std::vector<std::string> children();  // the names of its registered submodules

@@ -42,7 +42,7 @@ double accuracy_of(RemoteModel& model, const Tensor& images, const Tensor& digit
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
-    const Tensor logits = model.call("run", images.slice(0, start, end));
+    const Tensor logits = model.evaluate("run", images.slice(0, start, end));
     if (!logits.defined() || logits.shape() != Shape{end - start, 10}) {
       throw std::runtime_error(fmt::format("run(x) for x of shape ({}, 784) returned shape {}; expected ({}, 10)",
                                            end - start, logits.defined() ? shape_str(logits.shape()) : "undefined", end - start));

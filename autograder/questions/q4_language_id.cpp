@@ -76,7 +76,7 @@ double accuracy_on(RemoteModel& model, const ember::course::LanguageIDSplit& spl
   for (int64_t b = 0; b < split.num_buckets(); ++b) {
     const ember::data::Example batch = split.bucket(b);
     const int64_t count = batch.x.size(0);
-    const Tensor scores = model.call("run", ember::course::split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
+    const Tensor scores = model.evaluate("run", ember::course::split_time_steps(batch.x));  // L x (B, 47) -> (B, 5)
     ember::check(scores.defined() && scores.shape() == ember::Shape{count, kLanguages},
                  "run(xs) returned shape {} for a batch of {} words of {} characters; expected ({}, {})",
                  scores.defined() ? ember::shape_str(scores.shape()) : std::string("(undefined)"), count,
@@ -97,7 +97,7 @@ std::string confusion_picture(RemoteModel& model, const ember::course::LanguageI
   model.eval();
   for (int64_t b = 0; b < test.num_buckets(); ++b) {
     const ember::data::Example batch = test.bucket(b);  // x (B, L, 47), label (B, 5)
-    const Tensor scores = model.call("run", ember::course::split_time_steps(batch.x));  // (B, 5)
+    const Tensor scores = model.evaluate("run", ember::course::split_time_steps(batch.x));  // (B, 5)
     const std::vector<float> predicted = scores.argmax(1).to_vector();
     const std::vector<float> truth = batch.label.argmax(1).to_vector();
     for (size_t i = 0; i < predicted.size() && i < truth.size(); ++i) {

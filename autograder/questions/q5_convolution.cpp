@@ -107,7 +107,7 @@ double accuracy_of(RemoteModel& model, const Tensor& images, const Tensor& digit
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
-    const Tensor scores = model.call("forward", images.slice(0, start, end));
+    const Tensor scores = model.evaluate("forward", images.slice(0, start, end));
     if (!scores.defined() || scores.shape() != Shape{end - start, 10}) {
       throw std::runtime_error(fmt::format("forward(x) for x of shape ({}, 784) returned {}; expected ({}, 10)",
                                            end - start,

@@ -132,7 +132,7 @@ double mean_cross_entropy(const Tensor& logits, const Tensor& targets) {
 
 // forward(idx) of a GPT, checked to be finite (B, T, vocab) logits.
 Tensor logits_of(RemoteModel& gpt, const Tensor& idx, int64_t vocab, const std::string& what) {
-  Tensor logits = gpt.call("forward", idx);
+  Tensor logits = gpt.evaluate("forward", idx);  // no backward follows: no graph
   const Shape expected{idx.size(0), idx.size(1), vocab};
   if (!logits.defined() || logits.shape() != expected) {
     throw std::runtime_error(fmt::format("{}: forward on idx {} returned {}; expected logits {}", what,
