@@ -45,14 +45,11 @@ bool should_record(const Tensor* inputs, size_t count) {
   return false;
 }
 
-Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
-                   Node::BackwardFunction backward) {
+Tensor attach_node(std::shared_ptr<Node> node, const char* name, std::vector<Tensor> inputs, Tensor output) {
   static std::atomic<uint64_t> nodes_made{0};
-  std::shared_ptr<Node> node = new_node();
   node->sequence_number = ++nodes_made;
   node->name = name;
   node->inputs = std::move(inputs);
-  node->backward = std::move(backward);
   node->output_shape = output.shape();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
@@ -86,7 +83,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     return;
   }
   std::shared_ptr<Node> root_node = root.impl()->grad_fn;
-  EMBER_CHECK(static_cast<bool>(root_node->backward),
+  EMBER_CHECK(!root_node->released,
         "backward: the graph behind this tensor was already used by an earlier backward() and "
         "has been freed; compute the loss again before calling backward() a second time");
   // The nodes run newest first. A node is made after the nodes that made its inputs, so
@@ -118,7 +115,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     ready.pop();
     const Tensor grad_output = std::move(node->pending_grad);
     node->pending_grad = Tensor();
-    EMBER_CHECK(static_cast<bool>(node->backward),
+    EMBER_CHECK(!node->released,
           "backward: part of this graph ({}) was already freed by an earlier backward(); "
           "compute it again",
           node->name);
@@ -145,8 +142,7 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     }
     // Done with this node: release its closure and inputs, which hold intermediate
     // tensors that can be large. A second backward() through it throws (above).
-    node->backward = nullptr;
-    node->inputs.clear();
+    node->release();
   }
 }
 

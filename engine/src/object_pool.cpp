@@ -113,6 +113,9 @@ std::shared_ptr<Storage> new_storage(Device device, int64_t count) {
   return std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), device, count);
 }
 
-std::shared_ptr<Node> new_node() { return std::allocate_shared<Node>(detail::PoolAllocator<Node>()); }
+namespace detail {
+void* allocate_node_memory(size_t bytes) { return pool_allocate(bytes); }
+void free_node_memory(void* memory, size_t bytes) { pool_deallocate(memory, bytes); }
+}  // namespace detail
 
 }  // namespace ember

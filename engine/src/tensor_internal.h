@@ -10,11 +10,10 @@
 
 namespace ember {
 
-// Fresh, empty objects of the engine's three bookkeeping types (object_pool.cpp says where
-// their memory comes from, and why).
+// Fresh, empty objects of the engine's bookkeeping types (object_pool.cpp says where their
+// memory comes from, and why; nodes come from the same pool, through autograd.h).
 std::shared_ptr<TensorImpl> new_tensor_impl();
 std::shared_ptr<Storage> new_storage(Device device, int64_t count);
-std::shared_ptr<Node> new_node();
 
 // A new, uninitialised, contiguous tensor with its own storage.
 Tensor empty_tensor(const Shape& shape, Device device);

@@ -8,8 +8,11 @@
 // grad recording off), so every backend gets gradients for free.
 #pragma once
 
-#include <functional>
+#include <cstddef>
 #include <initializer_list>
+#include <memory>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -18,12 +21,22 @@
 namespace ember {
 
 struct Node {
-  using BackwardFunction = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
-
-  std::string name;            // "matmul", "exp", ... for messages and debugging
+  const char* name = "";       // "matmul", "exp", ... (a string literal), for messages and debugging
   std::vector<Tensor> inputs;  // one gradient is returned per input, in this order
-  BackwardFunction backward;   // may return an undefined Tensor for an input that needs none
   Shape output_shape;          // the gradient arriving here must have this shape
+
+  // The op's backward: d(loss)/d(output) -> d(loss)/d(each input), in the order of inputs
+  // (an undefined Tensor for an input that needs none). Every op's is the closure it gave
+  // to record_op (detail::OpNode below runs it).
+  virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+  // After backward has run: drops the closure and the inputs, which hold intermediate
+  // tensors that can be large. backward must not run again.
+  virtual void release() {
+    inputs.clear();
+    released = true;
+  }
+  bool released = false;
+  virtual ~Node() = default;
 
   // For run_backward: nodes run newest first (a node is always newer than the nodes that
   // made its inputs), and a node's output gradient is summed here until it runs.
@@ -51,9 +64,8 @@ class NoGradGuard {
 // How every op records itself, the same way, after computing its output:
 //   return record_op("relu", {x}, out, [x](const Tensor& grad) { return Grads{grad * (x > 0.0f)}; });
 // record_op alone decides: when recording is on and an input requires grad, it attaches a
-// Node to output (which then requires grad too); otherwise it returns output as it is. The
-// closure is a template argument, so a forward-only call never turns it into a
-// std::function (an allocation). A closure may keep the op's inputs; never its own output
+// Node to output (which then requires grad too); otherwise it returns output as it is, and
+// the closure is never stored. A closure may keep the op's inputs; never its own output
 // undetached (the node would own itself, and the graph would never be freed).
 template <typename Backward>
 Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
@@ -63,25 +75,63 @@ Tensor record_op(const char* name, const std::vector<Tensor>& inputs, Tensor out
                  Backward&& backward);
 
 namespace detail {
-// record_op's two halves (autograd.cpp): whether to record, and making the Node.
+// The Node record_op makes: the op's closure kept inside the node, so that node and
+// closure are one object (one allocation, one place in memory for backward to visit).
+template <typename Backward>
+struct OpNode final : Node {
+  explicit OpNode(Backward&& closure_) : closure(std::move(closure_)) {}
+  std::vector<Tensor> backward(const Tensor& grad_output) override { return (*closure)(grad_output); }
+  void release() override {
+    closure.reset();
+    Node::release();
+  }
+  std::optional<Backward> closure;
+};
+
+// Memory for nodes from the engine's pool of small objects (object_pool.cpp says why).
+void* allocate_node_memory(size_t bytes);
+void free_node_memory(void* memory, size_t bytes);
+template <typename T>
+struct NodeAllocator {
+  using value_type = T;
+  NodeAllocator() = default;
+  template <typename U>
+  NodeAllocator(const NodeAllocator<U>&) {}  // NOLINT: rebinding, as allocate_shared needs
+  T* allocate(size_t n) { return static_cast<T*>(allocate_node_memory(n * sizeof(T))); }
+  void deallocate(T* memory, size_t n) { free_node_memory(memory, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const NodeAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const NodeAllocator<U>&) const { return false; }
+};
+
+// record_op's two halves: whether to record (autograd.cpp), and making the Node.
 bool should_record(const Tensor* inputs, size_t count);
-Tensor attach_node(const char* name, std::vector<Tensor> inputs, Tensor output,
-                   Node::BackwardFunction backward);
+// Fills in node (name, inputs, output shape, sequence number) and hangs it on output.
+Tensor attach_node(std::shared_ptr<Node> node, const char* name, std::vector<Tensor> inputs, Tensor output);
+
+template <typename Backward>
+Tensor make_op_node(const char* name, std::vector<Tensor> inputs, Tensor output, Backward&& backward) {
+  using Closure = std::decay_t<Backward>;
+  std::shared_ptr<Node> node = std::allocate_shared<OpNode<Closure>>(NodeAllocator<OpNode<Closure>>(),
+                                                                     Closure(std::forward<Backward>(backward)));
+  return attach_node(std::move(node), name, std::move(inputs), std::move(output));
+}
 }  // namespace detail
 
 template <typename Backward>
 Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
                  Backward&& backward) {
   if (!detail::should_record(inputs.begin(), inputs.size())) return output;
-  return detail::attach_node(name, std::vector<Tensor>(inputs), std::move(output),
-                             std::forward<Backward>(backward));
+  return detail::make_op_node(name, std::vector<Tensor>(inputs), std::move(output),
+                              std::forward<Backward>(backward));
 }
 
 template <typename Backward>
 Tensor record_op(const char* name, const std::vector<Tensor>& inputs, Tensor output,
                  Backward&& backward) {
   if (!detail::should_record(inputs.data(), inputs.size())) return output;
-  return detail::attach_node(name, inputs, std::move(output), std::forward<Backward>(backward));
+  return detail::make_op_node(name, inputs, std::move(output), std::forward<Backward>(backward));
 }
 
 // Runs backpropagation from root (see Tensor::backward).

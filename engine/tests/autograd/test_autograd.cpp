@@ -54,12 +54,12 @@ TEST(Autograd, GradFnNamesTheOp) {
   a.set_requires_grad(true);
   Tensor m = matmul(a, a);
   ASSERT_NE(m.grad_fn(), nullptr);
-  EXPECT_EQ(m.grad_fn()->name, "matmul");
+  EXPECT_STREQ(m.grad_fn()->name, "matmul");
   EXPECT_EQ(m.grad_fn()->output_shape, (Shape{2, 2}));
   ASSERT_EQ(m.grad_fn()->inputs.size(), 2u);
   Tensor e = a.exp();
   ASSERT_NE(e.grad_fn(), nullptr);
-  EXPECT_EQ(e.grad_fn()->name, "exp");
+  EXPECT_STREQ(e.grad_fn()->name, "exp");
 }
 
 TEST(Autograd, SimpleScalarBackward) {
@@ -326,7 +326,7 @@ TEST(Autograd, RecordOpAttachesNodeAndRunsBackward) {
   Tensor y = triple(x, 3.0f);
   EXPECT_TRUE(y.requires_grad());
   ASSERT_NE(y.grad_fn(), nullptr);
-  EXPECT_EQ(y.grad_fn()->name, "triple");
+  EXPECT_STREQ(y.grad_fn()->name, "triple");
   (y * y).sum().backward();
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {18, 36}));  // d(9x^2)/dx = 18x
 }
@@ -536,9 +536,9 @@ TEST(Autograd, ThrowingClosureLeavesNoStaleGradients) {
 
 TEST(Autograd, GradFnNamesWhatWasWritten) {
   Tensor x = leaf({1, 2});
-  EXPECT_EQ((x - 1.0f).grad_fn()->name, "sub");
-  EXPECT_EQ((x / 2.0f).grad_fn()->name, "div");
-  EXPECT_EQ((x + 1.0f).grad_fn()->name, "add");
-  EXPECT_EQ((x * 2.0f).grad_fn()->name, "mul");
-  EXPECT_EQ(relu(x).grad_fn()->name, "relu");
+  EXPECT_STREQ((x - 1.0f).grad_fn()->name, "sub");
+  EXPECT_STREQ((x / 2.0f).grad_fn()->name, "div");
+  EXPECT_STREQ((x + 1.0f).grad_fn()->name, "add");
+  EXPECT_STREQ((x * 2.0f).grad_fn()->name, "mul");
+  EXPECT_STREQ(relu(x).grad_fn()->name, "relu");
 }
