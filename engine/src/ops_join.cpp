@@ -67,9 +67,14 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   out_shape.insert(out_shape.begin() + d, static_cast<int64_t>(tensors.size()));
   check_max_dims(out_shape, "stack");
   Tensor out = empty_tensor(out_shape, first.device());
-  {
-    NoGradGuard no_grad;  // filling the result is not part of the graph
-    for (size_t i = 0; i < tensors.size(); ++i) out.select(d, static_cast<int64_t>(i)).copy_(tensors[i]);
+  // Input i goes to out.select(d, i): the same place written out as a layout, not as a view
+  // tensor (the naive convolution stacks one scalar per output pixel, hundreds of thousands a batch).
+  Shape place_strides = out.strides();
+  const int64_t step = place_strides[d];
+  place_strides.erase(place_strides.begin() + d);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const StridedLayout place(first.shape(), place_strides, static_cast<int64_t>(i) * step);
+    backend_of(out).copy(storage_data(tensors[i]), layout_of(tensors[i]), out.impl()->storage->data(), place);
   }
   return record_op("stack", tensors, out, [d, count = tensors.size()](const Tensor& grad) {
     Grads grads;  // input i's gradient is slice i along d (a view, no copy)

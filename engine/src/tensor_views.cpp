@@ -229,67 +229,109 @@ Tensor Tensor::expand(const Shape& target) const {
 
 Tensor Tensor::expand_as(const Tensor& other) const { return expand(other.shape()); }
 
-Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) const {
-  int64_t d = normalize_dim(dim_in, dim(), "slice");
-  EMBER_CHECK(dim() > 0, "slice: cannot slice a scalar (shape ())");
+namespace {
+
+// Where a slice, a select or an index looks into its input: the view's metadata. Worked out
+// here once for the three of them; each then makes one view.
+struct Place {
+  Shape shape, strides;
+  int64_t offset;
+};
+
+Place place_of(const Tensor& t) { return {t.shape(), t.strides(), t.offset()}; }
+
+// x.slice(d, start, end, step): positions as in Python (negative from the end, clamped).
+Place slice_place(Place from, int64_t dim_in, int64_t start, int64_t end, int64_t step) {
+  EMBER_CHECK(!from.shape.empty(), "slice: cannot slice a scalar (shape ())");
+  int64_t d = normalize_dim(dim_in, static_cast<int64_t>(from.shape.size()), "slice");
   EMBER_CHECK(step > 0, "slice: step must be positive, got {}", step);
-  int64_t size = shape()[d];
-  // Python's rules: negative positions count from the end; out-of-range ones clamp.
+  int64_t size = from.shape[d];
   auto clamp_position = [size](int64_t position) {
     if (position < 0) position += size;
     return std::clamp<int64_t>(position, 0, size);
   };
   int64_t first = clamp_position(start), last = std::max(first, clamp_position(end));
-  Shape new_shape = shape(), new_strides = strides();
-  new_shape[d] = (last - first + step - 1) / step;
-  new_strides[d] *= step;
-  Tensor view = make_view(*this, new_shape, new_strides, offset() + first * strides()[d]);
-  Shape input_shape = shape();
-  Device device = this->device();
-  return record_op("slice", {*this}, view, [=](const Tensor& grad) {
-                     Tensor input_grad = zeros(input_shape, device);
-                     input_grad.slice(d, first, last, step).copy_(grad);
-                     return std::vector<Tensor>{input_grad};
-                   });
+  from.offset += first * from.strides[d];
+  from.shape[d] = (last - first + step - 1) / step;
+  from.strides[d] *= step;
+  return from;
+}
+
+// x.select(d, index): the dim disappears.
+Place select_place(Place from, int64_t dim_in, int64_t index) {
+  EMBER_CHECK(!from.shape.empty(), "select: cannot index a scalar (shape ())");
+  int64_t d = normalize_dim(dim_in, static_cast<int64_t>(from.shape.size()), "select");
+  int64_t size = from.shape[d];
+  EMBER_CHECK(index >= -size && index < size,
+        "select: index {} is out of range for dim {} of size {} (shape {})", index, d, size,
+        shape_str(from.shape));
+  if (index < 0) index += size;
+  from.offset += index * from.strides[d];
+  from.shape.erase(from.shape.begin() + d);
+  from.strides.erase(from.strides.begin() + d);
+  return from;
+}
+
+// x.index({...}): the entries applied left to right (a select drops its dim, so the next
+// entry applies to the dim that took its place).
+Place index_place(Place from, const TensorIndex* first, const TensorIndex* last) {
+  int64_t d = 0;
+  for (const TensorIndex* entry_pointer = first; entry_pointer != last; ++entry_pointer) {
+    const TensorIndex& entry = *entry_pointer;
+    if (entry.is_slice) {
+      from = slice_place(std::move(from), d, entry.slice.start, entry.slice.stop, entry.slice.step);
+      ++d;
+    } else {
+      from = select_place(std::move(from), d, entry.index);
+    }
+  }
+  return from;
+}
+
+Tensor view_at(const Tensor& base, const Place& place) {
+  return make_view(base, place.shape, place.strides, place.offset);
+}
+
+}  // namespace
+
+// The gradient of the three: zeros of the input's shape with grad copied into the place
+// the view looked at (the same place, worked out again on the dense zeros).
+Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) const {
+  Tensor view = view_at(*this, slice_place(place_of(*this), dim_in, start, end, step));
+  return record_op("slice", {*this}, view, [=, input_shape = shape(), device = device()](const Tensor& grad) {
+    Tensor input_grad = zeros(input_shape, device);
+    view_at(input_grad, slice_place(place_of(input_grad), dim_in, start, end, step)).copy_(grad);
+    return std::vector<Tensor>{input_grad};
+  });
 }
 
 Tensor Tensor::select(int64_t dim_in, int64_t index) const {
-  EMBER_CHECK(dim() > 0, "select: cannot index a scalar (shape ())");
-  int64_t d = normalize_dim(dim_in, dim(), "select");
-  int64_t size = shape()[d];
-  EMBER_CHECK(index >= -size && index < size,
-        "select: index {} is out of range for dim {} of size {} (shape {})", index, d, size,
-        shape_str(shape()));
-  if (index < 0) index += size;
-  Shape new_shape = shape(), new_strides = strides();
-  new_shape.erase(new_shape.begin() + d);
-  new_strides.erase(new_strides.begin() + d);
-  Tensor view = make_view(*this, new_shape, new_strides, offset() + index * strides()[d]);
-  Shape input_shape = shape();
-  Device device = this->device();
-  return record_op("select", {*this}, view, [=](const Tensor& grad) {
-                     Tensor input_grad = zeros(input_shape, device);
-                     input_grad.select(d, index).copy_(grad);
-                     return std::vector<Tensor>{input_grad};
-                   });
+  Tensor view = view_at(*this, select_place(place_of(*this), dim_in, index));
+  return record_op("select", {*this}, view, [=, input_shape = shape(), device = device()](const Tensor& grad) {
+    Tensor input_grad = zeros(input_shape, device);
+    view_at(input_grad, select_place(place_of(input_grad), dim_in, index)).copy_(grad);
+    return std::vector<Tensor>{input_grad};
+  });
 }
 
 Tensor Tensor::operator[](int64_t index) const { return select(0, index); }
 
-Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const {
-  EMBER_CHECK(static_cast<int64_t>(indices.size()) <= dim(),
-        "index: {} indices given for a tensor of shape {}", indices.size(), shape_str(shape()));
-  Tensor result = *this;
-  int64_t d = 0;
-  for (const TensorIndex& entry : indices) {
-    if (entry.is_slice) {
-      result = result.slice(d, entry.slice.start, entry.slice.stop, entry.slice.step);
-      ++d;
-    } else {
-      result = result.select(d, entry.index);  // the dim disappears; d stays
-    }
-  }
-  return result;
+// One view for all the entries (not a chain of slices and selects: the naive convolution
+// takes a patch per output pixel).
+Tensor Tensor::index(std::initializer_list<TensorIndex> list) const {
+  EMBER_CHECK(static_cast<int64_t>(list.size()) <= dim(),
+        "index: {} indices given for a tensor of shape {}", list.size(), shape_str(shape()));
+  Tensor view = view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
+  if (!requires_grad() || !grad_enabled()) return view;  // nothing to record: no copy of the list
+  return record_op("index", {*this}, view,
+                   [indices = std::vector<TensorIndex>(list), input_shape = shape(),
+                    device = device()](const Tensor& grad) {
+                     Tensor input_grad = zeros(input_shape, device);
+                     const Place place = index_place(place_of(input_grad), indices.data(),
+                                                     indices.data() + indices.size());
+                     view_at(input_grad, place).copy_(grad);
+                     return std::vector<Tensor>{input_grad};
+                   });
 }
 
 Tensor Tensor::contiguous() const {

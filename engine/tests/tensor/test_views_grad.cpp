@@ -95,6 +95,17 @@ TEST(ViewGrad, Index) {
   EXPECT_TRUE(gradcheck1([](const Tensor& x) { return x.index({Slice(), -1, 2}); }, x234()));
 }
 
+// index({...}) is one view and one node, whatever the number of entries.
+TEST(ViewGrad, IndexRecordsOneNodeOnItsInput) {
+  Tensor x = make_input({3, 5}).set_requires_grad(true);
+  Tensor patch = x.index({Slice(0, 2), 1});
+  ASSERT_NE(patch.grad_fn(), nullptr);
+  EXPECT_STREQ(patch.grad_fn()->name, "index");
+  ASSERT_EQ(patch.grad_fn()->inputs.size(), 1u);
+  EXPECT_EQ(patch.grad_fn()->inputs[0].impl(), x.impl());
+  EXPECT_EQ(patch.shape(), (Shape{2}));
+}
+
 TEST(ViewGrad, OverlappingSlicesAccumulate) {
   EXPECT_TRUE(gradcheck1(
       [](const Tensor& x) { return x.slice(0, 0, 3) * x.slice(0, 1, 4) + x.slice(0, 2, 5); },
