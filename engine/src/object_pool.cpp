@@ -66,6 +66,13 @@ void* pool_allocate(size_t bytes) {
   if (pool && !pool->lists[c].empty()) {
     void* block = pool->lists[c].back();
     pool->lists[c].pop_back();
+    // The next block of this size is likely out of cache (the last graph was larger than
+    // the caches): start bringing it in for writing now, while this one is filled.
+    const std::vector<void*>& list = pool->lists[c];
+    if (list.size() >= 2) {
+      char* soon = static_cast<char*>(list[list.size() - 2]);
+      for (size_t line = 0; line < class_bytes(c); line += 64) __builtin_prefetch(soon + line, 1);
+    }
     pool->cached_bytes -= class_bytes(c);
     return block;
   }
