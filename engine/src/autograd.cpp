@@ -30,15 +30,10 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   }
 }
 
-// Speed, not meaning: a large graph no longer fits in the caches, so run_backward asks for a
-// node's inputs before its backward runs, and for the nodes that come next while it runs.
-void prefetch_inputs(const Node& node) {
-  for (const Tensor& input : node.inputs) __builtin_prefetch(input.impl().get());
-}
-void prefetch_producers(const Node& node) {
-  for (const Tensor& input : node.inputs) {
-    if (input.defined() && input.impl()->grad_fn) __builtin_prefetch(input.impl()->grad_fn.get());
-  }
+// Speed, not meaning: a large graph no longer fits in the caches, so run_backward asks for
+// the nodes a node sends gradient to while its backward runs.
+void prefetch_next(const Node& node) {
+  for (const Edge& edge : node.next) __builtin_prefetch(edge.producer.get());
 }
 
 }  // namespace
@@ -56,11 +51,21 @@ bool should_record(const Tensor* inputs, size_t count) {
   return false;
 }
 
-Tensor attach_node(std::shared_ptr<Node> node, const char* name, std::vector<Tensor> inputs, Tensor output) {
+Tensor attach_node(std::shared_ptr<Node> node, const char* name, const Tensor* inputs, size_t count,
+                   Tensor output) {
   static std::atomic<uint64_t> nodes_made{0};
   node->sequence_number = ++nodes_made;
   node->name = name;
-  node->inputs = std::move(inputs);
+  node->next.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (!inputs[i].defined() || !inputs[i].impl()->requires_grad) continue;  // no gradient: no edge
+    const std::shared_ptr<TensorImpl>& input = inputs[i].impl();
+    if (input->grad_fn) {
+      node->next[i].producer = input->grad_fn;
+    } else {
+      node->next[i].leaf = input;
+    }
+  }
   node->output_shape = output.shape();
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
@@ -133,19 +138,19 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
     EMBER_CHECK(grad_output.shape() == node->output_shape,
                 "backward: internal error in '{}': gradient of shape {} for an output of shape {}",
                 node->name, shape_str(grad_output.shape()), shape_str(node->output_shape));
-    prefetch_inputs(*node);
+    prefetch_next(*node);
     const std::vector<Tensor> input_grads = node->backward(grad_output);
-    prefetch_producers(*node);
-    for (size_t i = 0; i < node->inputs.size() && i < input_grads.size(); ++i) {
-      const Tensor& input = node->inputs[i];
+    for (size_t i = 0; i < node->next.size() && i < input_grads.size(); ++i) {
+      const Edge& edge = node->next[i];
       const Tensor& grad = input_grads[i];
-      if (!grad.defined() || !input.defined() || !input.requires_grad()) continue;
-      EMBER_CHECK(grad.shape() == input.shape(),
+      if (!grad.defined() || (!edge.producer && !edge.leaf)) continue;
+      const Shape& input_shape = edge.producer ? edge.producer->output_shape : edge.leaf->shape;
+      EMBER_CHECK(grad.shape() == input_shape,
             "backward: internal error in '{}': gradient of shape {} for an input of shape {}",
-            node->name, shape_str(grad.shape()), shape_str(input.shape()));
-      const std::shared_ptr<Node>& producer = input.impl()->grad_fn;
+            node->name, shape_str(grad.shape()), shape_str(input_shape));
+      const std::shared_ptr<Node>& producer = edge.producer;
       if (!producer) {
-        accumulate_into_leaf(input, grad);
+        accumulate_into_leaf(Tensor(edge.leaf), grad);
       } else if (producer->pending_grad.defined()) {
         producer->pending_grad = producer->pending_grad + grad;  // a tensor used twice
       } else {
@@ -153,8 +158,8 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
         ready.push({producer->sequence_number, producer});
       }
     }
-    // Done with this node: release its closure and inputs, which hold intermediate
-    // tensors that can be large. A second backward() through it throws (above).
+    // Done with this node: release its closure, which holds the tensors the op saved (they
+    // can be large), and its edges. A second backward() through it throws (above).
     node->release();
   }
 }

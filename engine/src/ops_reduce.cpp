@@ -58,12 +58,13 @@ Tensor reduce_kernel(ReduceOp op, const Tensor& x, const int64_t* dim, bool keep
 }
 
 // The shape the result had with keepdim, so the gradient can broadcast back.
-Shape keepdim_shape(const Tensor& x, const int64_t* dim) {
-  if (!dim) return Shape(x.shape().size(), 1);
-  Shape shape = x.shape();
-  if (!shape.empty()) shape[normalize_dim(*dim, x.dim(), "reduce")] = 1;
+Shape keepdim_shape(const Shape& x_shape, const int64_t* dim) {
+  if (!dim) return Shape(x_shape.size(), 1);
+  Shape shape = x_shape;
+  if (!shape.empty()) shape[normalize_dim(*dim, static_cast<int64_t>(shape.size()), "reduce")] = 1;
   return shape;
 }
+Shape keepdim_shape(const Tensor& x, const int64_t* dim) { return keepdim_shape(x.shape(), dim); }
 
 Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   Tensor out = reduce_kernel(ReduceOp::Sum, x, dim, keepdim, "sum");
@@ -71,8 +72,9 @@ Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   // (Without a dropped dim no reshape is needed: expand adds missing dims on the left.)
   bool dropped_dim = dim != nullptr && !keepdim;
   int64_t d = dim ? *dim : 0;
-  return record_op("sum", {x}, out, [x, dropped_dim, d](const Tensor& grad) {
-    return Grads{dropped_dim ? grad.reshape(keepdim_shape(x, &d)).expand(x.shape()) : grad.expand(x.shape())};
+  // (The closure keeps x's shape, not x: x's values are not needed, and x can be freed.)
+  return record_op("sum", {x}, out, [x_shape = x.shape(), dropped_dim, d](const Tensor& grad) {
+    return Grads{dropped_dim ? grad.reshape(keepdim_shape(x_shape, &d)).expand(x_shape) : grad.expand(x_shape)};
   });
 }
 

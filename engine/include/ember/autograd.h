@@ -1,8 +1,8 @@
 // Reverse-mode automatic differentiation, in the spirit of micrograd.
 //
-// Each op that produces a tensor from inputs that require grad records a Node: the
-// inputs it read and a closure that turns d(loss)/d(output) into d(loss)/d(input) for
-// each input. backward() runs the closures from the loss back to the leaves in a
+// Each op that produces a tensor from inputs that require grad records a Node: where each
+// input's gradient must go, and a closure that turns d(loss)/d(output) into d(loss)/d(input)
+// for each input. backward() runs the closures from the loss back to the leaves in a
 // topological order (newest node first: micrograd sorts the graph instead, with the same
 // effect), adding up gradients where a tensor was used more than once. Backward closures are written with ordinary tensor ops (run with
 // grad recording off), so every backend gets gradients for free.
@@ -20,19 +20,30 @@
 
 namespace ember {
 
-struct Node {
-  const char* name = "";       // "matmul", "exp", ... (a string literal), for messages and debugging
-  std::vector<Tensor> inputs;  // one gradient is returned per input, in this order
-  Shape output_shape;          // the gradient arriving here must have this shape
+struct Node;
 
-  // The op's backward: d(loss)/d(output) -> d(loss)/d(each input), in the order of inputs
-  // (an undefined Tensor for an input that needs none). Every op's is the closure it gave
-  // to record_op (detail::OpNode below runs it).
+// Where the gradient of one input of an op goes: to the node that made the input, or to the
+// input itself when it is a leaf (a parameter), which adds it up in its .grad. Both are empty
+// for an input that needs no gradient. (An edge keeps the node, not the input tensor: an
+// intermediate result is freed as soon as nothing else needs its values.)
+struct Edge {
+  std::shared_ptr<Node> producer;
+  std::shared_ptr<TensorImpl> leaf;
+};
+
+struct Node {
+  const char* name = "";  // "matmul", "exp", ... (a string literal), for messages and debugging
+  std::vector<Edge> next;  // one per input of the op, in the order of its inputs
+  Shape output_shape;      // the gradient arriving here must have this shape
+
+  // The op's backward: d(loss)/d(output) -> d(loss)/d(each input), in the order of its
+  // inputs (an undefined Tensor for an input that needs none). Every op's is the closure it
+  // gave to record_op (detail::OpNode below runs it).
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
-  // After backward has run: drops the closure and the inputs, which hold intermediate
-  // tensors that can be large. backward must not run again.
+  // After backward has run: drops the closure, which holds the tensors the op saved (they can
+  // be large), and the edges. backward must not run again.
   virtual void release() {
-    inputs.clear();
+    next.clear();
     released = true;
   }
   bool released = false;
@@ -107,15 +118,17 @@ struct NodeAllocator {
 
 // record_op's two halves: whether to record (autograd.cpp), and making the Node.
 bool should_record(const Tensor* inputs, size_t count);
-// Fills in node (name, inputs, output shape, sequence number) and hangs it on output.
-Tensor attach_node(std::shared_ptr<Node> node, const char* name, std::vector<Tensor> inputs, Tensor output);
+// Fills in node (name, an edge per input, output shape, sequence number) and hangs it on output.
+Tensor attach_node(std::shared_ptr<Node> node, const char* name, const Tensor* inputs, size_t count,
+                   Tensor output);
 
 template <typename Backward>
-Tensor make_op_node(const char* name, std::vector<Tensor> inputs, Tensor output, Backward&& backward) {
+Tensor make_op_node(const char* name, const Tensor* inputs, size_t count, Tensor output,
+                    Backward&& backward) {
   using Closure = std::decay_t<Backward>;
   std::shared_ptr<Node> node = std::allocate_shared<OpNode<Closure>>(NodeAllocator<OpNode<Closure>>(),
                                                                      Closure(std::forward<Backward>(backward)));
-  return attach_node(std::move(node), name, std::move(inputs), std::move(output));
+  return attach_node(std::move(node), name, inputs, count, std::move(output));
 }
 }  // namespace detail
 
@@ -123,7 +136,7 @@ template <typename Backward>
 Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
                  Backward&& backward) {
   if (!detail::should_record(inputs.begin(), inputs.size())) return output;
-  return detail::make_op_node(name, std::vector<Tensor>(inputs), std::move(output),
+  return detail::make_op_node(name, inputs.begin(), inputs.size(), std::move(output),
                               std::forward<Backward>(backward));
 }
 
@@ -131,7 +144,8 @@ template <typename Backward>
 Tensor record_op(const char* name, const std::vector<Tensor>& inputs, Tensor output,
                  Backward&& backward) {
   if (!detail::should_record(inputs.data(), inputs.size())) return output;
-  return detail::make_op_node(name, inputs, std::move(output), std::forward<Backward>(backward));
+  return detail::make_op_node(name, inputs.data(), inputs.size(), std::move(output),
+                              std::forward<Backward>(backward));
 }
 
 // Runs backpropagation from root (see Tensor::backward).

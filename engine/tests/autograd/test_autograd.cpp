@@ -3,6 +3,7 @@
 // rules, record_op for custom ops, and a self-test that gradcheck can fail.
 #include "gradcheck.h"
 
+#include <memory>
 #include <thread>
 
 using namespace ember;
@@ -56,7 +57,12 @@ TEST(Autograd, GradFnNamesTheOp) {
   ASSERT_NE(m.grad_fn(), nullptr);
   EXPECT_STREQ(m.grad_fn()->name, "matmul");
   EXPECT_EQ(m.grad_fn()->output_shape, (Shape{2, 2}));
-  ASSERT_EQ(m.grad_fn()->inputs.size(), 2u);
+  // Both inputs are the leaf a: each edge leads to it, and to no node.
+  ASSERT_EQ(m.grad_fn()->next.size(), 2u);
+  for (const Edge& edge : m.grad_fn()->next) {
+    EXPECT_EQ(edge.leaf, a.impl());
+    EXPECT_EQ(edge.producer, nullptr);
+  }
   Tensor e = a.exp();
   ASSERT_NE(e.grad_fn(), nullptr);
   EXPECT_STREQ(e.grad_fn()->name, "exp");
@@ -110,6 +116,20 @@ TEST(Autograd, InputsThatDoNotRequireGradGetNone) {
   (x * c).sum().backward();
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {3, 4}));
   EXPECT_FALSE(c.grad().defined());
+}
+
+// The graph keeps what backward needs, not every intermediate: sum's gradient needs only the
+// shape of what it summed, so x * c is freed once the caller lets it go.
+TEST(Autograd, GraphDoesNotKeepIntermediatesItsClosuresDoNotNeed) {
+  Tensor x = leaf({1, 2});
+  Tensor c = tensor({3, 4});
+  Tensor product = x * c;
+  const std::weak_ptr<TensorImpl> watched = product.impl();
+  Tensor total = product.sum();
+  product = Tensor();
+  EXPECT_TRUE(watched.expired());
+  total.backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {3, 4}));
 }
 
 TEST(Autograd, DetachSharesStorageAndCutsGraph) {

@@ -101,8 +101,8 @@ TEST(ViewGrad, IndexRecordsOneNodeOnItsInput) {
   Tensor patch = x.index({Slice(0, 2), 1});
   ASSERT_NE(patch.grad_fn(), nullptr);
   EXPECT_STREQ(patch.grad_fn()->name, "index");
-  ASSERT_EQ(patch.grad_fn()->inputs.size(), 1u);
-  EXPECT_EQ(patch.grad_fn()->inputs[0].impl(), x.impl());
+  ASSERT_EQ(patch.grad_fn()->next.size(), 1u);
+  EXPECT_EQ(patch.grad_fn()->next[0].leaf, x.impl());
   EXPECT_EQ(patch.shape(), (Shape{2}));
 }
 
