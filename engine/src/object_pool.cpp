@@ -1,4 +1,4 @@
-#include "object_pool.h"
+#include "ember/object_pool.h"
 
 #include <vector>
 
@@ -119,10 +119,5 @@ std::shared_ptr<Storage> new_storage(Device device, int64_t count) {
   }
   return std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), device, count);
 }
-
-namespace detail {
-void* allocate_node_memory(size_t bytes) { return pool_allocate(bytes); }
-void free_node_memory(void* memory, size_t bytes) { pool_deallocate(memory, bytes); }
-}  // namespace detail
 
 }  // namespace ember

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ember/object_pool.h"
 #include "ember/tensor.h"
 
 namespace ember {
@@ -99,23 +100,6 @@ struct OpNode final : Node {
   std::optional<Backward> closure;
 };
 
-// Memory for nodes from the engine's pool of small objects (object_pool.cpp says why).
-void* allocate_node_memory(size_t bytes);
-void free_node_memory(void* memory, size_t bytes);
-template <typename T>
-struct NodeAllocator {
-  using value_type = T;
-  NodeAllocator() = default;
-  template <typename U>
-  NodeAllocator(const NodeAllocator<U>&) {}  // NOLINT: rebinding, as allocate_shared needs
-  T* allocate(size_t n) { return static_cast<T*>(allocate_node_memory(n * sizeof(T))); }
-  void deallocate(T* memory, size_t n) { free_node_memory(memory, n * sizeof(T)); }
-  template <typename U>
-  bool operator==(const NodeAllocator<U>&) const { return true; }
-  template <typename U>
-  bool operator!=(const NodeAllocator<U>&) const { return false; }
-};
-
 // record_op's two halves: whether to record (autograd.cpp), and making the Node.
 bool should_record(const Tensor* inputs, size_t count);
 // Fills in node (name, an edge per input, output shape, sequence number) and hangs it on output.
@@ -126,7 +110,7 @@ template <typename Backward>
 Tensor make_op_node(const char* name, const Tensor* inputs, size_t count, Tensor output,
                     Backward&& backward) {
   using Closure = std::decay_t<Backward>;
-  std::shared_ptr<Node> node = std::allocate_shared<OpNode<Closure>>(NodeAllocator<OpNode<Closure>>(),
+  std::shared_ptr<Node> node = std::allocate_shared<OpNode<Closure>>(PoolAllocator<OpNode<Closure>>(),
                                                                      Closure(std::forward<Backward>(backward)));
   return attach_node(std::move(node), name, inputs, count, std::move(output));
 }

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "object_pool.h"
+#include "ember/object_pool.h"
 
 namespace {
 
