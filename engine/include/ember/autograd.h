@@ -34,7 +34,9 @@ struct Edge {
 
 struct Node {
   const char* name = "";  // "matmul", "exp", ... (a string literal), for messages and debugging
-  std::vector<Edge> next;  // one per input of the op, in the order of its inputs
+  // One per input of the op, in the order of its inputs. (Their memory comes from the engine's
+  // pool, as the node's: a graph frees tens of thousands of these lists at once.)
+  std::vector<Edge, detail::PoolAllocator<Edge>> next;
   Shape output_shape;      // the gradient arriving here must have this shape
 
   // The op's backward: d(loss)/d(output) -> d(loss)/d(each input), in the order of its
