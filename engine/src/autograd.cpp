@@ -150,7 +150,8 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
             node->name, shape_str(grad.shape()), shape_str(input_shape));
       const std::shared_ptr<Node>& producer = edge.producer;
       if (!producer) {
-        accumulate_into_leaf(Tensor(edge.leaf), grad);
+        // (A leaf switched off since the op ran, as a frozen layer, gets nothing: as PyTorch.)
+        if (edge.leaf->requires_grad) accumulate_into_leaf(Tensor(edge.leaf), grad);
       } else if (producer->pending_grad.defined()) {
         producer->pending_grad = producer->pending_grad + grad;  // a tensor used twice
       } else {

@@ -66,8 +66,9 @@ void* pool_allocate(size_t bytes) {
   if (pool && !pool->lists[c].empty()) {
     void* block = pool->lists[c].back();
     pool->lists[c].pop_back();
-    // The next block of this size is likely out of cache (the last graph was larger than
-    // the caches): start bringing it in for writing now, while this one is filled.
+    // The blocks of this size still in the list are likely out of cache (the last graph was
+    // larger than the caches): start bringing the one after next in for writing now, so that
+    // it has arrived by the time it is handed out.
     const std::vector<void*>& list = pool->lists[c];
     if (list.size() >= 2) {
       char* soon = static_cast<char*>(list[list.size() - 2]);

@@ -50,18 +50,19 @@ Tensor scalar_tensor_like(float value, const Tensor& like) { return full({}, val
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Add, a, b, "add");
-  // Closures keep the inputs' handles (the node holds them anyway), not detached copies:
-  // copying a handle allocates nothing. Only an op's own output must never be kept
-  // undetached in its closure: the node would own itself, a cycle never freed.
-  return record_op("add", {a, b}, out, [a, b](const Tensor& grad) {
-    return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(grad, b.shape())};
+  // The gradients need only the inputs' shapes, so the closure keeps those and not the
+  // inputs: they can be freed once the forward pass is done with them. (Closures that need an
+  // input's values keep its handle, not a detached copy: copying a handle allocates nothing.
+  // Only an op's own output must never be kept undetached: the node would own itself.)
+  return record_op("add", {a, b}, out, [a_shape = a.shape(), b_shape = b.shape()](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, a_shape), sum_to_shape(grad, b_shape)};
   });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, b, "sub");
-  return record_op("sub", {a, b}, out, [a, b](const Tensor& grad) {
-    return Grads{sum_to_shape(grad, a.shape()), sum_to_shape(-grad, b.shape())};
+  return record_op("sub", {a, b}, out, [a_shape = a.shape(), b_shape = b.shape()](const Tensor& grad) {
+    return Grads{sum_to_shape(grad, a_shape), sum_to_shape(-grad, b_shape)};
   });
 }
 

@@ -298,7 +298,8 @@ Tensor view_at(const Tensor& base, const Place& place) {
 // the view looked at (the same place, worked out again on the dense zeros).
 Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) const {
   Tensor view = view_at(*this, slice_place(place_of(*this), dim_in, start, end, step));
-  return record_op("slice", {*this}, view, [=, input_shape = shape(), device = device()](const Tensor& grad) {
+  return record_op("slice", {*this}, view,
+                   [dim_in, start, end, step, input_shape = shape(), device = device()](const Tensor& grad) {
     Tensor input_grad = zeros(input_shape, device);
     view_at(input_grad, slice_place(place_of(input_grad), dim_in, start, end, step)).copy_(grad);
     return std::vector<Tensor>{input_grad};
@@ -307,7 +308,8 @@ Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) c
 
 Tensor Tensor::select(int64_t dim_in, int64_t index) const {
   Tensor view = view_at(*this, select_place(place_of(*this), dim_in, index));
-  return record_op("select", {*this}, view, [=, input_shape = shape(), device = device()](const Tensor& grad) {
+  return record_op("select", {*this}, view,
+                   [dim_in, index, input_shape = shape(), device = device()](const Tensor& grad) {
     Tensor input_grad = zeros(input_shape, device);
     view_at(input_grad, select_place(place_of(input_grad), dim_in, index)).copy_(grad);
     return std::vector<Tensor>{input_grad};
@@ -322,7 +324,8 @@ Tensor Tensor::index(std::initializer_list<TensorIndex> list) const {
   EMBER_CHECK(static_cast<int64_t>(list.size()) <= dim(),
         "index: {} indices given for a tensor of shape {}", list.size(), shape_str(shape()));
   Tensor view = view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
-  if (!requires_grad() || !grad_enabled()) return view;  // nothing to record: no copy of the list
+  // record_op's own test, asked first: when nothing is recorded, the list is not copied.
+  if (!detail::should_record(this, 1)) return view;
   return record_op("index", {*this}, view,
                    [indices = std::vector<TensorIndex>(list), input_shape = shape(),
                     device = device()](const Tensor& grad) {

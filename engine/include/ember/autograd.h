@@ -4,8 +4,9 @@
 // input's gradient must go, and a closure that turns d(loss)/d(output) into d(loss)/d(input)
 // for each input. backward() runs the closures from the loss back to the leaves in a
 // topological order (newest node first: micrograd sorts the graph instead, with the same
-// effect), adding up gradients where a tensor was used more than once. Backward closures are written with ordinary tensor ops (run with
-// grad recording off), so every backend gets gradients for free.
+// effect), adding up gradients where a tensor was used more than once. Backward closures are
+// written with ordinary tensor ops (run with grad recording off), so every backend gets
+// gradients for free.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
-#include <string>
 #include <vector>
 
 #include "ember/object_pool.h"
@@ -25,8 +25,8 @@ struct Node;
 
 // Where the gradient of one input of an op goes: to the node that made the input, or to the
 // input itself when it is a leaf (a parameter), which adds it up in its .grad. Both are empty
-// for an input that needs no gradient. (An edge keeps the node, not the input tensor: an
-// intermediate result is freed as soon as nothing else needs its values.)
+// for an input that needs no gradient when the op runs. (An edge keeps the node, never an
+// intermediate tensor: an intermediate result is freed as soon as no closure needs its values.)
 struct Edge {
   std::shared_ptr<Node> producer;
   std::shared_ptr<TensorImpl> leaf;
@@ -34,10 +34,17 @@ struct Edge {
 
 struct Node {
   const char* name = "";  // "matmul", "exp", ... (a string literal), for messages and debugging
-  // One per input of the op, in the order of its inputs. (Their memory comes from the engine's
-  // pool, as the node's: a graph frees tens of thousands of these lists at once.)
+  // Where backward sends each input's gradient next: one edge per input of the op, in the
+  // order of its inputs. (Their memory comes from the engine's pool, as the node's: a graph
+  // frees tens of thousands of these lists at once.)
   std::vector<Edge, detail::PoolAllocator<Edge>> next;
-  Shape output_shape;      // the gradient arriving here must have this shape
+  Shape output_shape;  // the gradient arriving here must have this shape
+  bool released = false;  // backward has run and release() has dropped the closure
+
+  // For run_backward: nodes run newest first (a node is always newer than the nodes that
+  // made its inputs), and a node's output gradient is summed here until it runs.
+  uint64_t sequence_number = 0;  // 1 for the first node made, 2 for the next, ...
+  Tensor pending_grad;
 
   // The op's backward: d(loss)/d(output) -> d(loss)/d(each input), in the order of its
   // inputs (an undefined Tensor for an input that needs none). Every op's is the closure it
@@ -49,13 +56,7 @@ struct Node {
     next.clear();
     released = true;
   }
-  bool released = false;
   virtual ~Node() = default;
-
-  // For run_backward: nodes run newest first (a node is always newer than the nodes that
-  // made its inputs), and a node's output gradient is summed here until it runs.
-  uint64_t sequence_number = 0;  // 1 for the first node made, 2 for the next, ...
-  Tensor pending_grad;
 };
 
 // Whether ops record the graph on this thread (on by default).
@@ -79,8 +80,10 @@ class NoGradGuard {
 //   return record_op("relu", {x}, out, [x](const Tensor& grad) { return Grads{grad * (x > 0.0f)}; });
 // record_op alone decides: when recording is on and an input requires grad, it attaches a
 // Node to output (which then requires grad too); otherwise it returns output as it is, and
-// the closure is never stored. A closure may keep the op's inputs; never its own output
-// undetached (the node would own itself, and the graph would never be freed).
+// the closure is never stored. name must outlive the graph: pass a string literal. A closure
+// keeps what its gradients need (an input whose values they read, or only an input's shape);
+// never its own output undetached (the node would own itself, and the graph would never be
+// freed).
 template <typename Backward>
 Tensor record_op(const char* name, std::initializer_list<Tensor> inputs, Tensor output,
                  Backward&& backward);

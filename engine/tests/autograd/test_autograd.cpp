@@ -132,6 +132,56 @@ TEST(Autograd, GraphDoesNotKeepIntermediatesItsClosuresDoNotNeed) {
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {3, 4}));
 }
 
+// add's gradient needs only the shapes: neither input is kept by the graph.
+TEST(Autograd, AddKeepsNeitherInputAlive) {
+  Tensor x = leaf({1, 2});
+  Tensor product = x * tensor({3, 4});
+  const std::weak_ptr<TensorImpl> watched = product.impl();
+  Tensor total = (product + x).sum();
+  product = Tensor();
+  EXPECT_TRUE(watched.expired());
+  total.backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {4, 5}));
+}
+
+// An edge per input: a leaf, a node, or nothing for an input that needs no gradient.
+TEST(Autograd, EdgesLeadToLeavesAndNodes) {
+  Tensor x = leaf({1, 2});
+  Tensor c = tensor({3, 4});
+  Tensor xc = x * c;
+  ASSERT_EQ(xc.grad_fn()->next.size(), 2u);
+  EXPECT_EQ(xc.grad_fn()->next[0].leaf, x.impl());
+  EXPECT_EQ(xc.grad_fn()->next[0].producer, nullptr);
+  EXPECT_EQ(xc.grad_fn()->next[1].leaf, nullptr);
+  EXPECT_EQ(xc.grad_fn()->next[1].producer, nullptr);
+  Tensor e = xc.exp();
+  ASSERT_EQ(e.grad_fn()->next.size(), 1u);
+  EXPECT_EQ(e.grad_fn()->next[0].producer, xc.grad_fn());
+  EXPECT_EQ(e.grad_fn()->next[0].leaf, nullptr);
+  // After backward the node is released: no closure, no edges.
+  const std::shared_ptr<Node> node = e.grad_fn();
+  e.sum().backward();
+  EXPECT_TRUE(node->released);
+  EXPECT_TRUE(node->next.empty());
+}
+
+// As PyTorch: whether a leaf gets a gradient is decided when the op runs, except that a leaf
+// switched off before backward (a frozen layer) receives nothing.
+TEST(Autograd, LeafSwitchedOffAfterUseGetsNoGradient) {
+  Tensor w = leaf({1, 2});
+  Tensor x = tensor({3, 4});
+  Tensor loss = (w + x).sum();  // add passes the gradient to both sides
+  w.set_requires_grad(false);
+  loss.backward();
+  EXPECT_FALSE(w.grad().defined());
+
+  Tensor v = tensor({5, 6});
+  Tensor later = (v * x).sum() + (w * x).sum();  // neither requires grad yet
+  EXPECT_FALSE(later.requires_grad());
+  v.set_requires_grad(true);
+  EXPECT_FALSE(later.requires_grad());  // switched on after the op: no graph to it
+}
+
 TEST(Autograd, DetachSharesStorageAndCutsGraph) {
   Tensor x = leaf({1, 2});
   Tensor y = x * 2.0f;

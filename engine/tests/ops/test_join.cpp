@@ -55,6 +55,21 @@ TEST(Stack, NewDimAtEachPosition) {
   EXPECT_TRUE(tensor_near(stack({tensor(1.0f), tensor(2.0f)}), {2}, {1, 2}));
 }
 
+// stack writes each input into its place in the result: inputs that are strided views (a
+// transpose, a slice with a step, a patch of a larger tensor) are read through their strides.
+TEST(Stack, StridedViewsAndEmptyInputs) {
+  Tensor m = tensor({{1, 2}, {3, 4}});
+  Tensor n = tensor({{5, 6}, {7, 8}});
+  EXPECT_TRUE(tensor_near(stack({m.t(), n.t()}, 1), {2, 2, 2}, {1, 3, 5, 7, 2, 4, 6, 8}));
+  Tensor row = tensor({1, 2, 3, 4, 5, 6});
+  EXPECT_TRUE(tensor_near(stack({row.slice(0, 0, 6, 2), row.slice(0, 1, 6, 2)}), {2, 3}, {1, 3, 5, 2, 4, 6}));
+  Tensor image = arange(0, 16).reshape({4, 4});
+  Tensor patches = stack({image.index({Slice(0, 2), Slice(1, 3)}), image.index({Slice(2, 4), Slice(2, 4)})});
+  EXPECT_TRUE(tensor_near(patches, {2, 2, 2}, {1, 2, 5, 6, 10, 11, 14, 15}));
+  Tensor empty_stack = stack({zeros({0, 3}), zeros({0, 3})}, 1);
+  EXPECT_EQ(empty_stack.shape(), (Shape{0, 2, 3}));
+}
+
 TEST(IndexSelect, RowsAtIndices) {
   Tensor table = tensor({{0, 1}, {10, 11}, {20, 21}, {30, 31}});
   EXPECT_TRUE(tensor_near(index_select(table, tensor({2, 0, 2})), {3, 2}, {20, 21, 0, 1, 20, 21}));

@@ -93,6 +93,9 @@ TEST(ViewGrad, Index) {
                          make_input({3, 5})));
   EXPECT_TRUE(gradcheck1([](const Tensor& x) { return x.index({1, Slice(0, 3, 2)}); }, x234()));
   EXPECT_TRUE(gradcheck1([](const Tensor& x) { return x.index({Slice(), -1, 2}); }, x234()));
+  // Down to one element (a 0-d result), and no entries at all (the whole tensor, one node).
+  EXPECT_TRUE(gradcheck1([](const Tensor& x) { return x.index({1, -1, 2}); }, x234()));
+  EXPECT_TRUE(gradcheck1([](const Tensor& x) { return x.index({}); }, x234()));
 }
 
 // index({...}) is one view and one node, whatever the number of entries.
