@@ -32,9 +32,10 @@ struct Edge {
   std::shared_ptr<TensorImpl> leaf;
 };
 
-// A node's edges. Most ops have one or two inputs: their edges live inside the node (no
-// allocation, and in the node's own memory when backward visits it); an op with more inputs
-// (stack, cat) keeps them in a vector.
+// A node's edges: read it as std::vector<Edge>, which is all it is to the code that uses it.
+// (Speed only: most ops have one or two inputs, and their edges live inside the node, with
+// no allocation and in the node's own memory when backward visits it; an op with more inputs,
+// as stack or cat, keeps them in a vector.)
 class EdgeList {
  public:
   void resize(size_t count) {
