@@ -64,7 +64,6 @@ Shape keepdim_shape(const Shape& x_shape, const int64_t* dim) {
   if (!shape.empty()) shape[normalize_dim(*dim, static_cast<int64_t>(shape.size()), "reduce")] = 1;
   return shape;
 }
-Shape keepdim_shape(const Tensor& x, const int64_t* dim) { return keepdim_shape(x.shape(), dim); }
 
 Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
   Tensor out = reduce_kernel(ReduceOp::Sum, x, dim, keepdim, "sum");
@@ -80,7 +79,7 @@ Tensor sum_impl(const Tensor& x, const int64_t* dim, bool keepdim) {
 
 Tensor extremum_impl(ReduceOp op, const Tensor& x, const int64_t* dim, bool keepdim, const char* name) {
   Tensor out = reduce_kernel(op, x, dim, keepdim, name);
-  Shape kept = keepdim_shape(x, dim);
+  Shape kept = keepdim_shape(x.shape(), dim);
   Tensor winners_value = out.detach().reshape(kept);
   return record_op(name, {x}, out, [x, winners_value, kept](const Tensor& grad) {
     // The gradient goes to the elements equal to the extremum, shared among ties.
