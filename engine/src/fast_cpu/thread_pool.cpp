@@ -34,10 +34,13 @@
 // core away now and then, often in the middle of a chunk; the caller then waits for the
 // worker's next time slice, a millisecond or more, for a chunk it could have done itself in
 // microseconds. (On a 2-core machine with a build running, that waiting was a fifth of a GPT
-// training step.) So when the caller of a job waits for a straggler longer than
-// kStragglerMicros, and longer than a quarter of the time it spent on chunks itself (a worker
-// that started late on a long job is not a straggler), the pool runs jobs on the caller
-// alone for the next kInlineMillis, then tries the workers again. set_num_threads() resets it.
+// training step.) So the pool keeps count: of every kWindowMillis that jobs take, how long
+// their callers spent waiting for a worker's last chunk (a wait counts from kStragglerMicros).
+// When that is more than a quarter of the window, the pool runs jobs on the caller alone for
+// the next kInlineMillis, then tries the workers again. set_num_threads() resets it.
+// One wait alone decides nothing: on a quiet machine a worker that was asleep, or a chunk
+// longer than the caller's, also makes the caller wait a few hundred microseconds now and
+// then, and going inline for each of those cost a third of a GPT step's speed on two cores.
 //
 // Lifetime
 // --------
@@ -74,10 +77,11 @@ constexpr int kMaxThreads = 1024;
 // parallel_for makes up to this many chunks per thread, so that the work still balances when one
 // thread starts late or runs slower (for example when the machine is busy).
 constexpr int64_t kChunksPerThread = 4;
-// A wait for a straggling worker longer than this, and than a quarter of the caller's own time
-// on the job's chunks ...
+// A caller's wait for a worker's last chunk counts as a stall from this long ...
 constexpr int64_t kStragglerMicros = 50;
-// ... makes parallel_for run jobs inline for this long (see "A busy machine" above).
+// ... and when stalls are more than a quarter of this much job time ...
+constexpr int64_t kWindowMillis = 20;
+// ... parallel_for runs jobs inline for this long (see "A busy machine" above).
 constexpr int64_t kInlineMillis = 100;
 
 int64_t steady_now_ns() {
@@ -174,6 +178,7 @@ class Pool {
 
     // Close the job and wait for the workers still inside it (they are running their last chunk).
     state_.fetch_and(~kOpen, std::memory_order_acq_rel);
+    int64_t waited = 0;
     if ((state_.load(std::memory_order_acquire) & kCountMask) != 0) {
       const int64_t wait_started = steady_now_ns();
       for (int spins = 0; (state_.load(std::memory_order_acquire) & kCountMask) != 0; ++spins) {
@@ -183,11 +188,9 @@ class Pool {
           std::this_thread::yield();  // a long wait, or more threads than cores: let it run
         }
       }
-      const int64_t now = steady_now_ns(), waited = now - wait_started;
-      if (waited > kStragglerMicros * 1000 && 4 * waited > wait_started - started) {
-        g_inline_until_ns.store(now + kInlineMillis * 1000000, std::memory_order_relaxed);
-      }
+      waited = steady_now_ns() - wait_started;
     }
+    count_stalls(started, waited);
     fn_ = nullptr;
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
@@ -199,6 +202,19 @@ class Pool {
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
     workers_.clear();
+  }
+
+  // The bookkeeping of "A busy machine": adds this job's time and its caller's wait for a
+  // straggler to the window, and at the window's end decides whether jobs go inline.
+  void count_stalls(int64_t started, int64_t waited) {
+    const int64_t now = steady_now_ns();
+    window_job_ns_ += now - started;
+    if (waited > kStragglerMicros * 1000) window_stall_ns_ += waited;
+    if (window_job_ns_ < kWindowMillis * 1000000) return;
+    if (4 * window_stall_ns_ > window_job_ns_) {
+      g_inline_until_ns.store(now + kInlineMillis * 1000000, std::memory_order_relaxed);
+    }
+    window_job_ns_ = window_stall_ns_ = 0;
   }
 
   static constexpr uint64_t kOpen = uint64_t{1} << 31;
@@ -285,6 +301,8 @@ class Pool {
   std::atomic<int64_t> next_chunk_{0};
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;
+  // Job time and stall time in the current window (count_stalls); only the caller touches them.
+  int64_t window_job_ns_ = 0, window_stall_ns_ = 0;
 };
 
 // Process-wide pool bookkeeping. Allocated once and never freed, so that it is still valid while
@@ -351,7 +369,10 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
         begin, end);
   grain = std::max<int64_t>(grain, 1);
   int threads = num_threads();
-  if (n <= grain || threads == 1 || t_in_pool_task) {
+  // Chunks of at least `grain` items, a few per thread. With only one, a worker would take it
+  // while the caller waited: the caller does it instead.
+  const int64_t nchunks = std::min<int64_t>(n / grain, kChunksPerThread * threads);
+  if (nchunks <= 1 || threads == 1 || t_in_pool_task) {
     fn(begin, end);
     return;
   }
@@ -385,7 +406,6 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
       return;
     }
   }
-  int64_t nchunks = std::min<int64_t>(n / grain, kChunksPerThread * threads);
   g.pool->run(begin, n, nchunks, fn);
 }
 

@@ -108,6 +108,16 @@ TEST(ThreadPool, SmallRangeRunsInlineAsOneCall) {
   EXPECT_EQ(chunks[0].thread, std::this_thread::get_id());
 }
 
+TEST(ThreadPool, RangeOfLessThanTwoGrainsRunsOnTheCallerAsOneCall) {
+  // 19 items with a grain of 10 make one chunk; a worker would take it while the caller waited.
+  ThreadCount tc(2);
+  std::vector<Chunk> chunks = record_chunks(10, 29, 10);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].lo, 10);
+  EXPECT_EQ(chunks[0].hi, 29);
+  EXPECT_EQ(chunks[0].thread, std::this_thread::get_id());
+}
+
 TEST(ThreadPool, SingleThreadRunsInlineAsOneCall) {
   ThreadCount tc(1);
   std::vector<Chunk> chunks = record_chunks(0, 100000, 1);
