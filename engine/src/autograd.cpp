@@ -13,17 +13,20 @@ namespace ember {
 namespace {
 thread_local bool grad_mode_enabled = true;
 
+// A closure may hand one tensor to several inputs (add's backward passes its gradient on to
+// both), or a view of one. A gradient is private when nothing else can see it: one handle, a
+// dense storage of its own. Only a private gradient is kept as it is, or added to in place.
+bool is_private(const Tensor& grad) {
+  const TensorImpl& g = *grad.impl();
+  return grad.impl().use_count() == 1 && g.storage.use_count() == 1 && g.offset == 0 &&
+         g.storage->count() == grad.numel() && grad.is_contiguous();
+}
+
 // Leaves keep their gradient across backward calls and add new ones to it.
 void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   TensorImpl& impl = *leaf.impl();
   if (!impl.grad) {
-    // The leaf needs a private gradient: grad may alias a tensor that another input also
-    // received. A dense gradient that nothing else holds (one handle, its own storage)
-    // is private already and is kept as it is; anything else is copied.
-    const TensorImpl& g = *grad.impl();
-    bool unshared = grad.impl().use_count() == 1 && g.storage.use_count() == 1 && g.offset == 0 &&
-                    g.storage->count() == grad.numel() && grad.is_contiguous();
-    impl.grad = unshared ? grad.impl() : grad.clone().impl();
+    impl.grad = is_private(grad) ? grad.impl() : grad.clone().impl();
   } else {
     Tensor existing(impl.grad);
     existing += grad;
@@ -153,7 +156,14 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
         // (A leaf switched off since the op ran, as a frozen layer, gets nothing: as PyTorch.)
         if (edge.leaf->requires_grad) accumulate_into_leaf(Tensor(edge.leaf), grad);
       } else if (producer->pending_grad.defined()) {
-        producer->pending_grad = producer->pending_grad + grad;  // a tensor used twice
+        // A tensor used twice (a residual branch, the slices of attention's qkv): the sum,
+        // in place when the first gradient is private (no new tensor each time).
+        Tensor& pending = producer->pending_grad;
+        if (is_private(pending)) {
+          pending += grad;
+        } else {
+          pending = pending + grad;
+        }
       } else {
         producer->pending_grad = grad;
         ready.push({producer->sequence_number, producer});

@@ -255,6 +255,18 @@ TEST(Autograd, TensorUsedTwiceGradientsAdd) {
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {4, -2}));
 }
 
+TEST(Autograd, GradientHandedToTwoInputsIsNotChangedInPlace) {
+  // s = a + b hands one gradient tensor to both a and b. Later contributions are added to
+  // each: in place only where the sum is private, or a's would change with b's.
+  // loss = sum(a + b + 5a + 7b), a = 2x, b = 3x: d/dx = 2 * 6 + 3 * 8 = 36.
+  Tensor x = leaf({1.0f, -2.0f});
+  Tensor a = x * 2.0f, b = x * 3.0f;
+  Tensor p = a * 5.0f, q = b * 7.0f;
+  Tensor s = a + b;
+  ((s + p) + q).sum().backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2}, {36, 36}));
+}
+
 TEST(Autograd, DiamondGraphVisitsSharedNodeOnce) {
   // a = 2x; loss = sum(exp(a) + 3a) -> dloss/dx = 2 exp(2x) + 6
   Tensor x = leaf({0.1f, -0.3f});
