@@ -105,6 +105,10 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
   }
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   const bool a_transposed = is_transposed_view(a), b_transposed = is_transposed_view(b);
+  // The closure keeps an operand only if the other one's gradient needs it (a batch of data
+  // with frozen weights keeps neither weight nor data alive any longer than it must).
+  const Tensor a_for_grad_b = need_b ? a : Tensor(), b_for_grad_a = need_a ? b : Tensor();
+  const Shape a_shape = a.shape(), b_shape = b.shape();
   return record_op("matmul", {a, b}, out, [=](const Tensor& grad) {
     // C = A B: dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
     //
@@ -116,15 +120,15 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
     Grads grads(2);
     if (need_a) {
       Tensor grad_a = a_transposed
-                          ? matmul(b, grad.transpose(-1, -2)).transpose(-1, -2)  // (..., k, m)^T
-                          : matmul(grad, b.transpose(-1, -2));                   // (..., m, k)
-      grads[0] = sum_to_shape(grad_a, a.shape());
+                          ? matmul(b_for_grad_a, grad.transpose(-1, -2)).transpose(-1, -2)  // (..., k, m)^T
+                          : matmul(grad, b_for_grad_a.transpose(-1, -2));                   // (..., m, k)
+      grads[0] = sum_to_shape(grad_a, a_shape);
     }
     if (need_b) {
       Tensor grad_b = b_transposed
-                          ? matmul(grad.transpose(-1, -2), a).transpose(-1, -2)  // (..., n, k)^T
-                          : matmul(a.transpose(-1, -2), grad);                   // (..., k, n)
-      grads[1] = sum_to_shape(grad_b, b.shape());
+                          ? matmul(grad.transpose(-1, -2), a_for_grad_b).transpose(-1, -2)  // (..., n, k)^T
+                          : matmul(a_for_grad_b.transpose(-1, -2), grad);                   // (..., k, n)
+      grads[1] = sum_to_shape(grad_b, b_shape);
     }
     return grads;
   });
