@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ember/object_pool.h"
+#include "ember/small_vector.h"
 #include "ember/tensor.h"
 
 namespace ember {
@@ -32,42 +33,12 @@ struct Edge {
   std::shared_ptr<TensorImpl> leaf;
 };
 
-// A node's edges: read it as std::vector<Edge>, which is all it is to the code that uses it.
-// (Speed only: most ops have one or two inputs, and their edges live inside the node, with
-// no allocation and in the node's own memory when backward visits it; an op with more inputs,
-// as stack or cat, keeps them in a vector.)
-class EdgeList {
- public:
-  void resize(size_t count) {
-    if (count > kInside) outside_.resize(count);
-    size_ = count;
-  }
-  void clear() {
-    for (Edge& edge : inside_) edge = Edge();
-    outside_.clear();
-    size_ = 0;
-  }
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  Edge* begin() { return size_ <= kInside ? inside_ : outside_.data(); }
-  Edge* end() { return begin() + size_; }
-  const Edge* begin() const { return size_ <= kInside ? inside_ : outside_.data(); }
-  const Edge* end() const { return begin() + size_; }
-  Edge& operator[](size_t i) { return begin()[i]; }
-  const Edge& operator[](size_t i) const { return begin()[i]; }
-
- private:
-  static constexpr size_t kInside = 2;
-  Edge inside_[kInside];
-  std::vector<Edge> outside_;
-  size_t size_ = 0;
-};
-
 struct Node {
   const char* name = "";  // "matmul", "exp", ... (a string literal), for messages and debugging
   // Where backward sends each input's gradient next: one edge per input of the op, in the
-  // order of its inputs.
-  EdgeList next;
+  // order of its inputs. (A std::vector<Edge> that keeps two edges inside the node:
+  // small_vector.h, speed only.)
+  detail::SmallVector<Edge, 2> next;
   Shape output_shape;  // the gradient arriving here must have this shape
   bool released = false;  // backward has run and release() has dropped the closure
 
