@@ -6,6 +6,7 @@
 // across cores with the one thread pool (thread_pool.h). Matrix products go to the
 // packed, cache-blocked GEMM in gemm.cpp; memory comes from the block cache.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -43,6 +44,33 @@ void parallel_range(int64_t count, int64_t grain, Fn&& fn) {
   parallel_for(0, count, grain, std::ref(fn));  // std::ref: no copy of fn onto the heap
 }
 
+// Runs fn(start, count) over every row of a strided walk, on every core: start holds each
+// layout's offset of a row's first element, count the row's length. Rows are shared out
+// whole, but a row longer than kParallelGrain is first cut into pieces of at least that many
+// elements: the walk merges a dense tensor into a single row, which would otherwise run on one
+// thread (the sum of two gradients in backward did).
+template <int kCount, typename Fn>
+void parallel_rows(const StridedWalk<kCount>& walk, Fn&& fn) {
+  const int64_t length = walk.row_length(), rows = walk.row_count();
+  const int64_t pieces = std::max<int64_t>(1, length / kParallelGrain);
+  if (pieces == 1) {
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
+    parallel_range(rows, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) fn(walk.row_start(row), length);
+    });
+    return;
+  }
+  const int64_t piece = (length + pieces - 1) / pieces;
+  parallel_range(rows * pieces, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      std::array<int64_t, kCount> start = walk.row_start(item / pieces);
+      const int64_t first = (item % pieces) * piece;
+      for (int k = 0; k < kCount; ++k) start[k] += first * walk.inner_stride(k);
+      fn(start, std::min(piece, length - first));
+    }
+  });
+}
+
 // One loop per op, so each body is a simple expression the compiler can vectorise.
 template <typename F>
 void unary_loop(const float* in, float* out, int64_t count, F f) {
@@ -68,28 +96,22 @@ template <BinaryOp op>
 void binary_strided(const float* x, const StridedLayout& x_layout, const float* y,
                     const StridedLayout& y_layout, float* out, const StridedLayout& out_layout) {
   StridedWalk<3> walk({&out_layout, &x_layout, &y_layout});
-  int64_t length = walk.row_length();
-  int64_t x_step = walk.inner_stride(1), y_step = walk.inner_stride(2);
-  int64_t rows = walk.row_count();
-  int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
-  parallel_range(rows, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      auto start = walk.row_start(row);
-      float* o = out + start[0];
-      const float* xs = x + start[1];
-      const float* ys = y + start[2];
-      // The common cases get their own loops so they vectorise.
-      if (x_step == 1 && y_step == 1) {
-        for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i], ys[i]);
-      } else if (x_step == 1 && y_step == 0) {
-        float yv = ys[0];
-        for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i], yv);
-      } else if (x_step == 0 && y_step == 1) {
-        float xv = xs[0];
-        for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xv, ys[i]);
-      } else {
-        for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i * x_step], ys[i * y_step]);
-      }
+  const int64_t x_step = walk.inner_stride(1), y_step = walk.inner_stride(2);
+  parallel_rows(walk, [&](const std::array<int64_t, 3>& start, int64_t length) {
+    float* o = out + start[0];
+    const float* xs = x + start[1];
+    const float* ys = y + start[2];
+    // The common cases get their own loops so they vectorise.
+    if (x_step == 1 && y_step == 1) {
+      for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i], ys[i]);
+    } else if (x_step == 1 && y_step == 0) {
+      float yv = ys[0];
+      for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i], yv);
+    } else if (x_step == 0 && y_step == 1) {
+      float xv = xs[0];
+      for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xv, ys[i]);
+    } else {
+      for (int64_t i = 0; i < length; ++i) o[i] = apply_binary<op>(xs[i * x_step], ys[i * y_step]);
     }
   });
 }
@@ -123,21 +145,16 @@ class CpuBackend final : public Backend {
             const StridedLayout& out_layout) override {
     if (in_layout.numel() == 0) return;
     StridedWalk<2> walk({&out_layout, &in_layout});
-    int64_t length = walk.row_length();
-    int64_t out_step = walk.inner_stride(0), in_step = walk.inner_stride(1);
-    int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
-    parallel_range(walk.row_count(), grain, [&](int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) {
-        auto start = walk.row_start(row);
-        float* o = out + start[0];
-        const float* s = in + start[1];
-        if (out_step == 1 && in_step == 1) {
-          std::memcpy(o, s, static_cast<size_t>(length) * sizeof(float));
-        } else if (out_step == 1 && in_step == 0) {  // an expanded value (the gradient of a sum)
-          std::fill(o, o + length, s[0]);
-        } else {
-          for (int64_t i = 0; i < length; ++i) o[i * out_step] = s[i * in_step];
-        }
+    const int64_t out_step = walk.inner_stride(0), in_step = walk.inner_stride(1);
+    parallel_rows(walk, [&](const std::array<int64_t, 2>& start, int64_t length) {
+      float* o = out + start[0];
+      const float* s = in + start[1];
+      if (out_step == 1 && in_step == 1) {
+        std::memcpy(o, s, static_cast<size_t>(length) * sizeof(float));
+      } else if (out_step == 1 && in_step == 0) {  // an expanded value (the gradient of a sum)
+        std::fill(o, o + length, s[0]);
+      } else {
+        for (int64_t i = 0; i < length; ++i) o[i * out_step] = s[i * in_step];
       }
     });
   }
@@ -201,35 +218,30 @@ class CpuBackend final : public Backend {
              const StridedLayout& out_layout) override {
     if (out_layout.numel() == 0) return;
     StridedWalk<4> walk({&out_layout, &condition_layout, &x_layout, &y_layout});
-    int64_t length = walk.row_length();
-    int64_t c_step = walk.inner_stride(1), x_step = walk.inner_stride(2), y_step = walk.inner_stride(3);
-    int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
-    parallel_range(walk.row_count(), grain, [&](int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) {
-        auto start = walk.row_start(row);
-        float* o = out + start[0];
-        const float* cs = condition + start[1];
-        const float* xs = x + start[2];
-        const float* ys = y + start[3];
-        // masked_fill (a dense condition, one fill value) and its gradient get loops of their
-        // own, which vectorise: both values are read first, so that picking one is a select
-        // instead of a branch. The general loop reads through the strides.
-        if (c_step == 1 && x_step == 0 && y_step == 1) {
-          const float xv = xs[0];
-          for (int64_t i = 0; i < length; ++i) {
-            const float yv = ys[i];
-            o[i] = cs[i] != 0.0f ? xv : yv;
-          }
-        } else if (c_step == 1 && x_step == 1 && y_step == 0) {
-          const float yv = ys[0];
-          for (int64_t i = 0; i < length; ++i) {
-            const float xv = xs[i];
-            o[i] = cs[i] != 0.0f ? xv : yv;
-          }
-        } else {
-          for (int64_t i = 0; i < length; ++i) {
-            o[i] = cs[i * c_step] != 0.0f ? xs[i * x_step] : ys[i * y_step];
-          }
+    const int64_t c_step = walk.inner_stride(1), x_step = walk.inner_stride(2), y_step = walk.inner_stride(3);
+    parallel_rows(walk, [&](const std::array<int64_t, 4>& start, int64_t length) {
+      float* o = out + start[0];
+      const float* cs = condition + start[1];
+      const float* xs = x + start[2];
+      const float* ys = y + start[3];
+      // masked_fill (a dense condition, one fill value) and its gradient get loops of their
+      // own, which vectorise: both values are read first, so that picking one is a select
+      // instead of a branch. The general loop reads through the strides.
+      if (c_step == 1 && x_step == 0 && y_step == 1) {
+        const float xv = xs[0];
+        for (int64_t i = 0; i < length; ++i) {
+          const float yv = ys[i];
+          o[i] = cs[i] != 0.0f ? xv : yv;
+        }
+      } else if (c_step == 1 && x_step == 1 && y_step == 0) {
+        const float yv = ys[0];
+        for (int64_t i = 0; i < length; ++i) {
+          const float xv = xs[i];
+          o[i] = cs[i] != 0.0f ? xv : yv;
+        }
+      } else {
+        for (int64_t i = 0; i < length; ++i) {
+          o[i] = cs[i * c_step] != 0.0f ? xs[i * x_step] : ys[i * y_step];
         }
       }
     });

@@ -118,6 +118,37 @@ TEST(BackendParity, WhereAndStridedCopy) {
   EXPECT_TRUE(same_bits(got, expected));
 }
 
+// Rows longer than the fast backend's parallel grain are cut into pieces and shared between
+// threads (parallel_rows): a dense tensor is one such row. Lengths that are not a multiple of a
+// piece, inner strides of 1, 2 and 0, and several long rows.
+TEST(BackendParity, LongRowsCutIntoPiecesGiveTheSameBits) {
+  const int64_t length = 100003;
+  const Buffer x = awkward_values(2 * 3 * length, 6), y = awkward_values(3 * length, 7);
+  Buffer condition(3 * length);
+  for (size_t i = 0; i < condition.size(); ++i) condition[i] = y[i] > 0.0f ? 1.0f : 0.0f;
+  const StridedLayout dense(Shape{3, length}, Shape{length, 1}, 0);
+  const StridedLayout every_other(Shape{3, length}, Shape{2 * length, 2}, 1);  // x[1::2] by rows
+  const StridedLayout one_per_row(Shape{3, length}, Shape{length, 0}, 4);     // broadcast along rows
+  const StridedLayout one_row(Shape{1, length}, Shape{length, 1}, 0);
+  Buffer got(3 * length), expected(3 * length);
+  const std::pair<const char*, const StridedLayout*> x_layouts[] = {
+      {"dense", &dense}, {"every other", &every_other}, {"one per row", &one_per_row}};
+  for (const auto& [name, x_layout] : x_layouts) {
+    fast().binary(BinaryOp::Add, x.data(), *x_layout, y.data(), dense, got.data(), dense);
+    reference().binary(BinaryOp::Add, x.data(), *x_layout, y.data(), dense, expected.data(), dense);
+    EXPECT_TRUE(same_bits(got, expected)) << "add, x " << name;
+    fast().copy(x.data(), *x_layout, got.data(), dense);
+    reference().copy(x.data(), *x_layout, expected.data(), dense);
+    EXPECT_TRUE(same_bits(got, expected)) << "copy, x " << name;
+    fast().where(condition.data(), dense, x.data(), *x_layout, y.data(), dense, got.data(), dense);
+    reference().where(condition.data(), dense, x.data(), *x_layout, y.data(), dense, expected.data(), dense);
+    EXPECT_TRUE(same_bits(got, expected)) << "where, x " << name;
+  }
+  fast().binary(BinaryOp::Mul, x.data(), one_row, y.data(), one_row, got.data(), one_row);
+  reference().binary(BinaryOp::Mul, x.data(), one_row, y.data(), one_row, expected.data(), one_row);
+  EXPECT_TRUE(same_bits(Buffer(got.begin(), got.begin() + length), Buffer(expected.begin(), expected.begin() + length)));
+}
+
 TEST(BackendParity, ReduceEveryOpAndLayout) {
   // (outer, n, inner): a row sum, a column sum (the bias gradient), a tall block, a long row.
   const int64_t shapes[][3] = {{1, 1000, 1}, {7, 33, 1}, {1, 300, 70}, {5, 9, 40}, {2, 1, 3}};
