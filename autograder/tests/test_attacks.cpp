@@ -61,7 +61,7 @@ Graded grade(const fs::path& student_dir, const std::string& questions, const Te
   graded.report = read_text(report);
   const std::string json = read_text(results);
   if (!json.empty()) {
-    graded.results = JsonReader(json).read_document();
+    graded.results = parse_json(json);
     graded.score = graded.results.at("score").number;
     graded.max_score = graded.results.at("max_score").number;
   }
@@ -251,7 +251,7 @@ TEST(Attacks, WithoutBubblewrapTheVerdictStillBelongsToTheChecker) {
     EXPECT_EQ(limited.status, 0) << limited.out;
     EXPECT_CONTAINS(limited.out, "Protection: limits only");
     EXPECT_CONTAINS(limited.out, "Total: 0/6");
-    const Json results = JsonReader(read_text(dir / "limited.json")).read_document();
+    const Json results = parse_json(read_text(dir / "limited.json"));
     EXPECT_EQ(results.at("score").number, 0);
     ::usleep(300 * 1000);
     EXPECT_EQ(leftover_student_processes(dir), std::vector<std::string>{});

@@ -139,7 +139,7 @@ TEST(GradeDevice, TheDriverReportsTheDeviceItGradedOn) {
   const Outcome cpu = run_shell("EMBER_DEVICE=cpu " + args, dir);
   ASSERT_EQ(cpu.status, 0) << cpu.err;
   EXPECT_CONTAINS(cpu.out, "Total: 4/4\nDevice: cpu\n");
-  Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("extra_data").at("device").string, "cpu");
   EXPECT_EQ(results.at("extra_data").at("device_problem").string, "");
   EXPECT_CONTAINS(read_text(dir / "r.html"), "<p class=\"subtitle\">Device: cpu</p>");
@@ -154,7 +154,7 @@ TEST(GradeDevice, TheDriverReportsTheDeviceItGradedOn) {
 
   const Outcome cuda = run_shell(args + " --device cuda", dir);
   ASSERT_EQ(cuda.status, 0) << cuda.err;  // grading ran, and the report was written
-  results = JsonReader(read_text(dir / "r.json")).read_document();
+  results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("extra_data").at("device").string, "cuda:0");
   if (ember::cuda::is_available()) {
     EXPECT_CONTAINS(cuda.out, "Total: 4/4\nDevice: cuda:0\n");
@@ -202,7 +202,7 @@ TEST(GradeSolutionsOnCuda, WithoutADeviceNoCheckPassesAndTheReportSaysWhy) {
   EXPECT_CONTAINS(outcome.out, "Total: 0/50\nDevice: cuda:0 could not be used: EMBER_DEVICE=cuda: no "
                                "CUDA device is available");
   EXPECT_CONTAINS(outcome.out, kNoCudaMessage);
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("score").number, 0);
   EXPECT_EQ(results.at("max_score").number, 50);
   for (const Json& test : results.at("tests").array) {
@@ -226,7 +226,7 @@ TEST(GradeSolutionsOnCuda, WithADeviceTheSolutionsEarnFullMarksThere) {
   EXPECT_CONTAINS(outcome.out, "Question q0: 4/4\nQuestion q1: 6/6\nQuestion q2: 6/6\nQuestion q3: 6/6\n"
                                "Question q4: 7/7\nQuestion q5: 4/4\nQuestion q6: 6/6\nQuestion q7: 11/11\n"
                                "------------------\nTotal: 50/50\nDevice: cuda:0\n");
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("score").number, 50);
   EXPECT_EQ(results.at("max_score").number, 50);
   EXPECT_EQ(results.at("extra_data").at("device").string, "cuda:0");

@@ -152,7 +152,7 @@ TEST(DriverEndToEnd, GradesEveryKindOfOutcome) {
   EXPECT_NOT_CONTAINS(report, "\033[");
 
   // results.json: valid JSON, the same totals, one entry per check (and per failure).
-  const Json results = JsonReader(read_text(dir / "results.json")).read_document();
+  const Json results = parse_json(read_text(dir / "results.json"));
   EXPECT_EQ(results.at("score").number, 16);
   EXPECT_EQ(results.at("max_score").number, 28);
   EXPECT_EQ(results.at("output").string, report);
@@ -226,7 +226,7 @@ TEST(DriverEndToEnd, MissingProgramWithNoBuild) {
   EXPECT_EQ(outcome.status, 0) << outcome.err;  // grading ran, even if the score is 0
   EXPECT_CONTAINS(outcome.out, "*** FAIL: q5.program (0/0)\n***     grade_q5 not found in ");
   EXPECT_CONTAINS(outcome.out, "Total: 0/0\n");
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("score").number, 0);
   EXPECT_EQ(results.at("max_score").number, 0);
 }
@@ -300,7 +300,7 @@ TEST(DriverEndToEnd, RealCMakeBuild) {
   EXPECT_CONTAINS(outcome.out, "broken_q1.cpp:2:");
   EXPECT_CONTAINS(outcome.out, "'missing_function' was not declared in this scope");
   EXPECT_CONTAINS(outcome.out, "Total: 4/4\n");
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("score").number, 4);
   EXPECT_EQ(results.at("max_score").number, 4);
   // With a build tree, the HTML report and the pictures live in it by default.
@@ -385,7 +385,7 @@ TEST(DriverEndToEnd, HtmlReportWithPictures) {
   EXPECT_EQ(outcome.out.substr(outcome.out.size() - line.size()), line);
   EXPECT_CONTAINS(outcome.out, "Total: 10/14\nDevice: cpu\n" + line);
   EXPECT_EQ(read_text(dir / "report.txt"), outcome.out);
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_NOT_CONTAINS(results.at("output").string, "HTML report");
   EXPECT_EQ(results.at("score").number, 10);
 
@@ -448,7 +448,7 @@ TEST(DriverEndToEnd, PrefaceStartsEveryReport) {
   EXPECT_EQ(outcome.out.rfind("Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n\nQuestion q0\n", 0),
             0u)
       << outcome.out;
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("output").string.rfind("Files graded:\n", 0), 0u);
   EXPECT_CONTAINS(read_text(dir / "r.html"),
                   "<pre class=\"preface\">Files graded:\n  q0 &lt;- tensor_shapes.hpp &amp; "

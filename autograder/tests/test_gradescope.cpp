@@ -179,7 +179,7 @@ TEST(Gradescope, ProblemsBeforeGradingStillWriteResults) {
                                         quote(kScripts + "/run_autograder"),
                                     dir);
   EXPECT_EQ(outcome.status, 1);
-  const Json results = JsonReader(read_text(root / "results" / "results.json")).read_document();
+  const Json results = parse_json(read_text(root / "results" / "results.json"));
   EXPECT_EQ(results.at("score").number, 0);
   EXPECT_CONTAINS(results.at("output").string,
                   "The autograder could not grade this submission: the course source is missing");
@@ -224,7 +224,7 @@ TEST(Gradescope, GradesASubmission) {
       run_shell(env_for(root) + " bash " + quote((root / "run_autograder").string()), dir);
   ASSERT_EQ(graded.status, 0) << graded.out << graded.err;
 
-  const Json results = JsonReader(read_text(root / "results" / "results.json")).read_document();
+  const Json results = parse_json(read_text(root / "results" / "results.json"));
   EXPECT_EQ(results.at("max_score").number, 50);
   double score = 0;
   double max_score = 0;

@@ -116,7 +116,7 @@ TEST_P(Mistakes, LosesItsPointsAndIsNamed) {
           mistake.question + " --no-html --color never --results-json " + quote(dir / "r.json"),
       dir);
   ASSERT_EQ(outcome.status, 0) << outcome.out << outcome.err;
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("max_score").number, mistake.full);
   EXPECT_LE(results.at("score").number, mistake.at_most) << outcome.out;
   EXPECT_CONTAINS(outcome.out, std::string("*** FAIL: ") + mistake.failing_check);

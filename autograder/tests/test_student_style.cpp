@@ -31,7 +31,7 @@ TEST(StudentStyle, FullMarksButTheNotesKQtLosesOneCheckAndIsNamed) {
   }
   EXPECT_CONTAINS(outcome.out, "*** FAIL: q6.attention_matches_reference (0/1)");
   EXPECT_CONTAINS(outcome.out, "likely cause: the scores are K Q^T");
-  const Json results = JsonReader(read_text(dir / "r.json")).read_document();
+  const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("score").number, results.at("max_score").number - 1) << outcome.out;
 }
 

@@ -1,5 +1,5 @@
-// Helpers shared by the end-to-end tests of the autograder: a minimal JSON reader (enough to
-// check results.json), temporary folders, and running shell commands with their output.
+// Helpers shared by the end-to-end tests of the autograder: the JSON reader (for
+// results.json), temporary folders, and running shell commands with their output.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,138 +16,15 @@
 #include <utility>
 #include <vector>
 
+#include "json_reader.h"
+
 namespace ember_test {
 
 namespace fs = std::filesystem;
 
-// ---- a minimal JSON reader, enough to check results.json -------------------------------
-
-struct Json {
-  enum class Type { Null, Bool, Number, String, Array, Object };
-  Type type = Type::Null;
-  bool boolean = false;
-  double number = 0;
-  std::string string;
-  std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;
-
-  const Json& at(const std::string& key) const {
-    for (const auto& [name, value] : object) {
-      if (name == key) return value;
-    }
-    throw std::runtime_error("no key " + key);
-  }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(std::string text) : text_(std::move(text)) {}
-
-  Json read_document() {
-    Json value = read_value();
-    skip_space();
-    if (pos_ != text_.size()) fail("trailing characters");
-    return value;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(pos_));
-  }
-  void skip_space() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-  bool take(char c) {
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  void expect(char c) {
-    if (!take(c)) fail(std::string("expected ") + c);
-  }
-  std::string read_string() {
-    expect('"');
-    std::string out;
-    while (true) {
-      if (pos_ >= text_.size()) fail("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) fail("bad escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) fail("bad \\u escape");
-          const unsigned code = static_cast<unsigned>(std::stoul(text_.substr(pos_, 4), nullptr, 16));
-          pos_ += 4;
-          if (code >= 0x80) fail("test reader only handles ASCII \\u escapes");
-          out += static_cast<char>(code);
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
-  Json read_value() {
-    skip_space();
-    if (pos_ >= text_.size()) fail("unexpected end");
-    Json value;
-    const char c = text_[pos_];
-    if (c == '{') {
-      ++pos_;
-      value.type = Json::Type::Object;
-      if (take('}')) return value;
-      do {
-        skip_space();
-        std::string key = read_string();
-        expect(':');
-        value.object.emplace_back(std::move(key), read_value());
-      } while (take(','));
-      expect('}');
-    } else if (c == '[') {
-      ++pos_;
-      value.type = Json::Type::Array;
-      if (take(']')) return value;
-      do {
-        value.array.push_back(read_value());
-      } while (take(','));
-      expect(']');
-    } else if (c == '"') {
-      value.type = Json::Type::String;
-      value.string = read_string();
-    } else if (text_.compare(pos_, 4, "true") == 0 || text_.compare(pos_, 5, "false") == 0) {
-      value.type = Json::Type::Bool;
-      value.boolean = text_[pos_] == 't';
-      pos_ += value.boolean ? 4 : 5;
-    } else if (text_.compare(pos_, 4, "null") == 0) {
-      pos_ += 4;
-    } else {
-      size_t used = 0;
-      value.type = Json::Type::Number;
-      value.number = std::stod(text_.substr(pos_), &used);
-      pos_ += used;
-    }
-    return value;
-  }
-
-  std::string text_;
-  size_t pos_ = 0;
-};
+// results.json is read with the grader's own reader (autograder/driver/json_reader.h).
+using ember::grade::Json;
+using ember::grade::parse_json;
 
 // ---- helpers ----------------------------------------------------------------------------
 
