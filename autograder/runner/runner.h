@@ -92,4 +92,10 @@ class Question {
 // Written once per question, in autograder/runners/qN_*.cpp.
 void define_question(Question& question);
 
+// For the main loop (runner_loop.cpp) and the runner's tests: the question the requests are
+// about (define_question fills it in once, before the first request), and the answer to one
+// request, ["ok", result] or ["error", kind, type, message] (runner_main.cpp lists them).
+Question& question();
+Value answer(const Value& request);
+
 }  // namespace ember::runner

@@ -1,5 +1,5 @@
-// The runner's main loop: read a request from the channel (fd EMBER_RUNNER_FD, default 3),
-// do it, answer, until the checker closes the channel. See runner.h.
+// The runner's commands: one request in, one answer out (the main loop that reads them from
+// the channel is runner_loop.cpp). See runner.h.
 //
 // Requests (each a list; the answer is ["ok", result] or ["error", kind, type, message]):
 //   ["seed", n]                              manual_seed(n)
@@ -193,6 +193,8 @@ Value error_answer(const char* kind, const std::string& type, const std::string&
   return Value::list({Value::of("error"), Value::of(kind), Value::of(type), Value::of(message)});
 }
 
+}  // namespace
+
 Value answer(const Value& request) {
   try {
     const Args& args = request.as_list("a request");
@@ -211,7 +213,7 @@ Value answer(const Value& request) {
   }
 }
 
-}  // namespace
+Question& question() { return state().question; }
 
 Tensor tensor_arg(const Args& args, std::size_t index) {
   const Value& value = args.at(index);
@@ -244,33 +246,3 @@ Device device() {
 }
 
 }  // namespace ember::runner
-
-int main() {
-  using namespace ember::runner;
-  int fd = 3;
-  if (const char* text = std::getenv("EMBER_RUNNER_FD"); text != nullptr && *text != '\0') fd = std::atoi(text);
-  try {
-    define_question(state().question);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "runner: cannot set up the question: %s\n", e.what());
-    return 2;
-  }
-  while (true) {
-    Value request;
-    try {
-      request = ember::grading::wire::read_frame(fd);
-    } catch (const ember::grading::wire::ChannelClosed&) {
-      return 0;  // the checker is done
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "runner: %s\n", e.what());
-      return 2;
-    }
-    try {
-      ember::grading::wire::write_frame(fd, answer(request));
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "runner: cannot answer: %s\n", e.what());
-      return 2;
-    }
-    std::fflush(stdout);
-  }
-}
