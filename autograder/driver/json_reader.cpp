@@ -91,6 +91,7 @@ class JsonReader {
       if (pos_ >= text_.size()) fail("an unfinished string");
       const char c = text_[pos_++];
       if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("a control character in a string");
       if (c != '\\') {
         out += c;
         continue;
@@ -112,6 +113,7 @@ class JsonReader {
               text_[pos_ + 1] == 'u') {
             pos_ += 2;
             const unsigned low = hex4();
+            if (low < 0xDC00 || low >= 0xE000) fail("a high surrogate without its low half");
             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
           }
           append_utf8(out, code);

@@ -39,6 +39,8 @@ TEST(JsonReader, MalformedTextThrowsNamingTheSourceAndThePlace) {
   EXPECT_EQ(error_of(R"({"a" 1})"), "results.json: expected ':' at byte 5");
   EXPECT_EQ(error_of(""), "results.json: an unexpected end at byte 0");
   EXPECT_NE(error_of(R"(["\q"])").find("an unknown escape"), std::string::npos);
+  EXPECT_EQ(error_of("[\"a\tb\"]"), "results.json: a control character in a string at byte 4");
+  EXPECT_NE(error_of(R"(["\ud83d\u0041"])").find("a high surrogate without its low half"), std::string::npos);
 }
 
 TEST(JsonReader, DeepNestingIsRefused) {

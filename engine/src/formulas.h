@@ -245,13 +245,17 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float attention_score_grad(float p, float 
 }
 
 // x, or +0 when x is subnormal (a float below about 1.2e-38 in magnitude: its exponent bits
-// are all zero). The optimizers' state goes through it, one difference from PyTorch: a
+// are all zero). The state the optimizers carry from step to step in the numerator of their
+// update (SGD's momentum buffer, Adam's m) goes through it, one difference from PyTorch: a
 // gradient that stays 0 (the weight of a pixel that is blank in every image, a ReLU unit that
-// never fires) leaves a momentum or Adam's m shrinking by its beta every step, subnormal after
-// about 800 steps, and on Intel cores an operation on a subnormal float takes a slow path about
-// a hundred times longer: with them, Adam took half of a q3 MLP epoch (1.17 s against 0.52 s
-// flushed, on this course's Xeon). Such a state moves its parameter by less than 1e-33, which
-// changes no parameter larger than about 1e-25 in magnitude: the parameters stay PyTorch's.
+// never fires) leaves that state shrinking by its beta every step, subnormal after about 800
+// steps, and on Intel cores an operation on a subnormal float takes a slow path about a
+// hundred times longer: with them, Adam took half of a q3 MLP epoch (1.17 s against 0.52 s
+// flushed, on this course's Xeon). Such a state moves its parameter by less than
+// lr * 1.2e-38 / eps in Adam (1.2e-33 with lr 1e-3 and eps 1e-8), and lr * 1.2e-38 in SGD:
+// no parameter larger than about 1e-25 changes, so the parameters stay PyTorch's. (Adam's v,
+// a denominator, is not flushed: setting it to 0 would make a step larger, not smaller; it
+// shrinks by 0.999 a step and takes some 70,000 steps of zero gradient to become subnormal.)
 // An integer test, so that a vectorised loop may use it (a float comparison could trap, which
 // keeps the compiler from turning the choice into a vector blend).
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float flush_subnormal(float x) {
@@ -259,7 +263,8 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float flush_subnormal(float x) {
 }
 
 // PyTorch's SGD for one parameter element (backend.h has the rule). buffer is the momentum
-// buffer's element, read and written only when momentum != 0 (and flushed: flush_subnormal).
+// buffer's element, read and written only when momentum != 0 (and flushed after the first
+// step: flush_subnormal).
 EMBER_HOST_DEVICE inline void sgd_update(float& param, float grad, float& buffer, float lr,
                                          float momentum, float dampening, float weight_decay,
                                          bool nesterov, bool first_step) {
@@ -289,12 +294,12 @@ inline AdamStep adam_step_for(float lr, float beta1, float beta2, int64_t step) 
 //   param -= step_size * m / (sqrt(v) / correction2_sqrt + eps)
 // Every backend rounds each operation as written (no fused multiply-adds: target_clones.h,
 // cuda.cmake), so all give the same bits.
-// Both moments go through flush_subnormal (above).
+// m goes through flush_subnormal (above).
 EMBER_HOST_DEVICE inline void adam_moments_update(float& param, float g, float& exp_avg,
                                                   float& exp_avg_sq, float beta1, float beta2,
                                                   float eps, AdamStep step) {
   const float m = flush_subnormal(beta1 * exp_avg + (1.0f - beta1) * g);
-  const float v = flush_subnormal(beta2 * exp_avg_sq + (1.0f - beta2) * g * g);
+  const float v = beta2 * exp_avg_sq + (1.0f - beta2) * g * g;
   exp_avg = m;
   exp_avg_sq = v;
   param -= step.step_size * m / (sqrtf(v) / step.correction2_sqrt + eps);

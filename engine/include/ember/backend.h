@@ -187,8 +187,9 @@ class Backend {
                            uint64_t offset) = 0;
 
   // --- optimizer updates (all buffers contiguous, count elements) ----------
-  // A momentum buffer or Adam moment that would become subnormal (below ~1.2e-38) is stored as
-  // 0: on Intel cores such floats take a slow path (formulas.h, flush_subnormal says why).
+  // A momentum buffer (after the first step) or Adam's m that would become subnormal (below
+  // ~1.2e-38) is stored as 0: on Intel cores such floats take a slow path (formulas.h,
+  // flush_subnormal says why).
   // PyTorch's SGD: g = grad + weight_decay * param; with momentum the buffer becomes g on
   // the first step and momentum * buf + (1 - dampening) * g afterwards; g = buf (or
   // g + momentum * buf with Nesterov); param -= lr * g.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace ember::detail {
@@ -15,16 +16,24 @@ namespace ember::detail {
 template <typename T, size_t N>
 class SmallVector {
  public:
-  // count elements; the new ones are T() (as std::vector::resize).
+  // count elements: the first ones kept, the new ones T() (as std::vector::resize).
   void resize(size_t count) {
-    if (count > N) outside_.resize(count);
+    if (count > N && size_ <= N) {  // from inside to outside: the elements move out first
+      outside_.clear();
+      for (size_t i = 0; i < size_; ++i) outside_.push_back(std::move(inside_[i]));
+    } else if (count <= N && size_ > N) {  // and back
+      for (size_t i = 0; i < count; ++i) inside_[i] = std::move(outside_[i]);
+      outside_.clear();
+    }
+    if (count > N) {
+      outside_.resize(count);
+      for (T& element : inside_) element = T();  // nothing is left inside
+    } else {
+      for (size_t i = count; i < N; ++i) inside_[i] = T();
+    }
     size_ = count;
   }
-  void clear() {
-    for (T& element : inside_) element = T();
-    outside_.clear();
-    size_ = 0;
-  }
+  void clear() { resize(0); }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   T* begin() { return size_ <= N ? inside_ : outside_.data(); }
@@ -35,7 +44,7 @@ class SmallVector {
   const T& operator[](size_t i) const { return begin()[i]; }
 
  private:
-  T inside_[N];
+  T inside_[N] = {};
   std::vector<T> outside_;
   size_t size_ = 0;
 };

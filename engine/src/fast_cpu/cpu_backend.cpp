@@ -60,13 +60,13 @@ void parallel_rows(const StridedWalk<kCount>& walk, Fn&& fn) {
     });
     return;
   }
-  const int64_t piece = (length + pieces - 1) / pieces;
   parallel_range(rows * pieces, 1, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       std::array<int64_t, kCount> start = walk.row_start(item / pieces);
-      const int64_t first = (item % pieces) * piece;
+      const int64_t piece = item % pieces;
+      const int64_t first = piece * length / pieces, next = (piece + 1) * length / pieces;
       for (int k = 0; k < kCount; ++k) start[k] += first * walk.inner_stride(k);
-      fn(start, std::min(piece, length - first));
+      fn(start, next - first);
     }
   });
 }

@@ -37,7 +37,8 @@
 // training step.) So the pool keeps count: of every kWindowMillis that jobs take, how long
 // their callers spent waiting for a worker's last chunk (a wait counts from kStragglerMicros).
 // When that is more than a quarter of the window, the pool runs jobs on the caller alone for
-// the next kInlineMillis, then tries the workers again. set_num_threads() resets it.
+// the next kInlineMillis, then tries the workers again. set_num_threads() ends that period at
+// once (the count goes on).
 // One wait alone decides nothing: on a quiet machine a worker that was asleep, or a chunk
 // longer than the caller's, also makes the caller wait a few hundred microseconds now and
 // then, and going inline for each of those cost a third of a GPT step's speed on two cores.

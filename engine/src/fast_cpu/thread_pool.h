@@ -23,11 +23,12 @@ void set_num_threads(int n);
 
 // Splits [begin, end) into chunks of at least `grain` items and calls fn(lo, hi) on them, using the
 // calling thread plus the pool's workers. Runs inline (a single call fn(begin, end)) when the range
-// is small (end - begin <= grain), when num_threads() == 1, or when called from inside a pool task
-// (no nested parallelism, so no deadlock). It also runs inline when another thread is using the
-// pool at that moment, and for 100 ms after a job whose caller had to wait long for a worker
-// that lost its core mid-chunk (a busy machine; thread_pool.cpp explains). Every chunk runs, even after one of them throws; then the first exception
-// thrown by fn is rethrown in the caller. A grain below 1 counts as 1.
+// makes only one chunk (end - begin < 2 * grain), when num_threads() == 1, or when called from
+// inside a pool task (no nested parallelism, so no deadlock). It also runs inline when another
+// thread is using the pool at that moment, and for 100 ms after callers spent more than a quarter
+// of their recent jobs waiting for workers that lost their core mid-chunk (a busy machine;
+// thread_pool.cpp explains). Every chunk runs, even after one of them throws; then the first
+// exception thrown by fn is rethrown in the caller. A grain below 1 counts as 1.
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 

@@ -273,12 +273,14 @@ TEST(Autograd, TensorUsedTwiceGradientsAdd) {
 TEST(Autograd, GradientHandedToTwoInputsIsNotChangedInPlace) {
   // s = a + b hands one gradient tensor to both a and b. Later contributions are added to
   // each: in place only where the sum is private, or a's would change with b's.
-  // loss = sum(a + b + 5a + 7b), a = 2x, b = 3x: d/dx = 2 * 6 + 3 * 8 = 36.
+  // loss = sum(1 * (a + b + 5a + 7b)), a = 2x, b = 3x: d/dx = 2 * 6 + 3 * 8 = 36. (The * 1
+  // makes the gradient that reaches the adds dense: sum's own is an expanded view, which is
+  // never changed in place, and the test would then prove nothing.)
   Tensor x = leaf({1.0f, -2.0f});
   Tensor a = x * 2.0f, b = x * 3.0f;
   Tensor p = a * 5.0f, q = b * 7.0f;
   Tensor s = a + b;
-  ((s + p) + q).sum().backward();
+  (((s + p) + q) * 1.0f).sum().backward();
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {36, 36}));
 }
 

@@ -110,12 +110,18 @@ TEST(ThreadPool, SmallRangeRunsInlineAsOneCall) {
 
 TEST(ThreadPool, RangeOfLessThanTwoGrainsRunsOnTheCallerAsOneCall) {
   // 19 items with a grain of 10 make one chunk; a worker would take it while the caller waited.
+  // The call is not a job of the pool at all: inside it, the caller is in no parallel region.
   ThreadCount tc(2);
-  std::vector<Chunk> chunks = record_chunks(10, 29, 10);
-  ASSERT_EQ(chunks.size(), 1u);
-  EXPECT_EQ(chunks[0].lo, 10);
-  EXPECT_EQ(chunks[0].hi, 29);
-  EXPECT_EQ(chunks[0].thread, std::this_thread::get_id());
+  int calls = 0;
+  bool in_region = true;
+  parallel_for(10, 29, 10, [&](int64_t lo, int64_t hi) {
+    ++calls;
+    in_region = in_parallel_region();
+    EXPECT_EQ(lo, 10);
+    EXPECT_EQ(hi, 29);
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(in_region);
 }
 
 TEST(ThreadPool, SingleThreadRunsInlineAsOneCall) {
