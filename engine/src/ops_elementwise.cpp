@@ -68,20 +68,25 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, "mul");
-  // Each input's gradient needs the other input's value.
-  return record_op("mul", {a, b}, out, [a, b](const Tensor& grad) {
-    return Grads{a.requires_grad() ? sum_to_shape(grad * b, a.shape()) : Tensor(),
-                 b.requires_grad() ? sum_to_shape(grad * a, b.shape()) : Tensor()};
+  // Each input's gradient needs the other input's value, and the closure keeps only those
+  // (h * mask keeps the mask, not the activation h, when only h needs a gradient).
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  const Tensor b_for_grad_a = need_a ? b : Tensor(), a_for_grad_b = need_b ? a : Tensor();
+  return record_op("mul", {a, b}, out, [=, a_shape = a.shape(), b_shape = b.shape()](const Tensor& grad) {
+    return Grads{need_a ? sum_to_shape(grad * b_for_grad_a, a_shape) : Tensor(),
+                 need_b ? sum_to_shape(grad * a_for_grad_b, b_shape) : Tensor()};
   });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Div, a, b, "div");
-  bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  return record_op("div", {a, b}, out, [=](const Tensor& grad) {
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  // Both gradients need b; only b's needs a, so a is kept only then.
+  const Tensor a_for_grad_b = need_b ? a : Tensor();
+  return record_op("div", {a, b}, out, [=, a_shape = a.shape()](const Tensor& grad) {
     // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2
-    return Grads{need_a ? sum_to_shape(grad / b, a.shape()) : Tensor(),
-                 need_b ? sum_to_shape(-grad * a / (b * b), b.shape()) : Tensor()};
+    return Grads{need_a ? sum_to_shape(grad / b, a_shape) : Tensor(),
+                 need_b ? sum_to_shape(-grad * a_for_grad_b / (b * b), b.shape()) : Tensor()};
   });
 }
 

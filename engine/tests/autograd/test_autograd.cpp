@@ -138,19 +138,34 @@ TEST(Autograd, GraphDoesNotKeepIntermediatesItsClosuresDoNotNeed) {
   expect_freed_and_gradient([](const Tensor& product, const Tensor& x) { return (product + x).sum(); }, {4, 5});
 }
 
-// matmul keeps an operand only for the other one's gradient: with a frozen weight, the
-// activation that goes in is freed once the caller lets it go (its memory, not just its handle).
-TEST(Autograd, MatmulWithAFrozenWeightDoesNotKeepItsInput) {
-  Tensor x = leaf({1, 2, 3, 4, 5, 6});
-  Tensor h = (x * 2.0f).reshape({2, 3});
+// matmul, mul and div keep an operand only for the other one's gradient: with a frozen weight
+// or a constant, the activation that goes in is freed once the caller lets it go (its memory,
+// not just its handle).
+TEST(Autograd, AnOpWithAConstantOperandDoesNotKeepItsInput) {
   const Tensor frozen = tensor({1, 2, 3, 4, 5, 6}).reshape({3, 2});
-  const std::weak_ptr<Storage> watched = h.impl()->storage;
-  Tensor total = h.matmul(frozen).sum();
-  h = Tensor();
-  EXPECT_TRUE(watched.expired());
-  total.backward();
-  // d total / dh = ones(2, 2) @ frozen^T: each row holds frozen's row sums 3, 7, 11; times 2.
-  EXPECT_TRUE(tensor_near(x.grad(), {6}, {6, 14, 22, 6, 14, 22}));
+  const Tensor constant = tensor({1, 2, 4}).reshape({1, 3});
+  struct Case {
+    const char* name;
+    std::function<Tensor(const Tensor&)> op;
+    std::vector<float> expected_grad;  // of sum(op(2x)) for x of shape (6,)
+  };
+  const Case cases[] = {
+      // d/dh = ones(2, 2) @ frozen^T: each row holds frozen's row sums 3, 7, 11; times 2.
+      {"matmul", [&](const Tensor& h) { return h.matmul(frozen); }, {6, 14, 22, 6, 14, 22}},
+      {"mul", [&](const Tensor& h) { return h * constant; }, {2, 4, 8, 2, 4, 8}},
+      {"div", [&](const Tensor& h) { return h / constant; }, {2, 1, 0.5f, 2, 1, 0.5f}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Tensor x = leaf({1, 2, 3, 4, 5, 6});
+    Tensor h = (x * 2.0f).reshape({2, 3});
+    const std::weak_ptr<Storage> watched = h.impl()->storage;
+    Tensor total = c.op(h).sum();
+    h = Tensor();
+    EXPECT_TRUE(watched.expired());
+    total.backward();
+    EXPECT_TRUE(tensor_near(x.grad(), {6}, c.expected_grad));
+  }
 }
 
 // An edge per input: a leaf, a node, or nothing for an input that needs no gradient.
