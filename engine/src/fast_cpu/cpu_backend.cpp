@@ -45,22 +45,18 @@ void parallel_range(int64_t count, int64_t grain, Fn&& fn) {
 }
 
 // Runs fn(start, count) over every row of a strided walk, on every core: start holds each
-// layout's offset of a row's first element, count the row's length. Rows are shared out
-// whole, but a row longer than kParallelGrain is first cut into pieces of at least that many
+// layout's offset of a row's (or a piece's) first element, count its length. Rows are shared
+// out whole, but a row of two grains or more is first cut into pieces of at least kParallelGrain
 // elements: the walk merges a dense tensor into a single row, which would otherwise run on one
 // thread (the sum of two gradients in backward did).
 template <int kCount, typename Fn>
 void parallel_rows(const StridedWalk<kCount>& walk, Fn&& fn) {
   const int64_t length = walk.row_length(), rows = walk.row_count();
+  // The items of work: each row cut into `pieces` (1 for a row shorter than two grains); short
+  // rows are handed out kParallelGrain elements' worth at a time.
   const int64_t pieces = std::max<int64_t>(1, length / kParallelGrain);
-  if (pieces == 1) {
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
-    parallel_range(rows, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t row = begin; row < end; ++row) fn(walk.row_start(row), length);
-    });
-    return;
-  }
-  parallel_range(rows * pieces, 1, [&](int64_t begin, int64_t end) {
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(length, 1));
+  parallel_range(rows * pieces, grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       std::array<int64_t, kCount> start = walk.row_start(item / pieces);
       const int64_t piece = item % pieces;
