@@ -19,9 +19,7 @@
 // std::exception; type is its class), "unknown" (not a std::exception), "protocol" (a request
 // the harness cannot read: a bug in the checker).
 #include <cxxabi.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
