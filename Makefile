@@ -187,17 +187,20 @@ bench-compare: configure
 # trains lesson q7's GPT with nanoGPT's laptop settings on tiny Shakespeare (tools/gpt/) and
 # ends with `gpt: val loss L after N iterations in S s`. GPT_DIR=lessons trains your own
 # model instead of the solution's; GPT_ARGS=--baby trains nanoGPT's baby GPT (for a GPU).
-# make gpt-compare then runs bench/gpt.py, the same training in PyTorch, on the same machine.
+# PRECISION=medium lets the matrix products run in bfloat16 on a CPU with AMX (ember/precision.h).
+# make gpt-compare then runs bench/gpt.py, the same training in PyTorch, on the same machine
+# (with PRECISION=medium: under torch.autocast in bfloat16, on 2 threads, its fastest here).
 GPT_DIR ?= $(if $(wildcard solutions/q7_gpt),solutions,lessons)
 GPT_ITERS ?=
+PRECISION ?= highest
 gpt: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEMBER_GPT_DIR=$(abspath $(GPT_DIR)) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target ember_gpt >/dev/null
-	@$(BUILD_DIR)/tools/ember_gpt --device $(DEVICE) $(if $(GPT_ITERS),--iters $(GPT_ITERS)) $(GPT_ARGS)
+	@$(BUILD_DIR)/tools/ember_gpt --device $(DEVICE) $(if $(GPT_ITERS),--iters $(GPT_ITERS)) --precision $(PRECISION) $(GPT_ARGS)
 
 gpt-compare: gpt
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "gpt-compare: PyTorch is missing; as root: apt-get install -y python3-torch libopenblas0-pthread"; exit 2; }
-	@BENCH_THREADS=$${BENCH_THREADS:-1} /usr/bin/python3 bench/gpt.py --train $(or $(GPT_ITERS),2000)
+	@BENCH_THREADS=$${BENCH_THREADS:-$(if $(filter medium,$(PRECISION)),2,1)} /usr/bin/python3 bench/gpt.py --train $(or $(GPT_ITERS),2000) --precision $(PRECISION)
 
 # ---- Gradescope -----------------------------------------------------------------------
 # The zip to upload as the autograder: setup.sh, run_autograder and the course source,

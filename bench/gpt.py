@@ -14,6 +14,10 @@ Two modes:
   python3 bench/gpt.py --train N    the whole run of N iterations (2000 for nanoGPT's), then
                                     `gpt: val loss L after N iterations in S s`, as make gpt
 
+--precision highest|medium (default highest): "medium" runs the forward pass under
+torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's way to multiply in bfloat16 on a CPU, the
+counterpart of make gpt PRECISION=medium. nanoGPT itself trains in float32 on a CPU.
+
 Run with Debian's interpreter (/usr/bin/python3, python3-torch with OpenBLAS); BENCH_THREADS
 sets torch's threads (default 1, as the reference scripts' README advises for two cores). The
 model follows nanoGPT's model.py (written here from its description, not copied).
@@ -127,6 +131,16 @@ def lr_at(it, warmup=100, decay_iters=2000, max_lr=1e-3, min_lr=1e-4):
 
 
 def main():
+    args = sys.argv[1:]
+    precision = "highest"
+    if "--precision" in args:
+        at = args.index("--precision")
+        precision = args[at + 1]
+        del args[at:at + 2]
+    if precision not in ("highest", "high", "medium"):
+        sys.exit(f"gpt.py: --precision must be highest, high or medium, got {precision!r}")
+    # "high" has no faster method on a CPU, in PyTorch as in Ember: float32.
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "medium")
     torch.manual_seed(1337)
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
     text = open(DATA, encoding="utf-8").read()
@@ -154,15 +168,16 @@ def main():
         for group in optimizer.param_groups:
             group["lr"] = lr_at(it, decay_iters=decay_iters)
         x, y = batch(train)
-        loss = model(x, y)
+        with autocast:
+            loss = model(x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         return loss
 
-    if len(sys.argv) >= 3 and sys.argv[1] == "--train":
-        iters = int(sys.argv[2])
+    if len(args) >= 2 and args[0] == "--train":
+        iters = int(args[1])
         start = time.perf_counter()
         for it in range(iters):
             loss = step(it, iters)
@@ -171,14 +186,15 @@ def main():
         seconds = time.perf_counter() - start
         model.eval()
         with torch.no_grad():
-            val_loss = statistics.mean(model(*batch(val)).item() for _ in range(200))
+            with autocast:
+                val_loss = statistics.mean(model(*batch(val)).item() for _ in range(200))
         print(f"gpt: val loss {val_loss:.4f} after {iters} iterations in {seconds:.1f} s", flush=True)
         return
 
     reps = int(os.environ.get("BENCH_REPS", "7"))
     warmup = int(os.environ.get("BENCH_WARMUP", "2"))
     steps = 20  # one measurement: 20 steps, reported per step
-    print(f"# gpt: torch {torch.__version__} threads={torch.get_num_threads()} reps={reps} warmup={warmup}",
+    print(f"# gpt: torch {torch.__version__} threads={torch.get_num_threads()} precision={precision} reps={reps} warmup={warmup}",
           flush=True)
     times = []
     for rep in range(warmup + reps):
@@ -188,7 +204,8 @@ def main():
         if rep >= warmup:
             times.append((time.perf_counter() - start) / steps)
     med, lo, hi = statistics.median(times), min(times), max(times)
-    print(f"{'gpt train step B=12 T=64 (nanoGPT laptop)':<40s} median {med:10.6f} s  (min {lo:.6f} max {hi:.6f})",
+    label = "gpt train step B=12 T=64 (nanoGPT laptop)" + (" bf16" if precision == "medium" else "")
+    print(f"{label:<40s} median {med:10.6f} s  (min {lo:.6f} max {hi:.6f})",
           flush=True)
 
 

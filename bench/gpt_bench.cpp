@@ -7,8 +7,10 @@
 // random windows of tiny Shakespeare's training text, the loss, zero_grad, backward,
 // clip_grad_norm_ to 1.0, the AdamW step. One measurement is 20 steps (iterations 200..219
 // of a 2000-iteration schedule), reported per step; median of BENCH_REPS after BENCH_WARMUP,
-// as the script.
+// as the script. The "bf16" workload is the same step under float32_matmul_precision("medium")
+// (bfloat16 products on a CPU with AMX, float32 elsewhere), as bench/gpt.py --precision medium.
 #include <memory>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -20,7 +22,9 @@ namespace {
 
 constexpr int64_t kBatch = 12, kSteps = 20;
 
-Measurement measure_gpt_step() {
+Measurement measure_gpt_step(const char* precision) {
+  const std::string saved = get_float32_matmul_precision();
+  set_float32_matmul_precision(precision);
   manual_seed(1337);
   course::ShakespeareDataset data;
   q7::GPTConfig config;  // nanoGPT's laptop model
@@ -60,6 +64,7 @@ Measurement measure_gpt_step() {
   m.stats.max /= kSteps;
   m.throughput = 1.0 / m.stats.median;
   m.unit = "steps/s";
+  set_float32_matmul_precision(saved);
   return m;
 }
 
@@ -67,7 +72,8 @@ Measurement measure_gpt_step() {
 
 void add_gpt_workloads(Registry& registry) {
   // The name bench/gpt.py prints, so bench/compare.sh puts the two on one row.
-  registry.add("gpt", "gpt train step B=12 T=64 (nanoGPT laptop)", measure_gpt_step);
+  registry.add("gpt", "gpt train step B=12 T=64 (nanoGPT laptop)", [] { return measure_gpt_step("highest"); });
+  registry.add("gpt", "gpt train step B=12 T=64 (nanoGPT laptop) bf16", [] { return measure_gpt_step("medium"); });
 }
 
 }  // namespace ember::bench

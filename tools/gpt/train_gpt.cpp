@@ -14,7 +14,9 @@
 //
 // L is the mean loss of 200 random validation batches (nanoGPT's estimate_loss), S the time of
 // the training loop alone. Options: --iters N, --device cpu|cuda, --seed N, --sample N
-// (characters to generate, 0 for none), --baby (nanoGPT's "baby GPT" for a GPU: 6 layers,
+// (characters to generate, 0 for none), --precision highest|high|medium (float32 matrix products,
+// as torch.set_float32_matmul_precision; "medium" lets a CPU with AMX multiply in bfloat16, see
+// ember/precision.h; the default is "highest"), --baby (nanoGPT's "baby GPT" for a GPU: 6 layers,
 // 6 heads, 384 channels, context 256, batch 64, dropout 0.2, 5000 iterations; the issue's
 // target on one GPU is a val loss <= 1.48 within 5 minutes). bench/gpt.py is the default run
 // in PyTorch.
@@ -31,7 +33,8 @@
 namespace {
 
 int usage(const char* program) {
-  std::cerr << "usage: " << program << " [--baby] [--iters N] [--device cpu|cuda] [--seed N] [--sample N]\n";
+  std::cerr << "usage: " << program << " [--baby] [--iters N] [--device cpu|cuda] [--seed N] [--sample N]\n"
+            << "       [--precision highest|high|medium]\n";
   return 2;
 }
 
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
   bool baby = false;
   uint64_t seed = 1337;  // nanoGPT's
   std::string device = "cpu";
+  std::string precision = "highest";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--baby") {
@@ -55,10 +59,12 @@ int main(int argc, char** argv) {
     else if (arg == "--device") device = value;
     else if (arg == "--seed") seed = std::stoull(value);
     else if (arg == "--sample") sample = std::stoll(value);
+    else if (arg == "--precision") precision = value;
     else return usage(argv[0]);
   }
   try {
     manual_seed(seed);
+    set_float32_matmul_precision(precision);
     course::ShakespeareDataset data;
     const Device where = device == "cpu" ? Device::cpu() : device == "cuda" ? Device::cuda() : throw Error("--device must be cpu or cuda, got '" + device + "'");
     data.to(where);
@@ -84,9 +90,12 @@ int main(int argc, char** argv) {
     if (training.warmup_iters >= iters) training.warmup_iters = iters / 10;  // short runs (--iters) warm up less
     int64_t parameters = 0;
     for (const Tensor& p : model.parameters()) parameters += p.numel();
-    fmt::print("gpt: {} parameters, {} layers, {} heads, {} channels, context {}; batch {}, {} iterations on {}\n",
+    const bool bf16 = precision == "medium" && where.is_cpu() && cpu_has_bf16_matmul();
+    fmt::print("gpt: {} parameters, {} layers, {} heads, {} channels, context {}; batch {}, {} iterations on {}; "
+               "matrix products in {}\n",
                parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,
-               training.batch_size, iters, where.str());
+               training.batch_size, iters, where.str(),
+               bf16 ? "bfloat16 (precision \"medium\", AMX)" : "float32");
     std::fflush(stdout);  // before the progress lines, which go to stderr
 
     const auto start = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include "ember/device.h"
 #include "ember/error.h"
 #include "ember/ops.h"
+#include "ember/precision.h"
 #include "ember/random.h"
 #include "ember/shape.h"
 #include "ember/storage.h"

@@ -1,0 +1,34 @@
+// How precisely float32 matrix products are computed, as torch.set_float32_matmul_precision.
+//
+//   "highest" (the default)  every product in float32, as the notes' loops compute it.
+//   "high"                   allowed to use a faster, slightly less precise method. The CPU has
+//                            none that keeps about float32's precision, so this is "highest".
+//   "medium"                 allowed to round the inputs of a product to bfloat16 (8 bits of
+//                            mantissa instead of 24) and sum the products in float32. On a CPU
+//                            with AMX (Intel Xeon from Sapphire Rapids on) the fast CPU backend
+//                            then multiplies with the matrix unit, several times faster.
+//
+// The setting is a permission, not an order: where the hardware has no such unit (or a product
+// is too small to gain), a product stays float32. Only matrix products (matmul, linear layers,
+// convolutions through im2col) are affected; every other op, the gradients' accumulation and
+// the optimizer stay float32. The reference backend always computes in float32, and so, for
+// now, does the CUDA backend. docs/performance.md ("Mixed precision") has the measurements.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ember {
+
+// Sets the precision of float32 matrix products for the whole process: "highest", "high" or
+// "medium". Throws ember::Error for any other name.
+void set_float32_matmul_precision(std::string_view precision);
+
+// The current setting, one of "highest", "high", "medium".
+std::string get_float32_matmul_precision();
+
+// True when "medium" would actually use bfloat16 products on this machine's CPU (it has AMX and
+// the operating system lets this process use it). For tests and for the tools that report it.
+bool cpu_has_bf16_matmul();
+
+}  // namespace ember

@@ -1,0 +1,390 @@
+// gemm_bf16(): matrix products on Intel's AMX unit, in bfloat16 (see gemm_bf16.h for when).
+//
+// The unit
+// --------
+// AMX adds eight tile registers, tmm0-tmm7, each up to 16 rows of 64 bytes, and the instruction
+// TDPBF16PS tC, tA, tB. With C a 16 x 16 tile of floats, A a 16 x 32 tile of bfloat16 and B a
+// 16 x 32 tile of bfloat16 in "pair" layout, it computes
+//
+//     C[m][n] += sum over p < 16 of  A[m][2p] * B[p][2n]  +  A[m][2p+1] * B[p][2n+1]
+//
+// that is, 16 x 16 x 32 multiply-adds in one instruction. A is an ordinary row-major block of
+// op(A): row m holds 32 consecutive k. B holds the K axis in pairs: its row p has, for each of
+// the 16 columns n, the two values op(B)(2p, n) and op(B)(2p+1, n) side by side.
+//
+// Packing
+// -------
+// Both operands are converted to bfloat16 once per call, whole, into the layouts above:
+//   a_pack: Mp x Kp, row-major (Mp = M rounded up to 16, Kp = K rounded up to 32);
+//   b_pack: Np / 16 panels of 16 columns; panel q holds Kp / 2 rows of 32 values, row p being
+//           op(B)(2p, n), op(B)(2p+1, n) for n = 16q ... 16q+15.
+// The padding is zeros, so every tile is full and the compute loop has no edge cases; only the
+// write-back into C looks at M and N. A 16-bit value that packs two consecutive k of one row is
+// a 32-bit word, so both layouts are "convert 32 floats, maybe transpose 16 x 16 words":
+//   op(A) rows are contiguous in k (A not transposed): convert, store;
+//   op(A) rows are strided (A transposed, e.g. dW = dY^T X): pair two rows of A, then transpose;
+//   op(B) columns are contiguous in n (B not transposed): pair two rows of B, store;
+//   op(B) columns are strided (B transposed, e.g. X W^T): convert rows of B, then transpose.
+// Rounding uses VCVTNE2PS2BF16 (AVX512-BF16, which every CPU with AMX has): to nearest even,
+// subnormal inputs as zero.
+//
+// Compute
+// -------
+// C is cut into blocks of 32 x 32. Tiles 0-3 accumulate a block's four 16 x 16 quarters, tiles
+// 4-5 hold two 16-row slices of A, tiles 6-7 two 16-column slices of B: each step of 32 along K
+// loads four tiles and does four TDPBF16PS. A block's whole K sum runs before it is written
+// back (C = alpha * sum + beta * C), so each element of C is summed in the same order whichever
+// thread computes it, and the result does not depend on the thread count.
+#include "fast_cpu/gemm_bf16.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <new>
+
+#include <ember/error.h>
+
+#include "fast_cpu/thread_pool.h"
+#include "matmul_precision.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define EMBER_AMX_CODE 1
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#define EMBER_AMX_CODE 0
+#endif
+
+namespace ember::cpu {
+
+float round_to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7F800000u) == 0) {
+    u &= 0x80000000u;  // zero or subnormal: a zero of the same sign
+  } else if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
+    u |= 0x00400000u;  // NaN: stays a (quiet) NaN
+  } else {
+    u += 0x7FFFu + ((u >> 16) & 1u);  // to nearest, ties to even; may round up to infinity
+  }
+  u &= 0xFFFF0000u;
+  float r;
+  std::memcpy(&r, &u, sizeof r);
+  return r;
+}
+
+#if EMBER_AMX_CODE
+
+namespace {
+
+#define EMBER_TARGET_AMX \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+
+constexpr int64_t kTile = 16;   // rows of a tile, and columns of a C or B tile
+constexpr int64_t kDepth = 32;  // k per tile of A (32 bfloat16 = 64 bytes a row)
+constexpr int64_t kBlock = 32;  // rows and columns of the block of C one step computes
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+bool detect_amx() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
+  const bool avx512bw = (ebx >> 30) & 1u, avx512f = (ebx >> 16) & 1u, avx512vl = (ebx >> 31) & 1u;
+  if (!(amx_bf16 && amx_tile && avx512f && avx512bw && avx512vl)) return false;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || ((eax >> 5) & 1u) == 0) return false;
+  // The OS must save the AVX-512 (bits 5-7) and tile (17, 18) register state on a switch.
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
+  const uint64_t needed = (7u << 5) | (3u << 17) | 6u;
+  if ((xcr0 & needed) != needed) return false;
+  // Linux gives the (8 KiB) tile data state only to a process that asks for it first.
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+// The tile configuration: palette 1, every tile 16 rows of 64 bytes (LDTILECFG's memory format).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// A 64-byte aligned buffer of the calling thread, grown on demand and kept for the next call.
+struct Buffer {
+  void* data = nullptr;
+  size_t bytes = 0;
+  ~Buffer() { std::free(data); }
+  uint16_t* reserve(int64_t values) {
+    const size_t needed = static_cast<size_t>(round_up(values * 2, 64));
+    if (needed > bytes) {
+      std::free(data);
+      data = std::aligned_alloc(64, needed);
+      bytes = data != nullptr ? needed : 0;
+      if (data == nullptr) throw std::bad_alloc();
+    }
+    return static_cast<uint16_t*>(data);
+  }
+};
+thread_local Buffer t_a_pack, t_b_pack;
+
+// The first `count` (0..16) of 16 lanes.
+inline __mmask16 first_lanes(int64_t count) {
+  return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << std::max<int64_t>(count, 0)) - 1);
+}
+
+// 32 floats at p (the first `count` of them; the rest count as 0) as 32 bfloat16, in order.
+EMBER_TARGET_AMX inline __m512i convert32(const float* p, int64_t count) {
+  const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(count), p);
+  const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(count - 16), p + 16);
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+// Two rows of 16 floats, r0[0..count) and r1[0..count), as 16 words (r0[j], r1[j]) of two
+// bfloat16 each. Null rows count as zeros.
+EMBER_TARGET_AMX inline __m512i pair_rows(const float* r0, const float* r1, int64_t count) {
+  const __mmask16 m = first_lanes(count);
+  const __m512 a = r0 != nullptr ? _mm512_maskz_loadu_ps(m, r0) : _mm512_setzero_ps();
+  const __m512 b = r1 != nullptr ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
+  const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));  // a[0..16), b[0..16)
+  // Interleave: word j = (a[j], b[j]).
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                         24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1,
+                                         16, 0);
+  return _mm512_permutexvar_epi16(order, both);
+}
+
+// Writes the transpose of a 16 x 16 block of 32-bit words: rows[r] holds row r; row c of the
+// result goes to dst + c * dst_stride (in 16-bit values).
+EMBER_TARGET_AMX inline void store_transposed(const __m512i rows[16], uint16_t* dst, int64_t dst_stride) {
+  alignas(64) uint32_t block[16 * 16];
+  for (int r = 0; r < 16; ++r) _mm512_store_si512(block + r * 16, rows[r]);
+  const __m512i column = _mm512_set_epi32(240, 224, 208, 192, 176, 160, 144, 128, 112, 96, 80,
+                                          64, 48, 32, 16, 0);
+  for (int c = 0; c < 16; ++c) {
+    // (The masked form of the gather: the plain one trips a false -Wmaybe-uninitialized in GCC 12.)
+    _mm512_storeu_si512(dst + c * dst_stride, _mm512_mask_i32gather_epi32(
+        _mm512_setzero_si512(), __mmask16(0xFFFF), column, block + c, 4));
+  }
+}
+
+struct Problem {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  int64_t Mp, Np, Kp;
+  uint16_t* a_pack;
+  uint16_t* b_pack;
+};
+
+// Packs rows [i0, i0 + 16) of op(A) into a_pack (all Kp columns).
+EMBER_TARGET_AMX void pack_a_rows(const Problem& p, int64_t i0) {
+  uint16_t* dst = p.a_pack + i0 * p.Kp;
+  if (!p.trans_a) {
+    // op(A)(i, k) = A[i*lda + k]: each row is already contiguous in k.
+    for (int64_t r = 0; r < kTile; ++r) {
+      const int64_t i = i0 + r;
+      for (int64_t k = 0; k < p.Kp; k += kDepth) {
+        const __m512i v = i < p.M ? convert32(p.A + i * p.lda + k, p.K - k) : _mm512_setzero_si512();
+        _mm512_store_si512(dst + r * p.Kp + k, v);
+      }
+    }
+    return;
+  }
+  // op(A)(i, k) = A[k*lda + i]: for each 32 k, pair rows k, k+1 of A (16 columns i each),
+  // then transpose, so that row i gets its pairs in k order.
+  const int64_t cols = p.M - i0;
+  for (int64_t k = 0; k < p.Kp; k += kDepth) {
+    __m512i pairs[16];
+    for (int64_t q = 0; q < 16; ++q) {
+      const int64_t k0 = k + 2 * q, k1 = k0 + 1;
+      pairs[q] = pair_rows(k0 < p.K ? p.A + k0 * p.lda + i0 : nullptr,
+                           k1 < p.K ? p.A + k1 * p.lda + i0 : nullptr, cols);
+    }
+    store_transposed(pairs, dst + k, p.Kp);
+  }
+}
+
+// Packs panel q (columns [16q, 16q + 16)) of op(B) into b_pack.
+EMBER_TARGET_AMX void pack_b_panel(const Problem& p, int64_t q) {
+  const int64_t j0 = q * kTile;
+  uint16_t* dst = p.b_pack + q * p.Kp * kTile;  // Kp/2 rows of 32 values
+  const int64_t cols = p.N - j0;
+  if (!p.trans_b) {
+    // op(B)(k, j) = B[k*ldb + j]: rows k and k+1 of B, paired, are one row of the panel.
+    for (int64_t k = 0; k < p.Kp; k += 2) {
+      const __m512i v = pair_rows(k < p.K ? p.B + k * p.ldb + j0 : nullptr,
+                                  k + 1 < p.K ? p.B + (k + 1) * p.ldb + j0 : nullptr, cols);
+      _mm512_store_si512(dst + k * kTile, v);
+    }
+    return;
+  }
+  // op(B)(k, j) = B[j*ldb + k]: each column j is a row of B, contiguous in k. Converting 32 k
+  // of it gives its 16 pairs; a transpose puts pair p of column j at row p, word j.
+  for (int64_t k = 0; k < p.Kp; k += kDepth) {
+    __m512i columns[16];
+    for (int64_t c = 0; c < 16; ++c) {
+      columns[c] = c < cols ? convert32(p.B + (j0 + c) * p.ldb + k, p.K - k) : _mm512_setzero_si512();
+    }
+    store_transposed(columns, dst + k * kTile, 2 * kTile);
+  }
+}
+
+// Every tile 16 rows of 64 bytes. A constant in memory, not a local: GCC's _tile_loadconfig
+// tells the compiler it reads only the first 8 bytes, so stores into a local configuration
+// could be dropped as dead.
+constexpr TileConfig make_tile_config() {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.rows[t] = kTile;
+    config.bytes_per_row[t] = 64;
+  }
+  return config;
+}
+const TileConfig kTileConfig = make_tile_config();
+
+EMBER_TARGET_AMX void configure_tiles() { _tile_loadconfig(&kTileConfig); }
+
+// Gives the tile registers back (so a context switch need not save them).
+EMBER_TARGET_AMX void release_tiles() { _tile_release(); }
+
+// The block of C at rows [i0, i0 + 32), columns [j0, j0 + 32), summed into out (32 x 32 floats,
+// row stride 32). Quarters beyond Mp or Np are skipped (their part of out is left as it was).
+template <bool TWO_ROWS, bool TWO_COLS>
+EMBER_TARGET_AMX void block_product(const Problem& p, int64_t i0, int64_t j0, float* out) {
+  const uint16_t* a = p.a_pack + i0 * p.Kp;
+  const uint16_t* b = p.b_pack + (j0 / kTile) * p.Kp * kTile;
+  const int64_t a_stride = p.Kp * 2;  // bytes
+  _tile_zero(0);
+  if (TWO_COLS) _tile_zero(1);
+  if (TWO_ROWS) _tile_zero(2);
+  if (TWO_ROWS && TWO_COLS) _tile_zero(3);
+  for (int64_t k = 0; k < p.Kp; k += kDepth) {
+    _tile_loadd(4, a + k, a_stride);
+    _tile_loadd(6, b + k * kTile, 64);
+    if (TWO_COLS) _tile_loadd(7, b + p.Kp * kTile + k * kTile, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    if (TWO_COLS) _tile_dpbf16ps(1, 4, 7);
+    if (TWO_ROWS) {
+      _tile_loadd(5, a + kTile * p.Kp + k, a_stride);
+      _tile_dpbf16ps(2, 5, 6);
+      if (TWO_COLS) _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  constexpr int64_t kOutStride = kBlock * sizeof(float);
+  _tile_stored(0, out, kOutStride);
+  if (TWO_COLS) _tile_stored(1, out + kTile, kOutStride);
+  if (TWO_ROWS) _tile_stored(2, out + kTile * kBlock, kOutStride);
+  if (TWO_ROWS && TWO_COLS) _tile_stored(3, out + kTile * kBlock + kTile, kOutStride);
+}
+
+// C[i0 + r][j0 + c] = alpha * out[r][c] + beta * C[...], for the rows and columns inside C.
+EMBER_TARGET_AMX void write_back(const float* out, int64_t i0, int64_t j0, int64_t M, int64_t N,
+                                 float alpha, float beta, float* C, int64_t ldc) {
+  const int64_t rows = std::min(kBlock, M - i0), cols = std::min(kBlock, N - j0);
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* c = C + (i0 + r) * ldc + j0;
+    for (int64_t h = 0; h < cols; h += 16) {
+      const __mmask16 m = first_lanes(cols - h);
+      __m512 v = _mm512_mul_ps(va, _mm512_load_ps(out + r * kBlock + h));
+      if (beta != 0.0f) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c + h), v);
+      _mm512_mask_storeu_ps(c + h, m, v);
+    }
+  }
+}
+
+// Multiply-adds a block of C does, below which sharing the blocks between threads costs more than
+// it saves (the unit does about 10^12 a second; waking a worker takes microseconds).
+constexpr double kMinFlopsPerThread = 8.0e6;
+
+}  // namespace
+
+bool amx_bf16_available() {
+  static const bool available = detect_amx();
+  return available;
+}
+
+bool use_bf16_gemm(int64_t M, int64_t N, int64_t K) {
+  if (detail::float32_matmul_precision() != detail::MatmulPrecision::Medium) return false;
+  // Below a tile in any direction most of the unit's work would be padding.
+  if (M < kTile || N < kTile || K < kDepth) return false;
+  return amx_bf16_available();
+}
+
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+               int64_t ldc) {
+  Problem p{trans_a, trans_b, M, N, K, A, lda, B, ldb,
+            round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
+  p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);
+  p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
+
+  const int64_t a_units = p.Mp / kTile, b_units = p.Np / kTile;
+  const int64_t blocks_m = (p.Mp + kBlock - 1) / kBlock, blocks_n = (p.Np + kBlock - 1) / kBlock;
+  const double flops = 2.0 * static_cast<double>(p.Mp) * static_cast<double>(p.Np) * static_cast<double>(p.Kp);
+  const bool share = num_threads() > 1 && flops >= 2 * kMinFlopsPerThread;
+
+  // 1. Packing: units of 16 rows of op(A), then panels of 16 columns of op(B).
+  auto pack = [&](int64_t first, int64_t last) {
+    for (int64_t u = first; u < last; ++u) {
+      if (u < a_units) {
+        pack_a_rows(p, u * kTile);
+      } else {
+        pack_b_panel(p, u - a_units);
+      }
+    }
+  };
+  // 2. The blocks of C; consecutive blocks share their columns, so a B panel is reused from cache.
+  auto compute = [&](int64_t first, int64_t last) {
+    configure_tiles();
+    alignas(64) float out[kBlock * kBlock];
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t i0 = (t % blocks_m) * kBlock, j0 = (t / blocks_m) * kBlock;
+      const bool two_rows = i0 + kTile < p.Mp, two_cols = j0 + kTile < p.Np;
+      if (two_rows && two_cols) {
+        block_product<true, true>(p, i0, j0, out);
+      } else if (two_rows) {
+        block_product<true, false>(p, i0, j0, out);
+      } else if (two_cols) {
+        block_product<false, true>(p, i0, j0, out);
+      } else {
+        block_product<false, false>(p, i0, j0, out);
+      }
+      write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
+    }
+    release_tiles();
+  };
+  if (share) {
+    // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
+    parallel_for(0, a_units + b_units, 1, std::ref(pack));
+    parallel_for(0, blocks_m * blocks_n, 1, std::ref(compute));
+  } else {
+    pack(0, a_units + b_units);
+    compute(0, blocks_m * blocks_n);
+  }
+}
+
+#else  // no AMX code on this platform
+
+bool amx_bf16_available() { return false; }
+bool use_bf16_gemm(int64_t, int64_t, int64_t) { return false; }
+void gemm_bf16(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
+               int64_t, float, float*, int64_t) {
+  throw Error("gemm_bf16: this build has no AMX code");
+}
+
+#endif
+
+}  // namespace ember::cpu
