@@ -86,13 +86,22 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float exp_poly(float x) {
   return p * float_from_bits(n_plus_127 << 23);  // times 2^n
 }
 
+// exp(-a^2) for a >= 0, as erf and the normal density need it, or exactly 0 beyond a = 9.
+// Beyond there exp(-a^2) < 7e-36 changes no float result (erf is +-1, x phi(x) is far below
+// half an ulp of the sum it joins), but its products with the small factors around it would be
+// subnormal, and Intel cores take a slow path on every subnormal: without the cut-off, a GELU of
+// values spread over +-20 ran 5x slower (889 vs 170 us for a (768, 512) tensor).
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float exp_minus_square(float a) {
+  return a > 9.0f ? 0.0f : exp_poly(-a * a);
+}
+
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float erf_poly(float x) {
   const float a = fabsf(x);
   const float t = 1.0f / (1.0f + 0.3275911f * a);
   const float poly =
       ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
        0.254829592f) * t;
-  const float y = 1.0f - poly * exp_poly(-a * a);
+  const float y = 1.0f - poly * exp_minus_square(a);
   return copysignf(y, x);
 }
 
@@ -120,7 +129,7 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_tanh(float x) {
 // exp per element instead of two.
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_derivative(float x) {
   const float a = fabsf(x * kSqrtHalf);
-  const float e = exp_poly(-a * a);  // exp(-x^2 / 2)
+  const float e = exp_minus_square(a);  // exp(-x^2 / 2)
   const float t = 1.0f / (1.0f + 0.3275911f * a);
   const float poly =
       ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +

@@ -51,7 +51,12 @@
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #define EMBER_AMX_CODE 1
 #include <cpuid.h>
+// GCC 12's AVX-512 unpack and shuffle intrinsics start from _mm512_undefined_*(), which its own
+// -Wmaybe-uninitialized then reports (falsely) inside the header when they are inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #include <sys/syscall.h>
 #include <unistd.h>
 #else
@@ -163,16 +168,34 @@ EMBER_TARGET_AMX inline __m512i pair_rows(const float* r0, const float* r1, int6
 }
 
 // Writes the transpose of a 16 x 16 block of 32-bit words: rows[r] holds row r; row c of the
-// result goes to dst + c * dst_stride (in 16-bit values).
+// result goes to dst + c * dst_stride (in 16-bit values). The usual three rounds of shuffles.
 EMBER_TARGET_AMX inline void store_transposed(const __m512i rows[16], uint16_t* dst, int64_t dst_stride) {
-  alignas(64) uint32_t block[16 * 16];
-  for (int r = 0; r < 16; ++r) _mm512_store_si512(block + r * 16, rows[r]);
-  const __m512i column = _mm512_set_epi32(240, 224, 208, 192, 176, 160, 144, 128, 112, 96, 80,
-                                          64, 48, 32, 16, 0);
-  for (int c = 0; c < 16; ++c) {
-    // (The masked form of the gather: the plain one trips a false -Wmaybe-uninitialized in GCC 12.)
-    _mm512_storeu_si512(dst + c * dst_stride, _mm512_mask_i32gather_epi32(
-        _mm512_setzero_si512(), __mmask16(0xFFFF), column, block + c, 4));
+  // 1. Interleave the words of rows 2g and 2g+1 ...
+  __m512i t[16];
+  for (int g = 0; g < 8; ++g) {
+    t[2 * g] = _mm512_unpacklo_epi32(rows[2 * g], rows[2 * g + 1]);
+    t[2 * g + 1] = _mm512_unpackhi_epi32(rows[2 * g], rows[2 * g + 1]);
+  }
+  // 2. ... then pairs of words: in each 128-bit lane L of u[4g + m] is now column 4L + m of rows
+  // 4g .. 4g+3.
+  __m512i u[16];
+  for (int g = 0; g < 4; ++g) {
+    const __m512i* q = t + 4 * g;
+    u[4 * g + 0] = _mm512_unpacklo_epi64(q[0], q[2]);
+    u[4 * g + 1] = _mm512_unpackhi_epi64(q[0], q[2]);
+    u[4 * g + 2] = _mm512_unpacklo_epi64(q[1], q[3]);
+    u[4 * g + 3] = _mm512_unpackhi_epi64(q[1], q[3]);
+  }
+  // 3. Row 4L + m of the result is lane L of u[m], u[4 + m], u[8 + m], u[12 + m].
+  for (int m = 0; m < 4; ++m) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x88);      // lanes 0, 2 of each
+    const __m512i v1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xDD);      // lanes 1, 3
+    const __m512i w0 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x88);
+    const __m512i w1 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xDD);
+    _mm512_storeu_si512(dst + (0 + m) * dst_stride, _mm512_shuffle_i32x4(v0, w0, 0x88));
+    _mm512_storeu_si512(dst + (4 + m) * dst_stride, _mm512_shuffle_i32x4(v1, w1, 0x88));
+    _mm512_storeu_si512(dst + (8 + m) * dst_stride, _mm512_shuffle_i32x4(v0, w0, 0xDD));
+    _mm512_storeu_si512(dst + (12 + m) * dst_stride, _mm512_shuffle_i32x4(v1, w1, 0xDD));
   }
 }
 
@@ -259,17 +282,28 @@ EMBER_TARGET_AMX void configure_tiles() { _tile_loadconfig(&kTileConfig); }
 // Gives the tile registers back (so a context switch need not save them).
 EMBER_TARGET_AMX void release_tiles() { _tile_release(); }
 
-// The block of C at rows [i0, i0 + 32), columns [j0, j0 + 32), summed into out (32 x 32 floats,
-// row stride 32). Quarters beyond Mp or Np are skipped (their part of out is left as it was).
+// The block of C at rows [i0, i0 + 32), columns [j0, j0 + 32) (only its first 16 rows or
+// columns when TWO_ROWS or TWO_COLS is false), summed into `out` (row stride out_stride floats):
+// out = sum, or out += sum when `accumulate`.
 template <bool TWO_ROWS, bool TWO_COLS>
-EMBER_TARGET_AMX void block_product(const Problem& p, int64_t i0, int64_t j0, float* out) {
+EMBER_TARGET_AMX void block_product(const Problem& p, int64_t i0, int64_t j0, float* out,
+                                    int64_t out_stride, bool accumulate) {
   const uint16_t* a = p.a_pack + i0 * p.Kp;
   const uint16_t* b = p.b_pack + (j0 / kTile) * p.Kp * kTile;
   const int64_t a_stride = p.Kp * 2;  // bytes
-  _tile_zero(0);
-  if (TWO_COLS) _tile_zero(1);
-  if (TWO_ROWS) _tile_zero(2);
-  if (TWO_ROWS && TWO_COLS) _tile_zero(3);
+  const int64_t c_stride = out_stride * static_cast<int64_t>(sizeof(float));
+  float* const quarter[4] = {out, out + kTile, out + kTile * out_stride, out + kTile * out_stride + kTile};
+  if (accumulate) {
+    _tile_loadd(0, quarter[0], c_stride);
+    if (TWO_COLS) _tile_loadd(1, quarter[1], c_stride);
+    if (TWO_ROWS) _tile_loadd(2, quarter[2], c_stride);
+    if (TWO_ROWS && TWO_COLS) _tile_loadd(3, quarter[3], c_stride);
+  } else {
+    _tile_zero(0);
+    if (TWO_COLS) _tile_zero(1);
+    if (TWO_ROWS) _tile_zero(2);
+    if (TWO_ROWS && TWO_COLS) _tile_zero(3);
+  }
   for (int64_t k = 0; k < p.Kp; k += kDepth) {
     _tile_loadd(4, a + k, a_stride);
     _tile_loadd(6, b + k * kTile, 64);
@@ -282,11 +316,23 @@ EMBER_TARGET_AMX void block_product(const Problem& p, int64_t i0, int64_t j0, fl
       if (TWO_COLS) _tile_dpbf16ps(3, 5, 7);
     }
   }
-  constexpr int64_t kOutStride = kBlock * sizeof(float);
-  _tile_stored(0, out, kOutStride);
-  if (TWO_COLS) _tile_stored(1, out + kTile, kOutStride);
-  if (TWO_ROWS) _tile_stored(2, out + kTile * kBlock, kOutStride);
-  if (TWO_ROWS && TWO_COLS) _tile_stored(3, out + kTile * kBlock + kTile, kOutStride);
+  _tile_stored(0, quarter[0], c_stride);
+  if (TWO_COLS) _tile_stored(1, quarter[1], c_stride);
+  if (TWO_ROWS) _tile_stored(2, quarter[2], c_stride);
+  if (TWO_ROWS && TWO_COLS) _tile_stored(3, quarter[3], c_stride);
+}
+
+void run_block(bool two_rows, bool two_cols, const Problem& p, int64_t i0, int64_t j0, float* out,
+               int64_t out_stride, bool accumulate) {
+  if (two_rows && two_cols) {
+    block_product<true, true>(p, i0, j0, out, out_stride, accumulate);
+  } else if (two_rows) {
+    block_product<true, false>(p, i0, j0, out, out_stride, accumulate);
+  } else if (two_cols) {
+    block_product<false, true>(p, i0, j0, out, out_stride, accumulate);
+  } else {
+    block_product<false, false>(p, i0, j0, out, out_stride, accumulate);
+  }
 }
 
 // C[i0 + r][j0 + c] = alpha * out[r][c] + beta * C[...], for the rows and columns inside C.
@@ -353,15 +399,13 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
     for (int64_t t = first; t < last; ++t) {
       const int64_t i0 = (t % blocks_m) * kBlock, j0 = (t / blocks_m) * kBlock;
       const bool two_rows = i0 + kTile < p.Mp, two_cols = j0 + kTile < p.Np;
-      if (two_rows && two_cols) {
-        block_product<true, true>(p, i0, j0, out);
-      } else if (two_rows) {
-        block_product<true, false>(p, i0, j0, out);
-      } else if (two_cols) {
-        block_product<false, true>(p, i0, j0, out);
-      } else {
-        block_product<false, false>(p, i0, j0, out);
+      const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
+      if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
+        // The common case: the tiles load and store C themselves.
+        run_block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
+        continue;
       }
+      run_block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
       write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
     }
     release_tiles();

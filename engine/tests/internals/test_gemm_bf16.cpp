@@ -226,8 +226,8 @@ float max_difference(const Tensor& a, const Tensor& b) {
 }
 
 TEST(MatmulPrecision, MatmulAndItsGradientsStayCloseUnderMedium) {
-  // On any CPU: under "medium" a product and its gradients agree with float32 to bfloat16's
-  // precision (on a CPU without AMX, exactly).
+  // On any CPU and backend: under "medium" a product and its gradients agree with float32 to
+  // bfloat16's precision (exactly without AMX, or on the reference backend).
   manual_seed(0);
   Tensor x = randn({64, 128});
   Tensor w = randn({128, 96});
@@ -247,7 +247,8 @@ TEST(MatmulPrecision, MatmulAndItsGradientsStayCloseUnderMedium) {
   EXPECT_LT(max_difference(y16, y32), 0.25f);
   EXPECT_LT(max_difference(x.grad(), gx32), 0.25f);
   EXPECT_LT(max_difference(w.grad(), gw32), 0.25f);
-  if (amx_bf16_available()) {
+  // The fast CPU backend rounds to bfloat16 where it can; the reference backend never does.
+  if (amx_bf16_available() && std::string(backend_for(Device::cpu()).name()) != "reference") {
     EXPECT_GT(max_difference(y16, y32), 0.0f);
   }
 }

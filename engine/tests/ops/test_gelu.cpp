@@ -120,9 +120,11 @@ TEST(NnActivationGelu, ModuleHasNoParametersAndPrintsItsForm) {
 
 TEST(Gelu, CloseToTheExactFunctionEverywhere) {
   // erf and tanh are evaluated without libm so that the kernels vectorise (formulas.h); over
-  // [-12, 12] every value and derivative stays within 1e-6 of the exact one (worked in double).
+  // [-30, 30] every value and derivative stays within 1e-6 of the exact one (worked in double),
+  // relative to it beyond 1. Past |x| = 12.7 the formulas cut exp(-x^2 / 2) to 0 (it would only
+  // make subnormals, which are slow), so this also checks they still give the exact limits there.
   std::vector<float> xs;
-  for (int i = -120000; i <= 120000; i += 7) xs.push_back(static_cast<float>(i) * 1e-4f);
+  for (int i = -300000; i <= 300000; i += 7) xs.push_back(static_cast<float>(i) * 1e-4f);
   const int64_t n = static_cast<int64_t>(xs.size());
   for (const char* form : {"none", "tanh"}) {
     SCOPED_TRACE(form);
@@ -146,7 +148,8 @@ TEST(Gelu, CloseToTheExactFunctionEverywhere) {
         exact = v * cdf;
         derivative = cdf + v * std::exp(-0.5 * v * v) / std::sqrt(2.0 * 3.14159265358979323846);
       }
-      worst_value = std::max(worst_value, std::fabs(values[static_cast<size_t>(i)] - exact));
+      const double scale = std::max(1.0, std::fabs(exact));
+      worst_value = std::max(worst_value, std::fabs(values[static_cast<size_t>(i)] - exact) / scale);
       worst_grad = std::max(worst_grad, std::fabs(grads[static_cast<size_t>(i)] - derivative));
     }
     EXPECT_LT(worst_value, 1e-6);
