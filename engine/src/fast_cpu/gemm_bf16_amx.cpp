@@ -211,56 +211,65 @@ struct Problem {
   uint16_t* b_pack;
 };
 
-// Packs rows [i0, i0 + 16) of op(A) into a_pack (all Kp columns).
-EMBER_TARGET_AMX void pack_a_rows(const Problem& p, int64_t i0) {
-  uint16_t* dst = p.a_pack + i0 * p.Kp;
+// Packing is cut into units, each of which reads one band of consecutive rows of the stored
+// matrix, so that a thread streams through memory instead of reading a column at a time: a unit
+// is 16 rows of a stored op(A) or 16 columns of a stored op(B)^T (16 rows i or j, all of K), or
+// 32 stored rows of a transposed A or a plain B (32 values of k, all of i or j).
+int64_t a_pack_units(const Problem& p) { return p.trans_a ? p.Kp / kDepth : p.Mp / kTile; }
+int64_t b_pack_units(const Problem& p) { return p.trans_b ? p.Np / kTile : p.Kp / kDepth; }
+
+// Packs unit u of op(A) into a_pack.
+EMBER_TARGET_AMX void pack_a_unit(const Problem& p, int64_t u) {
   if (!p.trans_a) {
-    // op(A)(i, k) = A[i*lda + k]: each row is already contiguous in k.
-    for (int64_t r = 0; r < kTile; ++r) {
-      const int64_t i = i0 + r;
+    // op(A)(i, k) = A[i*lda + k]: rows [16u, 16u + 16) are already contiguous in k.
+    for (int64_t i = u * kTile; i < (u + 1) * kTile; ++i) {
       for (int64_t k = 0; k < p.Kp; k += kDepth) {
         const __m512i v = i < p.M ? convert32(p.A + i * p.lda + k, p.K - k) : _mm512_setzero_si512();
-        _mm512_store_si512(dst + r * p.Kp + k, v);
+        _mm512_store_si512(p.a_pack + i * p.Kp + k, v);
       }
     }
     return;
   }
-  // op(A)(i, k) = A[k*lda + i]: for each 32 k, pair rows k, k+1 of A (16 columns i each),
-  // then transpose, so that row i gets its pairs in k order.
-  const int64_t cols = p.M - i0;
-  for (int64_t k = 0; k < p.Kp; k += kDepth) {
+  // op(A)(i, k) = A[k*lda + i], k in [32u, 32u + 32): pair stored rows k and k+1 (16 columns i
+  // at a time), then transpose, so that row i of a_pack gets its pairs in k order.
+  const int64_t k = u * kDepth;
+  for (int64_t i0 = 0; i0 < p.Mp; i0 += kTile) {
     __m512i pairs[16];
     for (int64_t q = 0; q < 16; ++q) {
       const int64_t k0 = k + 2 * q, k1 = k0 + 1;
       pairs[q] = pair_rows(k0 < p.K ? p.A + k0 * p.lda + i0 : nullptr,
-                           k1 < p.K ? p.A + k1 * p.lda + i0 : nullptr, cols);
+                           k1 < p.K ? p.A + k1 * p.lda + i0 : nullptr, p.M - i0);
     }
-    store_transposed(pairs, dst + k, p.Kp);
+    store_transposed(pairs, p.a_pack + i0 * p.Kp + k, p.Kp);
   }
 }
 
-// Packs panel q (columns [16q, 16q + 16)) of op(B) into b_pack.
-EMBER_TARGET_AMX void pack_b_panel(const Problem& p, int64_t q) {
-  const int64_t j0 = q * kTile;
-  uint16_t* dst = p.b_pack + q * p.Kp * kTile;  // Kp/2 rows of 32 values
-  const int64_t cols = p.N - j0;
+// Packs unit u of op(B) into b_pack (panel q, columns [16q, 16q + 16), at b_pack + q*Kp*16).
+EMBER_TARGET_AMX void pack_b_unit(const Problem& p, int64_t u) {
   if (!p.trans_b) {
-    // op(B)(k, j) = B[k*ldb + j]: rows k and k+1 of B, paired, are one row of the panel.
-    for (int64_t k = 0; k < p.Kp; k += 2) {
-      const __m512i v = pair_rows(k < p.K ? p.B + k * p.ldb + j0 : nullptr,
-                                  k + 1 < p.K ? p.B + (k + 1) * p.ldb + j0 : nullptr, cols);
-      _mm512_store_si512(dst + k * kTile, v);
+    // op(B)(k, j) = B[k*ldb + j], k in [32u, 32u + 32): rows k and k+1 of B, paired, are row
+    // k/2 of every panel.
+    for (int64_t k = u * kDepth; k < (u + 1) * kDepth; k += 2) {
+      const float* r0 = k < p.K ? p.B + k * p.ldb : nullptr;
+      const float* r1 = k + 1 < p.K ? p.B + (k + 1) * p.ldb : nullptr;
+      for (int64_t j0 = 0; j0 < p.Np; j0 += kTile) {
+        const __m512i v = pair_rows(r0 != nullptr ? r0 + j0 : nullptr, r1 != nullptr ? r1 + j0 : nullptr, p.N - j0);
+        _mm512_store_si512(p.b_pack + j0 * p.Kp + k * kTile, v);
+      }
     }
     return;
   }
-  // op(B)(k, j) = B[j*ldb + k]: each column j is a row of B, contiguous in k. Converting 32 k
-  // of it gives its 16 pairs; a transpose puts pair p of column j at row p, word j.
+  // op(B)(k, j) = B[j*ldb + k], j in [16u, 16u + 16): each column j is a stored row, contiguous
+  // in k. Converting 32 k of it gives its 16 pairs; a transpose puts pair r of column j at row
+  // r, word j, of the panel.
+  const int64_t j0 = u * kTile;
+  uint16_t* panel = p.b_pack + j0 * p.Kp;
   for (int64_t k = 0; k < p.Kp; k += kDepth) {
     __m512i columns[16];
     for (int64_t c = 0; c < 16; ++c) {
-      columns[c] = c < cols ? convert32(p.B + (j0 + c) * p.ldb + k, p.K - k) : _mm512_setzero_si512();
+      columns[c] = j0 + c < p.N ? convert32(p.B + (j0 + c) * p.ldb + k, p.K - k) : _mm512_setzero_si512();
     }
-    store_transposed(columns, dst + k * kTile, 2 * kTile);
+    store_transposed(columns, panel + k * kTile, 2 * kTile);
   }
 }
 
@@ -377,18 +386,18 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);
   p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
 
-  const int64_t a_units = p.Mp / kTile, b_units = p.Np / kTile;
+  const int64_t a_units = a_pack_units(p), b_units = b_pack_units(p);
   const int64_t blocks_m = (p.Mp + kBlock - 1) / kBlock, blocks_n = (p.Np + kBlock - 1) / kBlock;
   const double flops = 2.0 * static_cast<double>(p.Mp) * static_cast<double>(p.Np) * static_cast<double>(p.Kp);
   const bool share = num_threads() > 1 && flops >= 2 * kMinFlopsPerThread;
 
-  // 1. Packing: units of 16 rows of op(A), then panels of 16 columns of op(B).
+  // 1. Packing: the units of op(A), then those of op(B).
   auto pack = [&](int64_t first, int64_t last) {
     for (int64_t u = first; u < last; ++u) {
       if (u < a_units) {
-        pack_a_rows(p, u * kTile);
+        pack_a_unit(p, u);
       } else {
-        pack_b_panel(p, u - a_units);
+        pack_b_unit(p, u - a_units);
       }
     }
   };
