@@ -211,18 +211,12 @@ struct Problem {
   uint16_t* b_pack;
 };
 
-// Packing is cut into units, each of which reads one band of consecutive rows of the stored
-// matrix, so that a thread streams through memory instead of reading a column at a time: a unit
-// is 16 rows of a stored op(A) or 16 columns of a stored op(B)^T (16 rows i or j, all of K), or
-// 32 stored rows of a transposed A or a plain B (32 values of k, all of i or j).
-int64_t a_pack_units(const Problem& p) { return p.trans_a ? p.Kp / kDepth : p.Mp / kTile; }
-int64_t b_pack_units(const Problem& p) { return p.trans_b ? p.Np / kTile : p.Kp / kDepth; }
-
-// Packs unit u of op(A) into a_pack.
-EMBER_TARGET_AMX void pack_a_unit(const Problem& p, int64_t u) {
+// Packs rows [i_lo, i_hi) of op(A) (multiples of 16) into a_pack, reading the stored A one band
+// of consecutive rows at a time, so that memory is read as a stream, not a column at a time.
+EMBER_TARGET_AMX void pack_a(const Problem& p, int64_t i_lo, int64_t i_hi) {
   if (!p.trans_a) {
-    // op(A)(i, k) = A[i*lda + k]: rows [16u, 16u + 16) are already contiguous in k.
-    for (int64_t i = u * kTile; i < (u + 1) * kTile; ++i) {
+    // op(A)(i, k) = A[i*lda + k]: each row is already contiguous in k.
+    for (int64_t i = i_lo; i < i_hi; ++i) {
       for (int64_t k = 0; k < p.Kp; k += kDepth) {
         const __m512i v = i < p.M ? convert32(p.A + i * p.lda + k, p.K - k) : _mm512_setzero_si512();
         _mm512_store_si512(p.a_pack + i * p.Kp + k, v);
@@ -230,46 +224,47 @@ EMBER_TARGET_AMX void pack_a_unit(const Problem& p, int64_t u) {
     }
     return;
   }
-  // op(A)(i, k) = A[k*lda + i], k in [32u, 32u + 32): pair stored rows k and k+1 (16 columns i
-  // at a time), then transpose, so that row i of a_pack gets its pairs in k order.
-  const int64_t k = u * kDepth;
-  for (int64_t i0 = 0; i0 < p.Mp; i0 += kTile) {
-    __m512i pairs[16];
-    for (int64_t q = 0; q < 16; ++q) {
-      const int64_t k0 = k + 2 * q, k1 = k0 + 1;
-      pairs[q] = pair_rows(k0 < p.K ? p.A + k0 * p.lda + i0 : nullptr,
-                           k1 < p.K ? p.A + k1 * p.lda + i0 : nullptr, p.M - i0);
+  // op(A)(i, k) = A[k*lda + i]: for each 32 stored rows k, pair rows k and k+1 (16 columns i at
+  // a time), then transpose, so that row i of a_pack gets its pairs in k order.
+  for (int64_t k = 0; k < p.Kp; k += kDepth) {
+    for (int64_t i0 = i_lo; i0 < i_hi; i0 += kTile) {
+      __m512i pairs[16];
+      for (int64_t q = 0; q < 16; ++q) {
+        const int64_t k0 = k + 2 * q, k1 = k0 + 1;
+        pairs[q] = pair_rows(k0 < p.K ? p.A + k0 * p.lda + i0 : nullptr,
+                             k1 < p.K ? p.A + k1 * p.lda + i0 : nullptr, p.M - i0);
+      }
+      store_transposed(pairs, p.a_pack + i0 * p.Kp + k, p.Kp);
     }
-    store_transposed(pairs, p.a_pack + i0 * p.Kp + k, p.Kp);
   }
 }
 
-// Packs unit u of op(B) into b_pack (panel q, columns [16q, 16q + 16), at b_pack + q*Kp*16).
-EMBER_TARGET_AMX void pack_b_unit(const Problem& p, int64_t u) {
+// Packs the panels of columns [j_lo, j_hi) of op(B) (multiples of 16) into b_pack (the panel of
+// columns j0 .. j0+15 at b_pack + j0*Kp), again reading the stored B row after row.
+EMBER_TARGET_AMX void pack_b(const Problem& p, int64_t j_lo, int64_t j_hi) {
   if (!p.trans_b) {
-    // op(B)(k, j) = B[k*ldb + j], k in [32u, 32u + 32): rows k and k+1 of B, paired, are row
-    // k/2 of every panel.
-    for (int64_t k = u * kDepth; k < (u + 1) * kDepth; k += 2) {
+    // op(B)(k, j) = B[k*ldb + j]: rows k and k+1 of B, paired, are row k/2 of every panel.
+    for (int64_t k = 0; k < p.Kp; k += 2) {
       const float* r0 = k < p.K ? p.B + k * p.ldb : nullptr;
       const float* r1 = k + 1 < p.K ? p.B + (k + 1) * p.ldb : nullptr;
-      for (int64_t j0 = 0; j0 < p.Np; j0 += kTile) {
+      for (int64_t j0 = j_lo; j0 < j_hi; j0 += kTile) {
         const __m512i v = pair_rows(r0 != nullptr ? r0 + j0 : nullptr, r1 != nullptr ? r1 + j0 : nullptr, p.N - j0);
         _mm512_store_si512(p.b_pack + j0 * p.Kp + k * kTile, v);
       }
     }
     return;
   }
-  // op(B)(k, j) = B[j*ldb + k], j in [16u, 16u + 16): each column j is a stored row, contiguous
-  // in k. Converting 32 k of it gives its 16 pairs; a transpose puts pair r of column j at row
-  // r, word j, of the panel.
-  const int64_t j0 = u * kTile;
-  uint16_t* panel = p.b_pack + j0 * p.Kp;
-  for (int64_t k = 0; k < p.Kp; k += kDepth) {
-    __m512i columns[16];
-    for (int64_t c = 0; c < 16; ++c) {
-      columns[c] = j0 + c < p.N ? convert32(p.B + (j0 + c) * p.ldb + k, p.K - k) : _mm512_setzero_si512();
+  // op(B)(k, j) = B[j*ldb + k]: each column j is a stored row, contiguous in k. Converting 32 k
+  // of it gives its 16 pairs; a transpose puts pair r of column j at row r, word j, of the panel.
+  for (int64_t j0 = j_lo; j0 < j_hi; j0 += kTile) {
+    uint16_t* panel = p.b_pack + j0 * p.Kp;
+    for (int64_t k = 0; k < p.Kp; k += kDepth) {
+      __m512i columns[16];
+      for (int64_t c = 0; c < 16; ++c) {
+        columns[c] = j0 + c < p.N ? convert32(p.B + (j0 + c) * p.ldb + k, p.K - k) : _mm512_setzero_si512();
+      }
+      store_transposed(columns, panel + k * kTile, 2 * kTile);
     }
-    store_transposed(columns, panel + k * kTile, 2 * kTile);
   }
 }
 
@@ -381,52 +376,53 @@ bool use_bf16_gemm(int64_t M, int64_t N, int64_t K) {
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
-  Problem p{trans_a, trans_b, M, N, K, A, lda, B, ldb,
-            round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
-  p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);
-  p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
+  const Problem shape{trans_a, trans_b, M, N, K, A, lda, B, ldb,
+                      round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
+  const int64_t blocks_m = (shape.Mp + kBlock - 1) / kBlock, blocks_n = (shape.Np + kBlock - 1) / kBlock;
 
-  const int64_t a_units = a_pack_units(p), b_units = b_pack_units(p);
-  const int64_t blocks_m = (p.Mp + kBlock - 1) / kBlock, blocks_n = (p.Np + kBlock - 1) / kBlock;
-  const double flops = 2.0 * static_cast<double>(p.Mp) * static_cast<double>(p.Np) * static_cast<double>(p.Kp);
-  const bool share = num_threads() > 1 && flops >= 2 * kMinFlopsPerThread;
+  // How the threads share the work: each takes a band of block rows of C (and then needs all
+  // of op(B)) or of block columns (and needs all of op(A)), whichever makes the operand every
+  // thread packs for itself the smaller. Each thread packs what it reads into its own buffers:
+  // nothing crosses between cores' caches, and there is a single fork-join.
+  const bool split_rows = shape.Mp > shape.Np;
+  const double flops = 2.0 * static_cast<double>(shape.Mp) * static_cast<double>(shape.Np) * static_cast<double>(shape.Kp);
+  const int64_t parts = num_threads() > 1 && flops >= 2 * kMinFlopsPerThread
+                            ? std::min<int64_t>(num_threads(), split_rows ? blocks_m : blocks_n)
+                            : 1;
 
-  // 1. Packing: the units of op(A), then those of op(B).
-  auto pack = [&](int64_t first, int64_t last) {
-    for (int64_t u = first; u < last; ++u) {
-      if (u < a_units) {
-        pack_a_unit(p, u);
-      } else {
-        pack_b_unit(p, u - a_units);
+  auto run_part = [&](int64_t first, int64_t last) {
+    for (int64_t part = first; part < last; ++part) {
+      Problem p = shape;
+      p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);  // this thread's buffers
+      p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
+      const int64_t bands = split_rows ? blocks_m : blocks_n;
+      const int64_t lo = bands * part / parts * kBlock, hi = bands * (part + 1) / parts * kBlock;
+      const int64_t i_lo = split_rows ? lo : 0, i_hi = split_rows ? std::min(hi, p.Mp) : p.Mp;
+      const int64_t j_lo = split_rows ? 0 : lo, j_hi = split_rows ? p.Np : std::min(hi, p.Np);
+      pack_a(p, i_lo, i_hi);
+      pack_b(p, j_lo, j_hi);
+
+      // The blocks, column band by column band, so that a panel of B is reused from cache.
+      configure_tiles();
+      alignas(64) float out[kBlock * kBlock];
+      for (int64_t j0 = j_lo; j0 < j_hi; j0 += kBlock) {
+        for (int64_t i0 = i_lo; i0 < i_hi; i0 += kBlock) {
+          const bool two_rows = i0 + kTile < i_hi, two_cols = j0 + kTile < j_hi;
+          const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
+          if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
+            // The common case: the tiles load and store C themselves.
+            run_block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
+          } else {
+            run_block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
+            write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
+          }
+        }
       }
+      release_tiles();
     }
   };
-  // 2. The blocks of C; consecutive blocks share their columns, so a B panel is reused from cache.
-  auto compute = [&](int64_t first, int64_t last) {
-    configure_tiles();
-    alignas(64) float out[kBlock * kBlock];
-    for (int64_t t = first; t < last; ++t) {
-      const int64_t i0 = (t % blocks_m) * kBlock, j0 = (t / blocks_m) * kBlock;
-      const bool two_rows = i0 + kTile < p.Mp, two_cols = j0 + kTile < p.Np;
-      const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
-      if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
-        // The common case: the tiles load and store C themselves.
-        run_block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
-        continue;
-      }
-      run_block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
-      write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
-    }
-    release_tiles();
-  };
-  if (share) {
-    // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
-    parallel_for(0, a_units + b_units, 1, std::ref(pack));
-    parallel_for(0, blocks_m * blocks_n, 1, std::ref(compute));
-  } else {
-    pack(0, a_units + b_units);
-    compute(0, blocks_m * blocks_n);
-  }
+  // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
+  parallel_for(0, parts, 1, std::ref(run_part));
 }
 
 #else  // no AMX code on this platform
