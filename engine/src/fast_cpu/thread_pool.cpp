@@ -3,9 +3,15 @@
 // Shape of a job
 // --------------
 // parallel_for cuts [begin, end) into `nchunks` nearly equal chunks. The calling thread publishes
-// the job in the pool, wakes the workers, and then works on the job itself. Every participant
-// (caller or worker) repeatedly claims the next chunk with one atomic fetch_add until none are
-// left, so a thread that starts late, or gets a cheap chunk, simply takes fewer chunks.
+// the job in the pool, wakes the workers, and then works on the job itself. The chunks are dealt
+// out in contiguous home ranges, one per participant: the caller's is the first, worker i's the
+// (i+1)-th. Each participant claims the chunks of its own range in order (one atomic fetch_add
+// on that range's cursor each), then helps with the others' ranges the same way, so a thread
+// that starts late, or gets cheap chunks, simply does fewer. Why home ranges: consecutive ops
+// over the same tensor then give each thread the same part of it (the first half of a
+// (768, 512) activation to the caller, the second to the worker, in the product that writes it,
+// the GELU that reads it and the add after), and the part stays in that core's cache instead of
+// crossing to the other core at every op.
 //
 // Keeping the job alive
 // ---------------------
@@ -131,7 +137,7 @@ class Pool {
     oversubscribed_ = cores != 0 && static_cast<unsigned>(num_workers) + 1 > cores;
     workers_.reserve(static_cast<size_t>(num_workers));
     try {
-      for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+      for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
     } catch (...) {
       // The OS refused a thread. Stop the ones already started (destroying a joinable
       // std::thread would terminate the program) and let the caller decide what to do.
@@ -156,7 +162,12 @@ class Pool {
     chunk_size_ = n / nchunks;
     chunk_extra_ = n % nchunks;  // the first chunk_extra_ chunks get one more item
     nchunks_ = nchunks;
-    next_chunk_.store(0, std::memory_order_relaxed);
+    // Participant t's home range is chunks [t * nchunks / P, (t + 1) * nchunks / P).
+    const int64_t participants = num_workers() + 1;
+    for (int64_t t = 0; t < participants; ++t) {
+      ranges_[t].next.store(t * nchunks / participants, std::memory_order_relaxed);
+      ranges_[t].end = (t + 1) * nchunks / participants;
+    }
     failed_.store(false, std::memory_order_relaxed);
     error_ = nullptr;
 
@@ -174,7 +185,7 @@ class Pool {
     bool was_in_task = t_in_pool_task;
     t_in_pool_task = true;
     const int64_t started = steady_now_ns();
-    run_chunks();
+    run_chunks(0);
     t_in_pool_task = was_in_task;
 
     // Close the job and wait for the workers still inside it (they are running their last chunk).
@@ -221,17 +232,22 @@ class Pool {
   static constexpr uint64_t kOpen = uint64_t{1} << 31;
   static constexpr uint64_t kCountMask = kOpen - 1;
 
-  void run_chunks() {
-    for (;;) {
-      int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
-      if (c >= nchunks_) return;
-      int64_t lo = begin_ + c * chunk_size_ + std::min(c, chunk_extra_);
-      int64_t hi = lo + chunk_size_ + (c < chunk_extra_ ? 1 : 0);
-      try {
-        (*fn_)(lo, hi);
-      } catch (...) {
-        // Keep the first exception; the other chunks still run (see thread_pool.h).
-        if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
+  // Participant `self` (0 the caller, i the i-th worker): its own range first, then the others'.
+  void run_chunks(int self) {
+    const int participants = num_workers() + 1;
+    for (int step = 0; step < participants; ++step) {
+      Range& range = ranges_[(self + step) % participants];
+      for (;;) {
+        const int64_t c = range.next.fetch_add(1, std::memory_order_relaxed);
+        if (c >= range.end) break;
+        const int64_t lo = begin_ + c * chunk_size_ + std::min(c, chunk_extra_);
+        const int64_t hi = lo + chunk_size_ + (c < chunk_extra_ ? 1 : 0);
+        try {
+          (*fn_)(lo, hi);
+        } catch (...) {
+          // Keep the first exception; the other chunks still run (see thread_pool.h).
+          if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
+        }
       }
     }
   }
@@ -263,7 +279,7 @@ class Pool {
     return s;
   }
 
-  void worker_loop() {
+  void worker_loop(int self) {
     t_in_pool_task = true;  // anything a worker runs is a pool task: nested calls run inline
     // Generation 0 is "no job yet". Starting from 0, rather than from whatever state_ holds when
     // this thread gets going, means a job published before the thread started is not missed.
@@ -282,7 +298,7 @@ class Pool {
         }
       }
       if (!joined) continue;
-      run_chunks();
+      run_chunks(self);
       state_.fetch_sub(1, std::memory_order_release);  // after this we never touch the job again
     }
   }
@@ -299,7 +315,13 @@ class Pool {
   uint64_t generation_ = 0;  // only touched by the (serialised) callers
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t begin_ = 0, chunk_size_ = 0, chunk_extra_ = 0, nchunks_ = 0;
-  std::atomic<int64_t> next_chunk_{0};
+  // The home ranges (see "Shape of a job"): the next chunk to claim in each, and its end. One
+  // cache line each, so that claiming in one's own range does not disturb the others.
+  struct alignas(64) Range {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  Range ranges_[kMaxThreads];
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;
   // Job time and stall time in the current window (count_stalls); only the caller touches them.

@@ -28,7 +28,9 @@ void set_num_threads(int n);
 // thread is using the pool at that moment, and for 100 ms after callers spent more than a quarter
 // of their recent jobs waiting for workers that lost their core mid-chunk (a busy machine;
 // thread_pool.cpp explains). Every chunk runs, even after one of them throws; then the first
-// exception thrown by fn is rethrown in the caller. A grain below 1 counts as 1.
+// exception thrown by fn is rethrown in the caller. A grain below 1 counts as 1. On a quiet
+// machine the caller takes the first share of the range and worker i the (i+1)-th, the same
+// for every call, so that ops over one tensor find its parts in the same cores' caches.
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
