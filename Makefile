@@ -12,6 +12,7 @@
 #   make stubs            regenerate lessons/ from solutions/
 #   make bench            run the benchmarks (and time a student-style grade)
 #   make gpt              train q7's GPT with nanoGPT's laptop settings (make gpt-compare: and PyTorch)
+#                         (PRECISION=medium: products in bfloat16 on a CPU with AMX)
 #   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
 #
 # Missing Debian packages are installed with apt-get when run as root; otherwise the

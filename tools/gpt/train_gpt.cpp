@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
     if (training.warmup_iters >= iters) training.warmup_iters = iters / 10;  // short runs (--iters) warm up less
     int64_t parameters = 0;
     for (const Tensor& p : model.parameters()) parameters += p.numel();
-    const bool bf16 = precision == "medium" && where.is_cpu() && cpu_has_bf16_matmul();
+    const bool bf16 = precision == "medium" && where.is_cpu() && cpu_has_bf16_matmul() &&
+                      std::string(backend_for(where).name()) != "reference";
     fmt::print("gpt: {} parameters, {} layers, {} heads, {} channels, context {}; batch {}, {} iterations on {}; "
                "matrix products in {}\n",
                parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,

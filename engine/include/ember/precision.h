@@ -9,9 +9,11 @@
 //                            then multiplies with the matrix unit, several times faster.
 //
 // The setting is a permission, not an order: where the hardware has no such unit (or a product
-// is too small to gain), a product stays float32. Only matrix products (matmul, linear layers,
-// convolutions through im2col) are affected; every other op, the gradients' accumulation and
-// the optimizer stay float32. The reference backend always computes in float32, and so, for
+// is too small to gain), a product stays float32. Only matrix products are affected (matmul and what is
+// built on it: linear layers, tensordot, and the two products inside
+// scaled_dot_product_attention and their gradients, as under PyTorch's autocast); every other
+// op, the softmax between attention's products, the gradients' accumulation and the optimizer
+// stay float32. The reference backend always computes in float32, and so, for
 // now, does the CUDA backend. docs/performance.md ("Mixed precision") has the measurements.
 #pragma once
 

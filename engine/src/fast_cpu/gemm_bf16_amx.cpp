@@ -33,8 +33,12 @@
 // C is cut into blocks of 32 x 32. Tiles 0-3 accumulate a block's four 16 x 16 quarters, tiles
 // 4-5 hold two 16-row slices of A, tiles 6-7 two 16-column slices of B: each step of 32 along K
 // loads four tiles and does four TDPBF16PS. A block's whole K sum runs before it is written
-// back (C = alpha * sum + beta * C), so each element of C is summed in the same order whichever
-// thread computes it, and the result does not depend on the thread count.
+// back, so each element of C is summed in the same order whichever thread computes it, and the
+// result does not depend on the thread count. Writing back: a block wholly inside C with
+// alpha = 1 and beta = 0 or 1 (nearly every product of a training step) is stored by the tiles
+// straight into C, the tiles starting from C's values when beta = 1 (C is then the first term of
+// the sum, and a subnormal in it counts as 0, as in the unit's other inputs); any other block
+// goes through a 32 x 32 buffer and C = alpha * sum + beta * C.
 #include "fast_cpu/gemm_bf16.h"
 
 #include <algorithm>
@@ -48,7 +52,8 @@
 #include "fast_cpu/thread_pool.h"
 #include "matmul_precision.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+// GCC on x86-64 Linux only (clang would need other warning pragmas; it gets the float32 path).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define EMBER_AMX_CODE 1
 #include <cpuid.h>
 // GCC 12's AVX-512 unpack and shuffle intrinsics start from _mm512_undefined_*(), which its own
@@ -355,8 +360,8 @@ EMBER_TARGET_AMX void write_back(const float* out, int64_t i0, int64_t j0, int64
   }
 }
 
-// Multiply-adds a block of C does, below which sharing the blocks between threads costs more than
-// it saves (the unit does about 10^12 a second; waking a worker takes microseconds).
+// Flops of a product below which a thread more costs more than it saves (the unit does about
+// 10^12 a second; a thread's share of the packing and waking it take microseconds).
 constexpr double kMinFlopsPerThread = 8.0e6;
 
 }  // namespace
@@ -386,9 +391,12 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   // nothing crosses between cores' caches, and there is a single fork-join.
   const bool split_rows = shape.Mp > shape.Np;
   const double flops = 2.0 * static_cast<double>(shape.Mp) * static_cast<double>(shape.Np) * static_cast<double>(shape.Kp);
-  const int64_t parts = num_threads() > 1 && flops >= 2 * kMinFlopsPerThread
-                            ? std::min<int64_t>(num_threads(), split_rows ? blocks_m : blocks_n)
-                            : 1;
+  // Inside a pool task (attention's per-head products, a batch of matmuls) a parallel_for runs
+  // inline, so more parts would only pack the shared operand again: one part there.
+  const int64_t threads = in_parallel_region() ? 1 : num_threads();
+  const int64_t parts = std::max<int64_t>(
+      1, std::min({threads, split_rows ? blocks_m : blocks_n,
+                   static_cast<int64_t>(flops / kMinFlopsPerThread)}));
 
   auto run_part = [&](int64_t first, int64_t last) {
     for (int64_t part = first; part < last; ++part) {

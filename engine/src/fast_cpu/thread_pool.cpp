@@ -162,11 +162,13 @@ class Pool {
     chunk_size_ = n / nchunks;
     chunk_extra_ = n % nchunks;  // the first chunk_extra_ chunks get one more item
     nchunks_ = nchunks;
-    // Participant t's home range is chunks [t * nchunks / P, (t + 1) * nchunks / P).
+    // Participant t's home range is chunks [first(t), first(t + 1)), first(t) = ceil(t * nchunks
+    // / P): balanced, and with fewer chunks than participants the caller's is still not empty.
     const int64_t participants = num_workers() + 1;
+    auto first = [&](int64_t t) { return (t * nchunks + participants - 1) / participants; };
     for (int64_t t = 0; t < participants; ++t) {
-      ranges_[t].next.store(t * nchunks / participants, std::memory_order_relaxed);
-      ranges_[t].end = (t + 1) * nchunks / participants;
+      ranges_[t].next.store(first(t), std::memory_order_relaxed);
+      ranges_[t].end = first(t + 1);
     }
     failed_.store(false, std::memory_order_relaxed);
     error_ = nullptr;
@@ -237,7 +239,8 @@ class Pool {
     const int participants = num_workers() + 1;
     for (int step = 0; step < participants; ++step) {
       Range& range = ranges_[(self + step) % participants];
-      for (;;) {
+      // (A drained range is skipped with a plain load: no contended fetch_add on it.)
+      while (range.next.load(std::memory_order_relaxed) < range.end) {
         const int64_t c = range.next.fetch_add(1, std::memory_order_relaxed);
         if (c >= range.end) break;
         const int64_t lo = begin_ + c * chunk_size_ + std::min(c, chunk_extra_);

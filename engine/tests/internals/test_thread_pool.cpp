@@ -68,7 +68,8 @@ TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
     ThreadCount tc(threads);
     for (auto [begin, end, grain] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
              {0, 1000, 1}, {0, 1000, 7}, {5, 1006, 100}, {-50, 50, 3}, {0, 17, 16},
-             {0, 100000, 1000}, {3, 4, 1}, {0, 64, 0}}) {
+             {0, 100000, 1000}, {3, 4, 1}, {0, 64, 0},
+             {0, 30, 10}, {0, 20, 10}}) {  // 3 and 2 chunks: fewer than 4 threads' home ranges
       std::vector<std::atomic<int>> hits(static_cast<size_t>(end - begin));
       parallel_for(begin, end, grain, [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) hits[static_cast<size_t>(i - begin)].fetch_add(1);
