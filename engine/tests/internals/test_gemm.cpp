@@ -15,6 +15,7 @@
 
 #include "fast_cpu/gemm.h"
 #include "fast_cpu/thread_pool.h"
+#include "internals/random_matrix.h"
 
 namespace ember::cpu {
 namespace {
@@ -50,15 +51,6 @@ std::vector<const GemmKernel*> runnable_kernels() {
 }
 
 std::string kernel_label(const GemmKernel* k) { return k ? k->name : "gemm()"; }
-
-// A rows x cols matrix with leading dimension ld, stored in exactly (rows-1)*ld + cols floats, so
-// AddressSanitizer flags any read past the last element the kernel may touch.
-std::vector<float> random_matrix(int64_t rows, int64_t cols, int64_t ld, std::mt19937& rng) {
-  std::vector<float> m(rows == 0 || cols == 0 ? 0 : static_cast<size_t>((rows - 1) * ld + cols));
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : m) x = dist(rng);
-  return m;
-}
 
 struct Case {
   bool trans_a, trans_b;

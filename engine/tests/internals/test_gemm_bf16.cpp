@@ -18,6 +18,7 @@
 #include "fast_cpu/gemm.h"
 #include "fast_cpu/gemm_bf16.h"
 #include "fast_cpu/thread_pool.h"
+#include "internals/random_matrix.h"
 
 namespace ember::cpu {
 namespace {
@@ -42,16 +43,6 @@ class Precision {
                     "it), so precision \"medium\" stays float32 here";                           \
   }
 
-// A rows x cols matrix with leading dimension ld, in exactly (rows-1)*ld + cols floats. (The
-// kernel reads through masked AVX-512 loads and AMX tile loads, which AddressSanitizer does not
-// see; check_case puts guard values around C instead.)
-std::vector<float> random_matrix(int64_t rows, int64_t cols, int64_t ld, std::mt19937& rng) {
-  std::vector<float> m(static_cast<size_t>((rows - 1) * ld + cols));
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : m) x = dist(rng);
-  return m;
-}
-
 struct Case {
   bool trans_a, trans_b;
   int64_t M, N, K;
@@ -61,6 +52,8 @@ struct Case {
 
 // Runs gemm_bf16 on one case and checks every element of C against the reference from the
 // rounded inputs. The tolerance is float32's summation error, far below a wrong element's.
+// (The kernel reads through masked AVX-512 loads and AMX tile loads, which AddressSanitizer does
+// not see; so C sits between guard values, checked afterwards.)
 void check_case(const Case& c, std::mt19937& rng) {
   const int64_t lda = (c.trans_a ? c.M : c.K) + c.pad, ldb = (c.trans_b ? c.K : c.N) + c.pad;
   const int64_t ldc = c.N + c.pad;
