@@ -14,7 +14,8 @@
 //
 // Packing
 // -------
-// Both operands are converted to bfloat16 once per call, whole, into the layouts above:
+// Each call converts the operands to bfloat16 into the layouts above (each thread the part it
+// multiplies: see gemm_bf16 at the end):
 //   a_pack: Mp x Kp, row-major (Mp = M rounded up to 16, Kp = K rounded up to 32);
 //   b_pack: Np / 16 panels of 16 columns; panel q holds Kp / 2 rows of 32 values, row p being
 //           op(B)(2p, n), op(B)(2p+1, n) for n = 16q ... 16q+15.
