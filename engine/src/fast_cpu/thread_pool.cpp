@@ -161,7 +161,6 @@ class Pool {
     begin_ = begin;
     chunk_size_ = n / nchunks;
     chunk_extra_ = n % nchunks;  // the first chunk_extra_ chunks get one more item
-    nchunks_ = nchunks;
     // Participant t's home range is chunks [first(t), first(t + 1)), first(t) = ceil(t * nchunks
     // / P): balanced, and with fewer chunks than participants the caller's is still not empty.
     const int64_t participants = num_workers() + 1;
@@ -317,7 +316,7 @@ class Pool {
   // The current job. Written by the caller before publishing; read by workers that joined it.
   uint64_t generation_ = 0;  // only touched by the (serialised) callers
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t begin_ = 0, chunk_size_ = 0, chunk_extra_ = 0, nchunks_ = 0;
+  int64_t begin_ = 0, chunk_size_ = 0, chunk_extra_ = 0;
   // The home ranges (see "Shape of a job"): the next chunk to claim in each, and its end. One
   // cache line each, so that claiming in one's own range does not disturb the others.
   struct alignas(64) Range {
