@@ -142,6 +142,14 @@ void run_backward(const Tensor& root, const Tensor& gradient) {
                 "backward: internal error in '{}': gradient of shape {} for an output of shape {}",
                 node->name, shape_str(grad_output.shape()), shape_str(node->output_shape));
     prefetch_next(*node);
+    // A view of a tensor whose gradient is already being summed adds into its place of that
+    // sum (Node::add_into_input_grad), when the sum is private.
+    Node* const input = node->next.size() == 1 ? node->next[0].producer.get() : nullptr;
+    if (input != nullptr && input->pending_grad.defined() && is_private(input->pending_grad) &&
+        node->add_into_input_grad(input->pending_grad, grad_output)) {
+      node->release();
+      continue;
+    }
     const std::vector<Tensor> input_grads = node->backward(grad_output);
     for (size_t i = 0; i < node->next.size() && i < input_grads.size(); ++i) {
       const Edge& edge = node->next[i];

@@ -292,27 +292,56 @@ Tensor view_at(const Tensor& base, const Place& place) {
   return make_view(base, place.shape, place.strides, place.offset);
 }
 
+// The node of the three views: the input's gradient is grad in the place the view looked at
+// (place_in, given the input gradient's own Place, works it out again there) and zeros
+// elsewhere. add_into_input_grad adds grad into that place of a gradient already being summed
+// (autograd.h says when), so that the slices q, k and v of one tensor make one gradient of its
+// shape, not three to add up.
+template <typename PlaceIn>
+struct ViewNode final : Node {
+  ViewNode(PlaceIn place_in_, Shape input_shape_, Device device_)
+      : place_in(std::move(place_in_)), input_shape(std::move(input_shape_)), device(device_) {}
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    Tensor input_grad = zeros(input_shape, device);
+    view_at(input_grad, (*place_in)(place_of(input_grad))).copy_(grad);
+    return {input_grad};
+  }
+  bool add_into_input_grad(Tensor& input_grad, const Tensor& grad) override {
+    Tensor place = view_at(input_grad, (*place_in)(place_of(input_grad)));
+    place += grad;
+    return true;
+  }
+  void release() override {
+    place_in.reset();
+    Node::release();
+  }
+  std::optional<PlaceIn> place_in;  // (dropped by release, as OpNode's closure)
+  Shape input_shape;
+  Device device;
+};
+
+// record_op for a view of input: place_in maps a Place of the input to the view's.
+template <typename PlaceIn>
+Tensor record_view(const char* name, const Tensor& input, PlaceIn&& place_in) {
+  Tensor view = view_at(input, place_in(place_of(input)));
+  if (!detail::should_record(&input, 1)) return view;
+  using ThisNode = ViewNode<std::decay_t<PlaceIn>>;
+  auto node = std::allocate_shared<ThisNode>(detail::PoolAllocator<ThisNode>(), std::forward<PlaceIn>(place_in),
+                                             input.shape(), input.device());
+  return detail::attach_node(std::move(node), name, &input, 1, std::move(view));
+}
+
 }  // namespace
 
-// The gradient of the three: zeros of the input's shape with grad copied into the place
-// the view looked at (the same place, worked out again on the dense zeros).
 Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) const {
-  Tensor view = view_at(*this, slice_place(place_of(*this), dim_in, start, end, step));
-  return record_op("slice", {*this}, view,
-                   [dim_in, start, end, step, input_shape = shape(), device = device()](const Tensor& grad) {
-    Tensor input_grad = zeros(input_shape, device);
-    view_at(input_grad, slice_place(place_of(input_grad), dim_in, start, end, step)).copy_(grad);
-    return std::vector<Tensor>{input_grad};
+  return record_view("slice", *this, [dim_in, start, end, step](Place from) {
+    return slice_place(std::move(from), dim_in, start, end, step);
   });
 }
 
 Tensor Tensor::select(int64_t dim_in, int64_t index) const {
-  Tensor view = view_at(*this, select_place(place_of(*this), dim_in, index));
-  return record_op("select", {*this}, view,
-                   [dim_in, index, input_shape = shape(), device = device()](const Tensor& grad) {
-    Tensor input_grad = zeros(input_shape, device);
-    view_at(input_grad, select_place(place_of(input_grad), dim_in, index)).copy_(grad);
-    return std::vector<Tensor>{input_grad};
+  return record_view("select", *this, [dim_in, index](Place from) {
+    return select_place(std::move(from), dim_in, index);
   });
 }
 
@@ -323,18 +352,11 @@ Tensor Tensor::operator[](int64_t index) const { return select(0, index); }
 Tensor Tensor::index(std::initializer_list<TensorIndex> list) const {
   EMBER_CHECK(static_cast<int64_t>(list.size()) <= dim(),
         "index: {} indices given for a tensor of shape {}", list.size(), shape_str(shape()));
-  Tensor view = view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
-  // record_op's own test, asked first: when nothing is recorded, the list is not copied.
-  if (!detail::should_record(this, 1)) return view;
-  return record_op("index", {*this}, view,
-                   [indices = std::vector<TensorIndex>(list), input_shape = shape(),
-                    device = device()](const Tensor& grad) {
-                     Tensor input_grad = zeros(input_shape, device);
-                     const Place place = index_place(place_of(input_grad), indices.data(),
-                                                     indices.data() + indices.size());
-                     view_at(input_grad, place).copy_(grad);
-                     return std::vector<Tensor>{input_grad};
-                   });
+  // When nothing is recorded, the list is not copied.
+  if (!detail::should_record(this, 1)) return view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
+  return record_view("index", *this, [indices = std::vector<TensorIndex>(list)](Place from) {
+    return index_place(std::move(from), indices.data(), indices.data() + indices.size());
+  });
 }
 
 Tensor Tensor::contiguous() const {

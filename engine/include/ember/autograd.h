@@ -51,6 +51,12 @@ struct Node {
   // inputs (an undefined Tensor for an input that needs none). Every op's is the closure it
   // gave to record_op (detail::OpNode below runs it).
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+  // Only views of one input (slice, select, index) have this. Their input's gradient is
+  // grad_output in the place the view looked at and zeros elsewhere. When run_backward is
+  // already summing a gradient for that input (attention's q, k and v are three slices of one
+  // tensor), it calls this instead of backward: grad_output is added into that place of
+  // input_grad, and no zeros of the input's whole shape are made. Returns whether it did.
+  virtual bool add_into_input_grad(Tensor& /*input_grad*/, const Tensor& /*grad_output*/) { return false; }
   // After backward has run: drops the closure, which holds the tensors the op saved (they can
   // be large), and the edges. backward must not run again.
   virtual void release() {

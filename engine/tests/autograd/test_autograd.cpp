@@ -299,6 +299,40 @@ TEST(Autograd, GradientHandedToTwoInputsIsNotChangedInPlace) {
   EXPECT_TRUE(tensor_near(x.grad(), {2}, {36, 36}));
 }
 
+TEST(Autograd, ViewsOfOneTensorAddIntoOneGradient) {
+  // Attention's q, k and v are slices of one tensor: the second and later views add their
+  // gradient into the place they looked at (Node::add_into_input_grad). Here three slices, an
+  // overlapping strided one, a select and an index of y = x * 1 (a node, not a leaf).
+  Tensor x = leaf({{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}});
+  auto f = [](const Tensor& in) {
+    Tensor y = in * 1.0f;
+    Tensor q = y.slice(1, 0, 2), k = y.slice(1, 2, 4), v = y.slice(1, 4, 6);
+    Tensor odd = y.slice(1, 1, 5, 2);                          // columns 1 and 3
+    Tensor row = y.select(0, 1);                               // row 1
+    Tensor corner = y.index({Slice(0, 1), Slice(4, 6)});       // (0, 4) and (0, 5)
+    return (q + k * 2.0f + v * 3.0f).sum() + (odd * 10.0f).sum() + (row * 100.0f).sum() +
+           (corner * corner).sum();
+  };
+  f(x).backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {2, 6},
+                          {1, 11, 2, 12, 3 + 2 * 5, 3 + 2 * 6,  //
+                           101, 111, 102, 112, 103, 103}));
+  EXPECT_TRUE(gradcheck1(f, tensor({{0.5f, -1, 2, 0.25f, -3, 1}, {1, 2, -2, 0.5f, 1.5f, -1}})));
+}
+
+TEST(Autograd, AViewDoesNotAddIntoAGradientSharedWithAnotherInput) {
+  // out = y + w1 hands one gradient tensor to y and to w1. When y's slice then runs, that
+  // tensor is also w1's pending gradient: adding the slice's gradient into it in place would
+  // give w the slice's gradient too. (w1 is made before the slice, so it runs after it.)
+  Tensor x = leaf({1, 2, 3}), w = leaf({4, 5, 6});
+  Tensor y = x * 1.0f, w1 = w * 1.0f;
+  Tensor s = y.slice(0, 0, 1);
+  Tensor out = y + w1;
+  ((out * 1.0f).sum() + (s * 3.0f).sum()).backward();
+  EXPECT_TRUE(tensor_near(x.grad(), {3}, {4, 1, 1}));
+  EXPECT_TRUE(tensor_near(w.grad(), {3}, {1, 1, 1}));
+}
+
 TEST(Autograd, DiamondGraphVisitsSharedNodeOnce) {
   // a = 2x; loss = sum(exp(a) + 3a) -> dloss/dx = 2 exp(2x) + 6
   Tensor x = leaf({0.1f, -0.3f});
