@@ -15,7 +15,10 @@ thread_local bool grad_mode_enabled = true;
 
 // A closure may hand one tensor to several inputs (add's backward passes its gradient on to
 // both), or a view of one. A gradient is private when nothing else can see it: one handle, a
-// dense storage of its own. Only a private gradient is kept as it is, or added to in place.
+// dense storage of its own. Only a private gradient is kept as it is, or added to in place
+// (here, and by a view's add_into_input_grad): this test is what makes writing into it safe,
+// so anything that would keep a second handle on a gradient (a hook, retain_grad) must keep
+// it visible here.
 bool is_private(const Tensor& grad) {
   const TensorImpl& g = *grad.impl();
   return grad.impl().use_count() == 1 && g.storage.use_count() == 1 && g.offset == 0 &&

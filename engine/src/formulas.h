@@ -37,9 +37,9 @@ namespace ember::formulas {
 // ---- gelu ------------------------------------------------------------------------------
 // GELU runs on every hidden activation of a transformer's MLP (a quarter of a million values per
 // layer and step in nanoGPT's small settings), so its formulas are written to vectorise: only
-// +, -, *, /, comparisons and bit moves, no call into libm (erff, expf and tanhf are scalar
-// calls the compiler cannot vectorise; with them the exact GELU of one layer took longer than
-// its matrix products). The three helpers below are the standard constructions:
+// +, -, *, /, fmaf, comparisons and bit moves (erff, expf and tanhf are scalar libm calls the
+// compiler cannot vectorise; with them the exact GELU of one layer took longer than its matrix
+// products). The three helpers below are the standard constructions:
 //   exp_poly:  Cephes' expf: e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln(2) / 2, e^r by a
 //              degree-7 polynomial; within 2 ulp of e^x (underflows to 2^-126, not to 0).
 //   erf_poly:  Abramowitz and Stegun 7.1.26, |error| < 1.5e-7: the erf that PyTorch's own
@@ -48,9 +48,11 @@ namespace ember::formulas {
 // Every backend uses them, so the reference loops, the fast CPU and the GPU agree.
 //
 // Their polynomials step with fmaf, a multiply and an add rounded once (a fused multiply-add):
-// one instruction on CPUs with AVX2 or AVX-512 and on GPUs instead of two, which makes GELU
-// about 1.5x faster, and a little more accurate. fmaf is exact-then-rounded everywhere (on a
-// CPU without the instruction, libm computes it), so the backends still agree bit for bit.
+// one instruction instead of two on CPUs with FMA (the fast backend's AVX-512 and AVX2+FMA
+// clones) and on GPUs, which makes GELU about 1.3x faster, and a little more accurate. fmaf is
+// exact-then-rounded everywhere (where the CPU code is built without FMA, as the reference
+// backend and the baseline clone, it is a libm call: slower, the same bits), so the two CPU
+// backends still agree bit for bit; CUDA's other operations may still be contracted.
 
 // The bits of a float and back (a bit cast: memcpy on the host, the intrinsic on the GPU).
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE uint32_t float_bits(float value) {
@@ -150,7 +152,8 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_derivative(float x) {
   const float e = exp_minus_square(a);  // exp(-x^2 / 2)
   const float t = 1.0f / fmaf(0.3275911f, a, 1.0f);
   const float poly = erf_tail(t);
-  const float cdf = 0.5f * (1.0f + copysignf(fmaf(-poly, e, 1.0f), x));  // 0.5 (1 + erf(x / sqrt 2))
+  const float erf = copysignf(fmaf(-poly, e, 1.0f), x);  // erf(x / sqrt 2)
+  const float cdf = 0.5f * (1.0f + erf);
   const float pdf = e * kInvSqrt2Pi;
   return fmaf(x, pdf, cdf);
 }

@@ -292,23 +292,23 @@ Tensor view_at(const Tensor& base, const Place& place) {
   return make_view(base, place.shape, place.strides, place.offset);
 }
 
-// The node of the three views: the input's gradient is grad in the place the view looked at
-// (place_in, given the input gradient's own Place, works it out again there) and zeros
-// elsewhere. add_into_input_grad adds grad into that place of a gradient already being summed
-// (autograd.h says when), so that the slices q, k and v of one tensor make one gradient of its
-// shape, not three to add up.
+// The node of the three views: the input's gradient is grad_output in the place the view
+// looked at (place_in, given the input gradient's own Place, works it out again there) and
+// zeros elsewhere. add_into_input_grad adds grad_output into that place of a gradient the
+// input already has (autograd.h says when), so that the slices q, k and v of one tensor make
+// one gradient of its shape, not three to add up. (Only the first of them makes zeros.)
 template <typename PlaceIn>
 struct ViewNode final : Node {
   ViewNode(PlaceIn place_in_, Shape input_shape_, Device device_)
       : place_in(std::move(place_in_)), input_shape(std::move(input_shape_)), device(device_) {}
-  std::vector<Tensor> backward(const Tensor& grad) override {
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
     Tensor input_grad = zeros(input_shape, device);
-    view_at(input_grad, (*place_in)(place_of(input_grad))).copy_(grad);
+    view_at(input_grad, (*place_in)(place_of(input_grad))).copy_(grad_output);
     return {input_grad};
   }
-  bool add_into_input_grad(Tensor& input_grad, const Tensor& grad) override {
+  bool add_into_input_grad(Tensor& input_grad, const Tensor& grad_output) override {
     Tensor place = view_at(input_grad, (*place_in)(place_of(input_grad)));
-    place += grad;
+    place += grad_output;
     return true;
   }
   void release() override {
@@ -326,8 +326,8 @@ Tensor record_view(const char* name, const Tensor& input, PlaceIn&& place_in) {
   Tensor view = view_at(input, place_in(place_of(input)));
   if (!detail::should_record(&input, 1)) return view;
   using ThisNode = ViewNode<std::decay_t<PlaceIn>>;
-  auto node = std::allocate_shared<ThisNode>(detail::PoolAllocator<ThisNode>(), std::forward<PlaceIn>(place_in),
-                                             input.shape(), input.device());
+  auto node = std::allocate_shared<ThisNode>(detail::PoolAllocator<ThisNode>(),
+                                             std::forward<PlaceIn>(place_in), input.shape(), input.device());
   return detail::attach_node(std::move(node), name, &input, 1, std::move(view));
 }
 
@@ -353,7 +353,9 @@ Tensor Tensor::index(std::initializer_list<TensorIndex> list) const {
   EMBER_CHECK(static_cast<int64_t>(list.size()) <= dim(),
         "index: {} indices given for a tensor of shape {}", list.size(), shape_str(shape()));
   // When nothing is recorded, the list is not copied.
-  if (!detail::should_record(this, 1)) return view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
+  if (!detail::should_record(this, 1)) {
+    return view_at(*this, index_place(place_of(*this), list.begin(), list.end()));
+  }
   return record_view("index", *this, [indices = std::vector<TensorIndex>(list)](Place from) {
     return index_place(std::move(from), indices.data(), indices.data() + indices.size());
   });

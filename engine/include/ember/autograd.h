@@ -56,7 +56,9 @@ struct Node {
   // already summing a gradient for that input (attention's q, k and v are three slices of one
   // tensor), it calls this instead of backward: grad_output is added into that place of
   // input_grad, and no zeros of the input's whole shape are made. Returns whether it did.
-  virtual bool add_into_input_grad(Tensor& /*input_grad*/, const Tensor& /*grad_output*/) { return false; }
+  virtual bool add_into_input_grad(Tensor& /*input_grad*/, const Tensor& /*grad_output*/) {
+    return false;
+  }
   // After backward has run: drops the closure, which holds the tensors the op saved (they can
   // be large), and the edges. backward must not run again.
   virtual void release() {

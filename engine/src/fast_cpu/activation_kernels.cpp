@@ -3,8 +3,8 @@
 // Why it matters: in nanoGPT's laptop settings the MLP's GELU sees 4 x 393,216 values per
 // step forward and again backward. With erff/expf/tanhf from libm (one scalar call per value)
 // one (768, 512) GELU took several milliseconds, longer than the matrix product before it;
-// the formulas.h versions use only arithmetic and bit moves, so these loops run 8 or 16 values
-// at a time.
+// the formulas.h versions use only arithmetic (fmaf included) and bit moves, so these loops run
+// 8 or 16 values at a time.
 //
 // no-trapping-math: the clamps in formulas::exp_poly are selects (x > c ? c : x), which GCC
 // turns into vector blends only when it may assume that comparisons do not trap. Ember never
@@ -12,19 +12,19 @@
 // reorder; fp-contract=off (as EMBER_TARGET_CLONES) keeps every rounding as written, so the
 // result is the reference backend's, bit for bit.
 //
-// x86-64-v3 instead of EMBER_TARGET_CLONES's "avx2": AVX2 together with FMA, so that the fmaf
-// of formulas.h's polynomials become vector instructions (GCC's plain "avx2" has no FMA, and
-// each fmaf would be a call).
+// EMBER_AVX2_FMA_CLONE (target_clones.h) instead of "avx2": AVX2 together with FMA, so that the
+// fmaf of formulas.h's polynomials become vector instructions.
 #include "fast_cpu/activation_kernels.h"
 
 #include <functional>
 
+#include "fast_cpu/target_clones.h"
 #include "fast_cpu/thread_pool.h"
 #include "formulas.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
 #define EMBER_GELU_CLONES                                             \
-  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"), \
+  __attribute__((target_clones("avx512f", EMBER_AVX2_FMA_CLONE, "default"), \
                  optimize("fp-contract=off", "no-trapping-math")))
 #else
 #define EMBER_GELU_CLONES

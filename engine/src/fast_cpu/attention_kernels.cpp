@@ -86,9 +86,9 @@ void write_back(const Matrix& m, float* base, const StridedLayout& layout, int64
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__)
 // EMBER_TARGET_CLONES plus no-trapping-math, so that exp_poly's clamps become vector blends,
-// and AVX2 with FMA (x86-64-v3) for exp_poly's fmaf (as activation_kernels.cpp).
+// and AVX2 with FMA for exp_poly's fmaf (EMBER_AVX2_FMA_CLONE, as activation_kernels.cpp).
 #define EMBER_ATTENTION_CLONES                                          \
-  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"), \
+  __attribute__((target_clones("avx512f", EMBER_AVX2_FMA_CLONE, "default"), \
                  optimize("fp-contract=off", "no-trapping-math")))
 #else
 #define EMBER_ATTENTION_CLONES

@@ -304,12 +304,13 @@ TEST(Autograd, ViewsOfOneTensorAddIntoOneGradient) {
   // gradient into the place they looked at (Node::add_into_input_grad). Here three slices, an
   // overlapping strided one, a select and an index of y = x * 1 (a node, not a leaf).
   Tensor x = leaf({{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}});
+  // The newest view (row) runs first, through backward(); the others add into its result.
   auto f = [](const Tensor& in) {
     Tensor y = in * 1.0f;
+    Tensor corner = y.index({Slice(0, 1), Slice(4, 6)});       // (0, 4) and (0, 5)
     Tensor q = y.slice(1, 0, 2), k = y.slice(1, 2, 4), v = y.slice(1, 4, 6);
     Tensor odd = y.slice(1, 1, 5, 2);                          // columns 1 and 3
     Tensor row = y.select(0, 1);                               // row 1
-    Tensor corner = y.index({Slice(0, 1), Slice(4, 6)});       // (0, 4) and (0, 5)
     return (q + k * 2.0f + v * 3.0f).sum() + (odd * 10.0f).sum() + (row * 100.0f).sum() +
            (corner * corner).sum();
   };
@@ -318,6 +319,29 @@ TEST(Autograd, ViewsOfOneTensorAddIntoOneGradient) {
                           {1, 11, 2, 12, 3 + 2 * 5, 3 + 2 * 6,  //
                            101, 111, 102, 112, 103, 103}));
   EXPECT_TRUE(gradcheck1(f, tensor({{0.5f, -1, 2, 0.25f, -3, 1}, {1, 2, -2, 0.5f, 1.5f, -1}})));
+}
+
+TEST(Autograd, OnlyViewsAddIntoTheirInputsGradient) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor buffer = zeros({3});
+  EXPECT_TRUE(x.slice(0, 1, 3).grad_fn()->add_into_input_grad(buffer, tensor({10, 20})));
+  EXPECT_TRUE(tensor_near(buffer, {3}, {0, 10, 20}));
+  EXPECT_TRUE(x.index({Slice(0, 1)}).grad_fn()->add_into_input_grad(buffer, tensor({5})));
+  EXPECT_TRUE(tensor_near(buffer, {3}, {5, 10, 20}));
+  EXPECT_FALSE((x * 2.0f).grad_fn()->add_into_input_grad(buffer, tensor({1, 1, 1})));
+  EXPECT_TRUE(tensor_near(buffer, {3}, {5, 10, 20}));
+}
+
+TEST(Autograd, AViewNeverWritesIntoTheGradientPassedToBackward) {
+  // add hands the caller's own gradient tensor on to y as it is; y's slice must not add into it.
+  Tensor x = leaf({1, 2, 3});
+  Tensor y = x * 1.0f;
+  Tensor s = y.slice(0, 0, 1);
+  Tensor out = y + s;  // s broadcast over the three elements
+  Tensor g = tensor({1, 2, 3});
+  out.backward(g);
+  EXPECT_TRUE(tensor_near(g, {3}, {1, 2, 3}));
+  EXPECT_TRUE(tensor_near(x.grad(), {3}, {7, 2, 3}));
 }
 
 TEST(Autograd, AViewDoesNotAddIntoAGradientSharedWithAnotherInput) {
