@@ -58,9 +58,11 @@
 #define EMBER_AMX_CODE 1
 #include <cpuid.h>
 // GCC 12's AVX-512 unpack and shuffle intrinsics start from _mm512_undefined_*(), which its own
-// -Wmaybe-uninitialized then reports (falsely) inside the header when they are inlined here.
+// -Wmaybe-uninitialized (or, in the sanitizer build, -Wuninitialized) then reports (falsely)
+// inside the header when they are inlined here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #include <sys/syscall.h>
