@@ -152,8 +152,8 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_derivative(float x) {
   const float e = exp_minus_square(a);  // exp(-x^2 / 2)
   const float t = 1.0f / fmaf(0.3275911f, a, 1.0f);
   const float poly = erf_tail(t);
-  const float erf = copysignf(fmaf(-poly, e, 1.0f), x);  // erf(x / sqrt 2)
-  const float cdf = 0.5f * (1.0f + erf);
+  const float erf_value = copysignf(fmaf(-poly, e, 1.0f), x);  // erf(x / sqrt 2)
+  const float cdf = 0.5f * (1.0f + erf_value);
   const float pdf = e * kInvSqrt2Pi;
   return fmaf(x, pdf, cdf);
 }
