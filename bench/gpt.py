@@ -16,7 +16,8 @@ Two modes:
 
 --precision highest|high|medium (default highest; "high" is float32 on a CPU): "medium" runs
 the forward pass under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's way to multiply
-in bfloat16 on a CPU, the counterpart of make gpt PRECISION=medium. nanoGPT itself trains in float32 on a CPU.
+in bfloat16 on a CPU, the counterpart of make gpt PRECISION=medium. nanoGPT itself trains in
+float32 on a CPU.
 
 Run with Debian's interpreter (/usr/bin/python3, python3-torch with OpenBLAS); BENCH_THREADS
 sets torch's threads (default 1, as the reference scripts' README advises for two cores). The
