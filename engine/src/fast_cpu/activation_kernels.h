@@ -2,9 +2,10 @@
 // Backend::binary (BinaryOp::GeluBackward, GeluTanhBackward) on dense buffers.
 //
 // GELU runs on every hidden value of a transformer's MLP, forward and backward, so it gets
-// loops of its own: vectorised (EMBER_TARGET_CLONES) and split across the thread pool. The
-// formulas are formulas.h's, written without libm calls so that they vectorise; the reference
-// backend computes the same formulas element by element and gets the same bits.
+// loops of its own: vectorised (target clones with FMA, see activation_kernels.cpp) and split
+// across the thread pool. The formulas are formulas.h's, written with arithmetic and fmaf only
+// (no erff or expf) so that they vectorise; the reference backend computes the same formulas
+// element by element and gets the same bits.
 #pragma once
 
 #include <cstdint>
