@@ -117,12 +117,13 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float exp_minus_square(float a) {
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float erf_tail(float t) {
   return t * polynomial(t, 0.254829592f, -0.284496736f, 1.421413741f, -1.453152027f, 1.061405429f);
 }
+// erf(x), given e = exp(-x^2): for callers that need exp(-x^2) for something else too.
+EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float erf_given_exp(float x, float e) {
+  const float t = 1.0f / fmaf(0.3275911f, fabsf(x), 1.0f);
+  return copysignf(fmaf(-erf_tail(t), e, 1.0f), x);
+}
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float erf_poly(float x) {
-  const float a = fabsf(x);
-  const float t = 1.0f / fmaf(0.3275911f, a, 1.0f);
-  const float poly = erf_tail(t);
-  const float y = fmaf(-poly, exp_minus_square(a), 1.0f);
-  return copysignf(y, x);
+  return erf_given_exp(x, exp_minus_square(fabsf(x)));
 }
 
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float tanh_poly(float u) {
@@ -145,15 +146,12 @@ EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_tanh(float x) {
 }
 // Their derivatives (PyTorch's GeluBackward): d/dx x Phi(x) = Phi(x) + x phi(x), phi the
 // standard normal density ...
-// erf_poly(x / sqrt 2) is written out here, so that its exp(-x^2 / 2) also gives phi(x): one
-// exp per element instead of two.
+// exp(-x^2 / 2) is computed once and gives both erf(x / sqrt 2) and phi(x): one exp per element
+// instead of two.
 EMBER_HOST_DEVICE EMBER_ALWAYS_INLINE float gelu_derivative(float x) {
-  const float a = fabsf(x * kSqrtHalf);
-  const float e = exp_minus_square(a);  // exp(-x^2 / 2)
-  const float t = 1.0f / fmaf(0.3275911f, a, 1.0f);
-  const float poly = erf_tail(t);
-  const float erf_value = copysignf(fmaf(-poly, e, 1.0f), x);  // erf(x / sqrt 2)
-  const float cdf = 0.5f * (1.0f + erf_value);
+  const float z = x * kSqrtHalf;
+  const float e = exp_minus_square(fabsf(z));  // exp(-x^2 / 2)
+  const float cdf = 0.5f * (1.0f + erf_given_exp(z, e));
   const float pdf = e * kInvSqrt2Pi;
   return fmaf(x, pdf, cdf);
 }
