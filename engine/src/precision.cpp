@@ -39,7 +39,8 @@ std::string get_float32_matmul_precision() {
   return "highest";
 }
 
-bool cpu_has_bf16_matmul() { return cpu::amx_bf16_available(); }
+bool cpu_has_bf16_matmul() { return cpu::bf16_gemm_available(); }
+std::string cpu_bf16_matmul_unit() { return cpu::bf16_gemm_name(); }
 
 namespace detail {
 MatmulPrecision float32_matmul_precision() { return g_precision.load(std::memory_order_relaxed); }

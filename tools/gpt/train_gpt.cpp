@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                "matrix products in {}\n",
                parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,
                training.batch_size, iters, where.str(),
-               bf16 ? "bfloat16 (precision \"medium\", AMX)" : "float32");
+               bf16 ? fmt::format("bfloat16 (precision \"medium\", {})", cpu_bf16_matmul_unit()) : "float32");
     std::fflush(stdout);  // before the progress lines, which go to stderr
 
     const auto start = std::chrono::steady_clock::now();

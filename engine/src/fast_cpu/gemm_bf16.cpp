@@ -1,4 +1,5 @@
-// gemm_bf16(): matrix products on Intel's AMX unit, in bfloat16 (see gemm_bf16.h for when).
+// gemm_bf16(): matrix products in bfloat16, on Intel's AMX unit or with AVX512-BF16's dot
+// products (see gemm_bf16.h for when).
 //
 // The unit
 // --------
@@ -40,6 +41,15 @@
 // straight into C, the tiles starting from C's values when beta = 1 (C is then the first term of
 // the sum, and a subnormal in it counts as 0, as in the unit's other inputs); any other block
 // goes through a 32 x 32 buffer and C = alpha * sum + beta * C.
+//
+// Without AMX
+// -----------
+// A CPU with AVX512-BF16 but no AMX (AMD's Zen 4 and Zen 5) has VDPBF16PS, a vector instruction
+// that does one row of TDPBF16PS's work for two steps of K: it reads the same packed layouts
+// (dot_rows below). The driver, the packing and the order of each element's sum along K are the
+// same; a block is summed 8 rows at a time in 16 vector registers instead of in four tiles. It
+// runs at about twice the float32 kernel's speed (one VDPBF16PS a cycle does 32 multiply-adds
+// where one FMA does 16).
 #include "fast_cpu/gemm_bf16.h"
 
 #include <algorithm>
@@ -55,7 +65,7 @@
 
 // GCC on x86-64 Linux only (clang would need other warning pragmas; it gets the float32 path).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define EMBER_AMX_CODE 1
+#define EMBER_BF16_CODE 1
 #include <cpuid.h>
 // GCC 12's AVX-512 unpack and shuffle intrinsics start from _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized (or, in the sanitizer build, -Wuninitialized) then reports (falsely)
@@ -68,7 +78,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #else
-#define EMBER_AMX_CODE 0
+#define EMBER_BF16_CODE 0
 #endif
 
 namespace ember::cpu {
@@ -89,10 +99,12 @@ float round_to_bf16(float x) {
   return r;
 }
 
-#if EMBER_AMX_CODE
+#if EMBER_BF16_CODE
 
 namespace {
 
+// Packing, writing back and the dot-product kernel need AVX512-BF16; the tile code AMX as well.
+#define EMBER_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define EMBER_TARGET_AMX \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
 
@@ -102,19 +114,33 @@ constexpr int64_t kBlock = 32;  // rows and columns of the block of C one step c
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
-bool detect_amx() {
+// AVX-512 (F, BW, VL) with AVX512-BF16, and the OS saves the AVX-512 registers (XCR0 bits 5-7,
+// with SSE and AVX state, bits 1-2) on a switch. Every CPU with AMX has this too.
+bool detect_avx512_bf16() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0) return false;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
   const bool avx512bw = (ebx >> 30) & 1u, avx512f = (ebx >> 16) & 1u, avx512vl = (ebx >> 31) & 1u;
-  if (!(amx_bf16 && amx_tile && avx512f && avx512bw && avx512vl)) return false;
+  if (!(avx512f && avx512bw && avx512vl)) return false;
   if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || ((eax >> 5) & 1u) == 0) return false;
-  // The OS must save the AVX-512 (bits 5-7) and tile (17, 18) register state on a switch.
   unsigned lo = 0, hi = 0;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
-  const uint64_t needed = (7u << 5) | (3u << 17) | 6u;
+  const uint64_t needed = (7u << 5) | 6u;
+  return (xcr0 & needed) == needed;
+}
+
+bool detect_amx() {
+  if (!detect_avx512_bf16()) return false;
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
+  if (!(amx_bf16 && amx_tile)) return false;
+  // The OS must also save the tile state (XCR0 bits 17, 18) on a switch.
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
+  const uint64_t needed = 3u << 17;
   if ((xcr0 & needed) != needed) return false;
   // Linux gives the (8 KiB) tile data state only to a process that asks for it first.
   constexpr long kArchReqXcompPerm = 0x1023;
@@ -155,7 +181,7 @@ inline __mmask16 first_lanes(int64_t count) {
 }
 
 // 32 floats at p (the first `count` of them; the rest count as 0) as 32 bfloat16, in order.
-EMBER_TARGET_AMX inline __m512i convert32(const float* p, int64_t count) {
+EMBER_TARGET_BF16 inline __m512i convert32(const float* p, int64_t count) {
   const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(count), p);
   const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(count - 16), p + 16);
   return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
@@ -163,7 +189,7 @@ EMBER_TARGET_AMX inline __m512i convert32(const float* p, int64_t count) {
 
 // Two rows of 16 floats, r0[0..count) and r1[0..count), as 16 words (r0[j], r1[j]) of two
 // bfloat16 each. Null rows count as zeros.
-EMBER_TARGET_AMX inline __m512i pair_rows(const float* r0, const float* r1, int64_t count) {
+EMBER_TARGET_BF16 inline __m512i pair_rows(const float* r0, const float* r1, int64_t count) {
   const __mmask16 m = first_lanes(count);
   const __m512 a = r0 != nullptr ? _mm512_maskz_loadu_ps(m, r0) : _mm512_setzero_ps();
   const __m512 b = r1 != nullptr ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
@@ -177,7 +203,7 @@ EMBER_TARGET_AMX inline __m512i pair_rows(const float* r0, const float* r1, int6
 
 // Writes the transpose of a 16 x 16 block of 32-bit words: rows[r] holds row r; row c of the
 // result goes to dst + c * dst_stride (in 16-bit values). The usual three rounds of shuffles.
-EMBER_TARGET_AMX inline void store_transposed(const __m512i rows[16], uint16_t* dst, int64_t dst_stride) {
+EMBER_TARGET_BF16 inline void store_transposed(const __m512i rows[16], uint16_t* dst, int64_t dst_stride) {
   // 1. Interleave the words of rows 2g and 2g+1 ...
   __m512i t[16];
   for (int g = 0; g < 8; ++g) {
@@ -221,7 +247,7 @@ struct Problem {
 
 // Packs rows [i_lo, i_hi) of op(A) (multiples of 16) into a_pack, reading the stored A one band
 // of consecutive rows at a time, so that memory is read as a stream, not a column at a time.
-EMBER_TARGET_AMX void pack_a(const Problem& p, int64_t i_lo, int64_t i_hi) {
+EMBER_TARGET_BF16 void pack_a(const Problem& p, int64_t i_lo, int64_t i_hi) {
   if (!p.trans_a) {
     // op(A)(i, k) = A[i*lda + k]: each row is already contiguous in k.
     for (int64_t i = i_lo; i < i_hi; ++i) {
@@ -249,7 +275,7 @@ EMBER_TARGET_AMX void pack_a(const Problem& p, int64_t i_lo, int64_t i_hi) {
 
 // Packs the panels of columns [j_lo, j_hi) of op(B) (multiples of 16) into b_pack (the panel of
 // columns j0 .. j0+15 at b_pack + j0*Kp), again reading the stored B row after row.
-EMBER_TARGET_AMX void pack_b(const Problem& p, int64_t j_lo, int64_t j_hi) {
+EMBER_TARGET_BF16 void pack_b(const Problem& p, int64_t j_lo, int64_t j_hi) {
   if (!p.trans_b) {
     // op(B)(k, j) = B[k*ldb + j]: rows k and k+1 of B, paired, are row k/2 of every panel.
     for (int64_t k = 0; k < p.Kp; k += 2) {
@@ -347,8 +373,60 @@ void run_block(bool two_rows, bool two_cols, const Problem& p, int64_t i0, int64
   }
 }
 
+// The same block without AMX, on a CPU with AVX512-BF16 (AMD from Zen 4 on, Intel Cooper Lake).
+// Its instruction VDPBF16PS c, a, b does, for each of 16 lanes n (all in float32),
+//
+//     c[n] += a[2n] * b[2n] + a[2n+1] * b[2n+1]
+//
+// With b row q of a panel of B (the pairs op(B)(2q, n), op(B)(2q+1, n) of its 16 columns) and a
+// the pair op(A)(m, 2q), op(A)(m, 2q+1) (a 32-bit word of row m of a_pack) copied into every
+// lane, that is two steps of the K sum for one row of C and 16 columns: one row of the tile
+// instruction's work. ROWS rows and COLS panels of C stay in ROWS * COLS registers for the whole
+// K sum; 8 x 2 takes 16 of the 32 registers, enough to keep the unit busy.
+template <int ROWS, int COLS>
+EMBER_TARGET_BF16 void dot_rows(const uint16_t* a, int64_t Kp, const uint16_t* b, float* out,
+                                int64_t out_stride, bool accumulate) {
+  __m512 c[ROWS][COLS];
+  for (int r = 0; r < ROWS; ++r) {
+    for (int v = 0; v < COLS; ++v) {
+      c[r][v] = accumulate ? _mm512_loadu_ps(out + r * out_stride + v * kTile) : _mm512_setzero_ps();
+    }
+  }
+  for (int64_t q = 0; q < Kp / 2; ++q) {
+    __m512bh panel_row[COLS];
+    for (int v = 0; v < COLS; ++v) {
+      panel_row[v] = reinterpret_cast<__m512bh>(_mm512_load_si512(b + v * Kp * kTile + q * 2 * kTile));
+    }
+    for (int r = 0; r < ROWS; ++r) {
+      uint32_t pair;  // op(A)(r, 2q) and op(A)(r, 2q + 1)
+      std::memcpy(&pair, a + r * Kp + 2 * q, sizeof pair);
+      const __m512bh a_pair = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(pair)));
+      for (int v = 0; v < COLS; ++v) c[r][v] = _mm512_dpbf16_ps(c[r][v], a_pair, panel_row[v]);
+    }
+  }
+  for (int r = 0; r < ROWS; ++r) {
+    for (int v = 0; v < COLS; ++v) _mm512_storeu_ps(out + r * out_stride + v * kTile, c[r][v]);
+  }
+}
+
+// block_product's contract, 8 rows at a time.
+void dot_block(bool two_rows, bool two_cols, const Problem& p, int64_t i0, int64_t j0, float* out,
+               int64_t out_stride, bool accumulate) {
+  constexpr int kRows = 8;
+  const uint16_t* b = p.b_pack + (j0 / kTile) * p.Kp * kTile;
+  for (int64_t r = 0; r < (two_rows ? 2 : 1) * kTile; r += kRows) {
+    const uint16_t* a = p.a_pack + (i0 + r) * p.Kp;
+    float* rows_out = out + r * out_stride;
+    if (two_cols) {
+      dot_rows<kRows, 2>(a, p.Kp, b, rows_out, out_stride, accumulate);
+    } else {
+      dot_rows<kRows, 1>(a, p.Kp, b, rows_out, out_stride, accumulate);
+    }
+  }
+}
+
 // C[i0 + r][j0 + c] = alpha * out[r][c] + beta * C[...], for the rows and columns inside C.
-EMBER_TARGET_AMX void write_back(const float* out, int64_t i0, int64_t j0, int64_t M, int64_t N,
+EMBER_TARGET_BF16 void write_back(const float* out, int64_t i0, int64_t j0, int64_t M, int64_t N,
                                  float alpha, float beta, float* C, int64_t ldc) {
   const int64_t rows = std::min(kBlock, M - i0), cols = std::min(kBlock, N - j0);
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -369,21 +447,42 @@ constexpr double kMinFlopsPerThread = 8.0e6;
 
 }  // namespace
 
-bool amx_bf16_available() {
-  static const bool available = detect_amx();
-  return available;
+bool bf16_unit_available(Bf16Unit unit) {
+  static const bool amx = detect_amx(), dot_products = detect_avx512_bf16();
+  return unit == Bf16Unit::Amx ? amx : dot_products;
+}
+
+Bf16Unit best_bf16_unit() {
+  return bf16_unit_available(Bf16Unit::Amx) ? Bf16Unit::Amx : Bf16Unit::DotProducts;
+}
+
+bool bf16_gemm_available() { return bf16_unit_available(Bf16Unit::DotProducts); }
+
+const char* bf16_gemm_name() {
+  if (!bf16_gemm_available()) return "none";
+  return best_bf16_unit() == Bf16Unit::Amx ? "AMX" : "AVX512-BF16";
 }
 
 bool use_bf16_gemm(int64_t M, int64_t N, int64_t K) {
   if (detail::float32_matmul_precision() != detail::MatmulPrecision::Medium) return false;
   // Below a tile in any direction most of the unit's work would be padding.
   if (M < kTile || N < kTile || K < kDepth) return false;
-  return amx_bf16_available();
+  return bf16_gemm_available();
 }
 
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
+  gemm_bf16_with(best_bf16_unit(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                    float* C, int64_t ldc) {
+  check(bf16_unit_available(unit), "gemm_bf16: this CPU cannot multiply with {}",
+        unit == Bf16Unit::Amx ? "AMX" : "AVX512-BF16");
+  const bool amx = unit == Bf16Unit::Amx;
+  const auto block = amx ? &run_block : &dot_block;
   const Problem shape{trans_a, trans_b, M, N, K, A, lda, B, ldb,
                       round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
   const int64_t blocks_m = (shape.Mp + kBlock - 1) / kBlock, blocks_n = (shape.Np + kBlock - 1) / kBlock;
@@ -414,7 +513,7 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
       pack_b(p, j_lo, j_hi);
 
       // The blocks, column band by column band, so that a panel of B is reused from cache.
-      configure_tiles();
+      if (amx) configure_tiles();
       alignas(64) float out[kBlock * kBlock];
       for (int64_t j0 = j_lo; j0 < j_hi; j0 += kBlock) {
         for (int64_t i0 = i_lo; i0 < i_hi; i0 += kBlock) {
@@ -422,27 +521,33 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
           const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
           if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
             // The common case: the tiles load and store C themselves.
-            run_block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
+            block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
           } else {
-            run_block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
+            block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
             write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
           }
         }
       }
-      release_tiles();
+      if (amx) release_tiles();
     }
   };
   // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
   parallel_for(0, parts, 1, std::ref(run_part));
 }
 
-#else  // no AMX code on this platform
+#else  // no bfloat16 code on this platform
 
-bool amx_bf16_available() { return false; }
+bool bf16_unit_available(Bf16Unit) { return false; }
+bool bf16_gemm_available() { return false; }
+const char* bf16_gemm_name() { return "none"; }
 bool use_bf16_gemm(int64_t, int64_t, int64_t) { return false; }
 void gemm_bf16(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
                int64_t, float, float*, int64_t) {
-  throw Error("gemm_bf16: this build has no AMX code");
+  throw Error("gemm_bf16: this build has no bfloat16 code");
+}
+void gemm_bf16_with(Bf16Unit, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                    const float*, int64_t, float, float*, int64_t) {
+  throw Error("gemm_bf16: this build has no bfloat16 code");
 }
 
 #endif

@@ -1,7 +1,7 @@
-// Tests for float32_matmul_precision (ember/precision.h) and the AMX bfloat16 GEMM behind it
+// Tests for float32_matmul_precision (ember/precision.h) and the bfloat16 GEMM behind it
 // (engine/src/fast_cpu/gemm_bf16.h): the setting itself, the rounding, and the product against a
-// double-precision reference computed from the same rounded inputs. The AMX tests skip, with the
-// reason, on a CPU without AMX.
+// double-precision reference computed from the same rounded inputs, on each unit the CPU has
+// (AMX, AVX512-BF16's dot products). Those tests skip, with the reason, on a CPU with neither.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,10 +37,20 @@ class Precision {
   std::string saved_;
 };
 
-#define SKIP_WITHOUT_AMX()                                                                      \
-  if (!amx_bf16_available()) {                                                                  \
-    GTEST_SKIP() << "this CPU has no AMX with bfloat16 (or the OS does not let this process use " \
-                    "it), so precision \"medium\" stays float32 here";                           \
+// The units this CPU has (AMX, AVX512-BF16's dot products); every bfloat16 test runs on each.
+std::vector<Bf16Unit> available_units() {
+  std::vector<Bf16Unit> units;
+  for (Bf16Unit unit : {Bf16Unit::Amx, Bf16Unit::DotProducts}) {
+    if (bf16_unit_available(unit)) units.push_back(unit);
+  }
+  return units;
+}
+const char* unit_name(Bf16Unit unit) { return unit == Bf16Unit::Amx ? "AMX" : "AVX512-BF16"; }
+
+#define SKIP_WITHOUT_BF16()                                                                     \
+  if (!bf16_gemm_available()) {                                                                 \
+    GTEST_SKIP() << "this CPU has neither AMX nor AVX512-BF16 (or the OS does not let this "    \
+                    "process use them), so precision \"medium\" stays float32 here";            \
   }
 
 struct Case {
@@ -54,7 +64,7 @@ struct Case {
 // rounded inputs. The tolerance is float32's summation error, far below a wrong element's.
 // (The kernel reads through masked AVX-512 loads and AMX tile loads, which AddressSanitizer does
 // not see; so C sits between guard values, checked afterwards.)
-void check_case(const Case& c, std::mt19937& rng) {
+void check_case(Bf16Unit unit, const Case& c, std::mt19937& rng) {
   const int64_t lda = (c.trans_a ? c.M : c.K) + c.pad, ldb = (c.trans_b ? c.K : c.N) + c.pad;
   const int64_t ldc = c.N + c.pad;
   const std::vector<float> A = random_matrix(c.trans_a ? c.K : c.M, c.trans_a ? c.M : c.K, lda, rng);
@@ -65,8 +75,8 @@ void check_case(const Case& c, std::mt19937& rng) {
   const std::vector<float> before = guarded;
   float* C = guarded.data() + kGuard;
   const float* C0 = before.data() + kGuard;
-  gemm_bf16(c.trans_a, c.trans_b, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta,
-            C, ldc);
+  gemm_bf16_with(unit, c.trans_a, c.trans_b, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb,
+                 c.beta, C, ldc);
   for (int64_t i = 0; i < c.M; ++i) {
     for (int64_t j = 0; j < c.N; ++j) {
       double sum = 0.0, size = 0.0;
@@ -80,7 +90,8 @@ void check_case(const Case& c, std::mt19937& rng) {
       const double tolerance = 2e-7 * static_cast<double>(c.K + 4) * (std::fabs(c.alpha) * size + 1.0);
       ASSERT_NEAR(C[i * ldc + j], expected, tolerance)
           << "C(" << i << ", " << j << ") of M=" << c.M << " N=" << c.N << " K=" << c.K
-          << " trans_a=" << c.trans_a << " trans_b=" << c.trans_b << " pad=" << c.pad;
+          << " trans_a=" << c.trans_a << " trans_b=" << c.trans_b << " pad=" << c.pad << " on "
+          << unit_name(unit);
     }
   }
   // Nothing outside C was written: not between its rows (the padding of ldc), not before it,
@@ -131,7 +142,7 @@ TEST(MatmulPrecision, RoundToBf16IsNearestEven) {
 }
 
 TEST(MatmulPrecision, HardwareRoundsAsRoundToBf16) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   // With K = 1 every element of C is one product of two bfloat16, exact in float32, so C shows
   // exactly how the unit rounded each input.
   std::vector<float> a(16), b(16);
@@ -142,17 +153,20 @@ TEST(MatmulPrecision, HardwareRoundsAsRoundToBf16) {
     a[i] = values[i];
     b[i] = values[15 - i];
   }
-  std::vector<float> C(16 * 16);
-  gemm_bf16(true, false, 16, 16, 1, 1.0f, a.data(), 16, b.data(), 16, 0.0f, C.data(), 16);
-  for (int i = 0; i < 16; ++i) {
-    for (int j = 0; j < 16; ++j) {
-      EXPECT_EQ(C[i * 16 + j], round_to_bf16(a[i]) * round_to_bf16(b[j])) << "i=" << i << " j=" << j;
+  for (Bf16Unit unit : available_units()) {
+    std::vector<float> C(16 * 16);
+    gemm_bf16_with(unit, true, false, 16, 16, 1, 1.0f, a.data(), 16, b.data(), 16, 0.0f, C.data(), 16);
+    for (int i = 0; i < 16; ++i) {
+      for (int j = 0; j < 16; ++j) {
+        EXPECT_EQ(C[i * 16 + j], round_to_bf16(a[i]) * round_to_bf16(b[j]))
+            << "i=" << i << " j=" << j << " on " << unit_name(unit);
+      }
     }
   }
 }
 
 TEST(MatmulPrecision, Bf16ProductMatchesTheReferenceOverShapesAndTransposes) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   std::mt19937 rng(7);
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
@@ -169,45 +183,80 @@ TEST(MatmulPrecision, Bf16ProductMatchesTheReferenceOverShapesAndTransposes) {
                                 Case{ta, tb, 40, 72, 64, 1.0f, 1.0f, 3},
                                 Case{ta, tb, 768, 128, 512, 1.0f, 0.0f, 0},
                                 Case{ta, tb, 128, 512, 768, 1.0f, 1.0f, 0}}) {
-        check_case(shape, rng);
+        for (Bf16Unit unit : available_units()) check_case(unit, shape, rng);
       }
     }
   }
 }
 
 TEST(MatmulPrecision, Bf16ProductIsTheSameForAnyThreadCount) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   std::mt19937 rng(11);
   const int64_t M = 300, N = 200, K = 260;
   const std::vector<float> A = random_matrix(M, K, K, rng), B = random_matrix(K, N, N, rng);
-  std::vector<float> one(M * N), two(M * N);
   const int saved = num_threads();
-  set_num_threads(1);
-  gemm_bf16(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(), N);
-  set_num_threads(2);
-  gemm_bf16(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, two.data(), N);
+  for (Bf16Unit unit : available_units()) {
+    std::vector<float> one(M * N), two(M * N);
+    set_num_threads(1);
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(), N);
+    set_num_threads(2);
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, two.data(), N);
+    EXPECT_EQ(one, two) << unit_name(unit);
+  }
   set_num_threads(saved);
-  EXPECT_EQ(one, two);
+}
+
+TEST(MatmulPrecision, Bf16UnitsAgreeAndAMissingUnitIsRefused) {
+  SKIP_WITHOUT_BF16();
+  // Both units sum each element's products in float32 from the same rounded inputs; only the
+  // order of the additions inside one instruction may differ, so they agree to float32's
+  // summation error (checked against the reference by the test above) and mostly exactly.
+  std::mt19937 rng(13);
+  const int64_t M = 96, N = 80, K = 200;
+  const std::vector<float> A = random_matrix(M, K, K, rng), B = random_matrix(K, N, N, rng);
+  std::vector<float> amx(M * N), dot(M * N);
+  gemm_bf16_with(Bf16Unit::DotProducts, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f,
+                 dot.data(), N);
+  if (bf16_unit_available(Bf16Unit::Amx)) {
+    gemm_bf16_with(Bf16Unit::Amx, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f,
+                   amx.data(), N);
+    for (int64_t e = 0; e < M * N; ++e) ASSERT_NEAR(amx[e], dot[e], 1e-4f * (1.0f + std::fabs(dot[e]))) << e;
+    EXPECT_STREQ(bf16_gemm_name(), "AMX");
+  } else {
+    EXPECT_STREQ(bf16_gemm_name(), "AVX512-BF16");
+    try {
+      gemm_bf16_with(Bf16Unit::Amx, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f,
+                     amx.data(), N);
+      FAIL() << "expected ember::Error: this CPU has no AMX";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("AMX"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(MatmulPrecision, Bf16BetaZeroIgnoresNaNInCAndInputNaNPropagates) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   std::mt19937 rng(3);
   const int64_t M = 40, N = 40, K = 40;
-  std::vector<float> A = random_matrix(M, K, K, rng);
+  const std::vector<float> A = random_matrix(M, K, K, rng);
   const std::vector<float> B = random_matrix(K, N, N, rng);
-  std::vector<float> C(M * N, std::numeric_limits<float>::quiet_NaN());
-  gemm_bf16(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), N);
-  for (float x : C) ASSERT_FALSE(std::isnan(x));
-  A[5 * K + 7] = std::numeric_limits<float>::quiet_NaN();  // row 5 of A
-  gemm_bf16(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), N);
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t j = 0; j < N; ++j) EXPECT_EQ(std::isnan(C[i * N + j]), i == 5) << i << ", " << j;
+  for (Bf16Unit unit : available_units()) {
+    std::vector<float> C(M * N, std::numeric_limits<float>::quiet_NaN());
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), N);
+    for (float x : C) ASSERT_FALSE(std::isnan(x)) << unit_name(unit);
+    std::vector<float> A_nan = A;
+    A_nan[5 * K + 7] = std::numeric_limits<float>::quiet_NaN();  // row 5 of A
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A_nan.data(), K, B.data(), N, 0.0f, C.data(), N);
+    for (int64_t i = 0; i < M; ++i) {
+      for (int64_t j = 0; j < N; ++j) {
+        EXPECT_EQ(std::isnan(C[i * N + j]), i == 5) << i << ", " << j << " on " << unit_name(unit);
+      }
+    }
   }
 }
 
 TEST(MatmulPrecision, GemmUsesBf16OnlyWhenMediumIsSet) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   std::mt19937 rng(5);
   const int64_t M = 64, N = 96, K = 128;
   const std::vector<float> A = random_matrix(M, K, K, rng), B = random_matrix(N, K, K, rng);
@@ -235,7 +284,7 @@ float max_difference(const Tensor& a, const Tensor& b) {
 
 TEST(MatmulPrecision, MatmulAndItsGradientsStayCloseUnderMedium) {
   // On any CPU and backend: under "medium" a product and its gradients agree with float32 to
-  // bfloat16's precision (exactly without AMX, or on the reference backend).
+  // bfloat16's precision (exactly on a CPU with neither bfloat16 unit, or on the reference backend).
   manual_seed(0);
   Tensor x = randn({64, 128});
   Tensor w = randn({128, 96});
@@ -256,7 +305,7 @@ TEST(MatmulPrecision, MatmulAndItsGradientsStayCloseUnderMedium) {
   EXPECT_LT(max_difference(x.grad(), gx32), 0.25f);
   EXPECT_LT(max_difference(w.grad(), gw32), 0.25f);
   // The fast CPU backend rounds to bfloat16 where it can; the reference backend never does.
-  if (amx_bf16_available() && std::string(backend_for(Device::cpu()).name()) != "reference") {
+  if (bf16_gemm_available() && std::string(backend_for(Device::cpu()).name()) != "reference") {
     EXPECT_GT(max_difference(y16, y32), 0.0f);
   }
 }
