@@ -171,6 +171,38 @@ TEST(Gradescope, CollectsEveryLayout) {
   }
 }
 
+// The collect step copies as root, so it must copy only the submission's own regular files:
+// a folder whose name holds a newline and a tab once made find's "depth<TAB>path" lines name
+// any file of the machine (the instructor's grading_seed, another student's work), and a link
+// leads anywhere.
+TEST(Gradescope, CollectCopiesNothingFromOutsideTheSubmission) {
+  TempDir dir;
+  const fs::path root = dir.path() / "autograder";
+  const fs::path submission = root / "submission";
+  const fs::path student = root / "student";
+  const fs::path secret = dir.path() / "secret";
+  write_file(secret / "perceptron.hpp", "// the secret\n");
+  write_file(secret / "regression.hpp", "// the secret\n");
+  write_file(secret / "q0_shapes" / "tensor_shapes.hpp", "// the secret\n");
+  // find printed "<depth>\t<path>\n"; in this folder, <path> "x\n0\t<secret>/perceptron.hpp"
+  // made the line "0\t<secret>/perceptron.hpp" (and the same for the folder q0_shapes).
+  const fs::path forged = submission / ("x\n0\t" + secret.string());
+  write_file(forged / "perceptron.hpp", "// forged\n");
+  write_file(forged / "q0_shapes" / "keep.txt", "\n");
+  fs::create_directories(submission / "links");
+  fs::create_symlink(secret / "regression.hpp", submission / "links" / "regression.hpp");
+  fs::create_directory_symlink(secret / "q0_shapes", submission / "q0_shapes");
+  const Outcome outcome = run_shell(env_for(root, kRepo) + " bash " +
+                                        quote(kScripts + "/run_autograder") + " --collect-only",
+                                    dir);
+  ASSERT_EQ(outcome.status, 0) << outcome.out << outcome.err;
+  for (const char* relative :
+       {"q1_perceptron/perceptron.hpp", "q2_regression/regression.hpp", "q0_shapes/tensor_shapes.hpp"}) {
+    EXPECT_EQ(read_text(student / relative), read_text(kRepo + "/lessons/" + relative)) << relative;
+  }
+  EXPECT_EQ(outcome.out.find("secret"), std::string::npos) << outcome.out;
+}
+
 TEST(Gradescope, ProblemsBeforeGradingStillWriteResults) {
   TempDir dir;
   const fs::path root = dir.path() / "autograder";
