@@ -293,6 +293,21 @@ std::string make_stem(const std::string& raw, const std::string& shown) {
   return stem;
 }
 
+// The stem itself if no earlier student (in name order) has it, else one made unique: a folder
+// may be named like another student's stem ("John_Smith-ef61a579" beside "John Smith"), and two
+// students must never share a report. Compared in lower case, as on a case-insensitive disk.
+std::string unique_stem(const std::string& stem, const std::string& raw, std::set<std::string>& taken) {
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::string candidate = stem;
+  for (int n = 1; !taken.insert(lower(candidate)).second; ++n) {
+    candidate = fmt::format("{}-{}{}", stem, sha256_hex(raw).substr(0, 16), n > 1 ? fmt::format("-{}", n) : "");
+  }
+  return candidate;
+}
+
 struct Roster {
   std::vector<Student> students;  // sorted by raw name
   std::vector<std::string> ignored;  // lines for entries that are not submissions
@@ -327,10 +342,11 @@ Roster read_roster(const Options& o) {
   }
   if (error) throw std::runtime_error(fmt::format("cannot list {}: {}", o.submissions, error.message()));
   int index = 0;
+  std::set<std::string> stems;
   for (auto& [raw, s] : by_name) {
     std::sort(s.entries.begin(), s.entries.end());
     s.name = display_name(raw);
-    s.stem = make_stem(raw, s.name);
+    s.stem = unique_stem(make_stem(raw, s.name), raw, stems);
     s.shard = index++ % o.shards + 1;
     roster.students.push_back(std::move(s));
   }

@@ -46,6 +46,11 @@ mkdir -p "$tmp"
 cp "$REPO/solutions/q0_shapes/tensor_shapes.hpp" "$REPO/solutions/q1_perceptron/perceptron.hpp" "$tmp/"
 (cd "$tmp" && cmake -E tar cf "$S/José Núñez.zip" --format=zip tensor_shapes.hpp perceptron.hpp) ||
   fail "cannot make the zip"
+# A folder named like José Núñez's report ("José_Núñez-" and a hash of his name), with the
+# solutions laid out like lessons/: each must keep a report of its own.
+jose_stem="José_Núñez-$(printf '%s' 'José Núñez' | sha256sum | cut -c1-8)"
+mkdir -p "$S/$jose_stem"
+cp -R "$S/alice/." "$S/$jose_stem/"
 echo 'not a zip' >"$S/dave.zip"
 cp -R "$S/alice/." "$S/erin/"
 (cd "$tmp" && cmake -E tar cf "$S/erin.zip" --format=zip tensor_shapes.hpp)
@@ -75,10 +80,11 @@ expect_row "'=frank" "4,6,10,10,graded,"
 expect_row bob "0,0,0,10,graded,"
 expect_row carol "0,6,6,10,does not compile,"
 expect_row "José Núñez" "4,6,10,10,graded,"
+expect_row "$jose_stem" "4,6,10,10,graded,"
 expect_row dave ",,0,,bad zip,"
 expect_row erin ",,0,,duplicate name,"
 expect_row empty ",,0,,no lesson files,"
-[ "$(wc -l <"$WORK/out/gradebook.csv")" = 9 ] || fail "the gradebook should have a header and 8 rows"
+[ "$(wc -l <"$WORK/out/gradebook.csv")" = 10 ] || fail "the gradebook should have a header and 9 rows"
 grep -q 'notes.txt: skipped, not a folder or a .zip' "$WORK/run1.log" || fail "notes.txt was not reported"
 grep -q 'the folder is empty' "$WORK/out/gradebook.csv" || fail "no reason for the empty folder"
 grep -q 'erin and erin.zip both belong to erin' "$WORK/out/gradebook.csv" || fail "no reason for the duplicate"
@@ -88,12 +94,16 @@ grep -q '^Protection: sandbox' "$WORK/out/reports/alice.txt" || fail "alice's re
 grep -q 'q0_shapes/tensor_shapes.hpp *<- tensor_shapes.hpp' "$WORK/out/reports/"José*.txt ||
   fail "the zip's loose file was not collected"
 [ -f "$WORK/out/reports/alice.html" ] || fail "no HTML report for alice"
+grep -q 'q0_shapes/tensor_shapes.hpp *<- tensor_shapes.hpp' "$WORK/out/reports/$jose_stem.txt" ||
+  fail "José Núñez's report ($jose_stem.txt) is not his"
+grep -l 'q0_shapes/tensor_shapes.hpp *<- q0_shapes/tensor_shapes.hpp' "$WORK/out/reports/$jose_stem"-*.txt >/dev/null ||
+  fail "the folder $jose_stem has no report of its own"
 
 page=$WORK/out/class.html
 grep -q '<script' "$page" && fail "the class page has a script"
 grep -q 'José Núñez' "$page" || fail "the class page lacks José Núñez"
 grep -q '=frank' "$page" || fail "the class page lacks =frank"
-grep -q 'q0.broadcast_shape_matches_engine: failed by 2 of 5 students' "$page" ||
+grep -q 'q0.broadcast_shape_matches_engine: failed by 2 of 6 students' "$page" ||
   fail "the class page does not count q0.broadcast_shape_matches_engine's failures (bob, carol)"
 grep -q 'the code for q0 does not compile' "$page" || fail "the class page lacks the compile failure's message"
 grep -q '<h2>Points per question</h2>' "$page" || fail "no distribution of points"
@@ -102,10 +112,10 @@ grep -q 'dave.zip: it does not unpack' "$page" || fail "the class page lacks the
 
 # 3. Nothing changed: every single-entry submission is skipped. Then carol fixes q0.
 grade --submissions "$S" --out "$WORK/out" >"$WORK/run2.log" 2>&1 || fail "the re-run exited with $?"
-grep -q 'graded 1, skipped 7 unchanged' "$WORK/run2.log" || fail "the re-run did not skip the 7 unchanged: $(tail -n 1 "$WORK/run2.log")"
+grep -q 'graded 1, skipped 8 unchanged' "$WORK/run2.log" || fail "the re-run did not skip the 8 unchanged: $(tail -n 1 "$WORK/run2.log")"
 cp "$REPO/solutions/q0_shapes/tensor_shapes.hpp" "$S/carol/q0_shapes/"
 grade --submissions "$S" --out "$WORK/out" >"$WORK/run3.log" 2>&1 || fail "the third run exited with $?"
-grep -q 'graded 2, skipped 6 unchanged' "$WORK/run3.log" || fail "carol's change was not regraded: $(tail -n 1 "$WORK/run3.log")"
+grep -q 'graded 2, skipped 7 unchanged' "$WORK/run3.log" || fail "carol's change was not regraded: $(tail -n 1 "$WORK/run3.log")"
 expect_row carol "4,6,10,10,graded,"
 
 # 4. Two shards, one after the other, merged: the same rows as the whole class.
