@@ -181,6 +181,12 @@ TEST(Attacks, TheTestDataIsOutOfReach) {
   EXPECT_CONTAINS(g.report, "*** FAIL: q3.test_accuracy (0/4)");
 }
 
+TEST(Attacks, AModelThatReadsTheAnswerAheadScoresNothingForIt) {
+  const Graded g = check_attack(attack("read_ahead"), "q7", 1, 11);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q7.validation_loss (0/4)");
+  EXPECT_CONTAINS(g.report, "validation loss 4.1744");
+}
+
 TEST(Attacks, TheStudentCodeCanWriteNothingOfOurs) {
   const Graded g = check_attack(attack("write_anywhere"), "q1", 0, 6);
   if (!sandboxed(g)) GTEST_SKIP() << "no sandbox and no user of its own: student code writes what the grader may";
