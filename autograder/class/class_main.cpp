@@ -25,6 +25,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -472,10 +473,15 @@ struct Sandboxing {
   std::vector<std::string> cmake_visible;  // cmake's prefix when it is not under /usr
 };
 
+// The most a submission's zip may unpack to (its listing's sizes added up; at the sandbox level
+// also the room it is unpacked in). Lesson files are at most 1 MiB each.
+constexpr unsigned long long kMaxUnpackedBytes = 128ULL << 20;
+constexpr size_t kMaxZipEntries = 10000;
+
 // Runs cmake -E tar (a zip is the student's: its parser runs confined, like the compiler
 // does). Returns cmake's exit status (-1: could not start, -2: too slow) and its output.
 int run_tar(const Sandboxing& box, const std::vector<std::string>& args, const fs::path& zip,
-            const fs::path& cwd, std::string& output) {
+            const fs::path& cwd, std::string& output, bool extract_through_tmp = false) {
   ember::sandbox::Confinement c;
   c.level = box.level;
   c.user = box.user;
@@ -495,6 +501,17 @@ int run_tar(const Sandboxing& box, const std::vector<std::string>& args, const f
   std::vector<std::string> argv = {box.cmake, "-E", "tar"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(zip.string());
+  if (extract_through_tmp && box.level == ember::sandbox::Level::Sandbox) {
+    // Unpacked into the sandbox's private /tmp, a memory file system of kMaxUnpackedBytes, and
+    // only then copied out: a zip whose entries lie about their sizes runs out of room there,
+    // not on the grader's disk.
+    c.tmp_bytes = kMaxUnpackedBytes;
+    std::vector<std::string> shell = {"/bin/sh", "-c",
+                                      "mkdir /tmp/unpacked && cd /tmp/unpacked && \"$@\" && cp -R . \"$0\"",
+                                      cwd.string()};
+    shell.insert(shell.end(), argv.begin(), argv.end());  // "$@": cmake -E tar ... zip
+    argv = std::move(shell);
+  }
   std::string error;
   const pid_t pid = ember::sandbox::spawn(c, argv, fds, &error);
   if (log >= 0) ::close(log);
@@ -552,16 +569,29 @@ std::string unpack_zip(const Sandboxing& box, const fs::path& zip, const fs::pat
       return fmt::format("it holds {}, a path that leaves the zip's folder", display_name(name));
     }
   }
+  unsigned long long bytes = 0;
   for (const std::string& line : long_lines) {
     if (line.empty()) continue;
     if (line[0] != '-' && line[0] != 'd') {
       return fmt::format("it holds something other than files and folders: {}", display_name(line));
     }
+    // "-rw-r--r--  0 0      0        3750  7 Dec 23:26 name": the fifth field is the size.
+    std::istringstream fields(line);
+    std::string mode, links, owner, group;
+    unsigned long long size = 0;
+    if (!(fields >> mode >> links >> owner >> group >> size)) {
+      return fmt::format("its listing gives no size for {}", display_name(line));
+    }
+    bytes += std::min(size, kMaxUnpackedBytes + 1);  // each term at most 2^27 + 1: no overflow
   }
   if (long_lines.size() != name_lines.size()) return "its listing is inconsistent (a file name with a line break?)";
+  if (entries > kMaxZipEntries) return fmt::format("it holds {} entries (at most {} are unpacked)", entries, kMaxZipEntries);
+  if (bytes > kMaxUnpackedBytes) {
+    return fmt::format("it would unpack to more than {} MiB (the lesson files need far less)", kMaxUnpackedBytes >> 20);
+  }
   if (entries == 0) return {};  // an empty zip: "no lesson files" says the rest
   std::string output;
-  rc = run_tar(box, {"xf"}, zip, dest, output);
+  rc = run_tar(box, {"xf"}, zip, dest, output, /*extract_through_tmp=*/true);
   if (rc != 0) return "it does not unpack: " + first_lines(output, 2);
   return {};
 }
