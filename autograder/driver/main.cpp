@@ -424,7 +424,7 @@ int run(int argc, char** argv) {
     std::string text(kMaxPrefaceBytes, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<size_t>(in.gcount()));
-    preface = sanitize_utf8(strip_ansi(text));
+    preface = sanitize_utf8(show_controls(strip_ansi(text)));  // student file names: shown, not obeyed
     while (!preface.empty() && (preface.back() == '\n' || preface.back() == ' ')) preface.pop_back();
   }
 

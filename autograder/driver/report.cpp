@@ -307,7 +307,7 @@ std::string render_question(const QuestionResult& question, const ReportStyle& s
   std::string out;
   const std::string title = "Question " + question.id;
   out += title + "\n" + std::string(title.size(), '=') + "\n";
-  for (const std::string& note : question.notes) out += "*** Note: " + note + "\n";
+  for (const std::string& note : question.notes) out += "*** Note: " + show_controls(note) + "\n";
   for (const CheckResult& check : question.checks) {
     const char* verdict = check.passed ? "PASS" : "FAIL";
     std::string shown = verdict;

@@ -438,21 +438,25 @@ TEST(DriverEndToEnd, HtmlReportWithPictures) {
 TEST(DriverEndToEnd, PrefaceStartsEveryReport) {
   TempDir dir;
   link_question(dir, "q0", FAKE_PASS_Q0);
-  std::ofstream(dir / "preface.txt") << "Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n\n\n";
+  // A student's folder name in it may hold control characters: shown as \xNN, not obeyed.
+  std::ofstream(dir / "preface.txt") << "Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n"
+                                        "  q1 <- a\rb\007c\xc2\x9b" "2J/perceptron.hpp\n\n\n";
   const Outcome outcome = run_driver(
       "--no-build --exe-dir " + quote(dir / "exe") + " --questions q0 --no-timings --preface " +
           quote(dir / "preface.txt") + " --results-json " + quote(dir / "r.json") + " --html " +
           quote(dir / "r.html"),
       dir);
   ASSERT_EQ(outcome.status, 0) << outcome.err;
-  EXPECT_EQ(outcome.out.rfind("Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n\nQuestion q0\n", 0),
+  EXPECT_EQ(outcome.out.rfind("Files graded:\n  q0 <- tensor_shapes.hpp & <stuff>\n"
+                              "  q1 <- a\\x0db\\x07c\\xc2\\x9b2J/perceptron.hpp\n\nQuestion q0\n",
+                              0),
             0u)
       << outcome.out;
   const Json results = parse_json(read_text(dir / "r.json"));
   EXPECT_EQ(results.at("output").string.rfind("Files graded:\n", 0), 0u);
   EXPECT_CONTAINS(read_text(dir / "r.html"),
                   "<pre class=\"preface\">Files graded:\n  q0 &lt;- tensor_shapes.hpp &amp; "
-                  "&lt;stuff&gt;</pre>");
+                  "&lt;stuff&gt;\n  q1 &lt;- a\\x0db\\x07c\\xc2\\x9b2J/perceptron.hpp</pre>");
 
   const Outcome missing = run_driver("--no-build --exe-dir " + quote(dir / "exe") +
                                          " --preface " + quote(dir / "nothing.txt"),

@@ -39,6 +39,18 @@ TEST(Report, QuestionLooksLikeCs188) {
             "\n");
 }
 
+// A note can quote a student's file name ("ignored q1_perceptron/<name>"): its control
+// characters are shown as \xNN, not sent to the terminal (a name may clear the screen).
+TEST(Report, NotesShowControlCharacters) {
+  QuestionResult q = sample_question();
+  q.notes.push_back("ignored q1_perceptron/\033[2J\033]0;pwned\007\xc2\x9b" "31m.hpp");
+  const std::string text = render_question(q, {false, false});
+  EXPECT_NE(text.find("*** Note: ignored q1_perceptron/\\x1b[2J\\x1b]0;pwned\\x07\\xc2\\x9b31m.hpp\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\033'), std::string::npos) << text;
+}
+
 TEST(Report, TimingsAndColour) {
   const std::string text = render_question(sample_question(), {true, true});
   EXPECT_NE(text.find("*** \033[32mPASS\033[0m: q3.gradients"), std::string::npos) << text;
