@@ -232,7 +232,8 @@ GRADED_TEST(q1, update_rule, 1) {
       std::vector<float> expected(w.size());
       for (size_t i = 0; i < w.size(); ++i) expected[i] = w[i] + label * x[i];
       for (size_t i = 0; i < w.size(); ++i) {
-        if (got.size() != w.size() || std::fabs(got[i] - expected[i]) > 1e-6f * (1.0f + std::fabs(expected[i]))) {
+        // Written !(difference <= tolerance), so that a NaN from the runner fails.
+        if (got.size() != w.size() || !(std::fabs(got[i] - expected[i]) <= 1e-6f * (1.0f + std::fabs(expected[i])))) {
           ADD_FAILURE() << "one point x = " << values_str(x) << " with label " << label
                         << ", misclassified by w = " << values_str(w) << ": after training w is "
                         << values_str(got) << "; expected exactly one update, w + label * x = "

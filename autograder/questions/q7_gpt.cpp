@@ -317,7 +317,7 @@ GRADED_TEST(q7, attention_is_causal, 1) {
     }
     const Tensor moved = attention.call("forward", changed);
     const double d = largest_difference(out, moved, 0, s);
-    if (d > 1e-5 && !attention_leaks) {
+    if (!(d <= 1e-5) && !attention_leaks) {  // a NaN from the runner counts as a leak
       attention_leaks = true;
       leak_s = s;
       leak = d;
@@ -488,7 +488,7 @@ GRADED_TEST(q7, weight_decay_on_matrices_only, 1) {
     const double want = dim >= 2 ? decay : 0.0;
     if (value < 0) {
       wrong.push_back(name + " (not in the optimizer)");
-    } else if (std::fabs(value - want) > 1e-12) {
+    } else if (!(std::fabs(value - want) <= 1e-12)) {  // a NaN from the runner is wrong too
       wrong.push_back(fmt::format("{} ({}-D, decay {:g}, should be {:g})", name, dim, value, want));
       if (dim < 2) vectors_decay = true;
     } else {
