@@ -70,6 +70,14 @@ TEST(Wire, MalformedMessagesAreErrors) {
   EXPECT_THROW(wire::decode(std::string(1, '\x05') + u64(5'000'000) + std::string(5'000'000, '\0')), ProtocolError);
   // An empty tensor whose other size would overflow its strides.
   EXPECT_THROW(wire::decode(std::string("\x04\x02", 2) + u64(0) + u64(1ULL << 40) + '\0' + u64(0)), ProtocolError);
+  // ... and one whose other sizes are each allowed but together overflow the strides.
+  EXPECT_THROW(wire::decode(std::string("\x04\x04", 2) + u64(0) + u64(1ULL << 31) + u64(1ULL << 31) +
+                            u64(1ULL << 31) + '\0' + u64(0)),
+               ProtocolError);
+  // A large but possible empty tensor is fine: (0, 2^20, 2^20).
+  EXPECT_EQ(wire::decode(std::string("\x04\x03", 2) + u64(0) + u64(1ULL << 20) + u64(1ULL << 20) + '\0' + u64(0))
+                .tensor.numel(),
+            0);
   std::string deep;
   for (int i = 0; i < 40; ++i) deep += std::string(1, '\x05') + u64(1);
   EXPECT_THROW(wire::decode(deep + std::string(1, '\0')), ProtocolError);

@@ -195,18 +195,21 @@ class Reader {
         const std::size_t dims = byte();
         if (dims > kMaxDims) throw ProtocolError(fmt::format("a tensor with {} dims (at most 8)", dims));
         std::uint64_t numel = 1;
+        std::uint64_t span = 1;  // the product of the sizes with every 0 taken as 1: the strides' range
         Shape shape;
         for (std::size_t i = 0; i < dims; ++i) {
           const std::uint64_t size = u64();
           // Sizes are bounded so that their product cannot overflow; take() below then
-          // checks that the frame really holds that many numbers.
-          // Every size on its own too: an empty tensor (one size 0) must not carry sizes whose
-          // strides would overflow.
+          // checks that the frame really holds that many numbers. The product without the zeros
+          // too: an empty tensor (one size 0) must not carry sizes whose strides would overflow,
+          // such as (0, 2^31, 2^31, 2^31).
           constexpr std::uint64_t kLimit = 1ULL << 40;
-          if (size > (1ULL << 31) || size > kLimit || (size != 0 && numel > kLimit / size)) {
+          const std::uint64_t counted = std::max<std::uint64_t>(size, 1);
+          if (size > (1ULL << 31) || span > kLimit / counted) {
             throw ProtocolError("a tensor larger than any frame");
           }
           numel *= size;
+          span *= counted;
           shape.push_back(static_cast<std::int64_t>(size));
         }
         v.requires_grad = byte() != 0;
