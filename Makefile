@@ -12,7 +12,7 @@
 #   make stubs            regenerate lessons/ from solutions/
 #   make bench            run the benchmarks (and time a student-style grade)
 #   make gpt              train q7's GPT with nanoGPT's laptop settings (make gpt-compare: and PyTorch)
-#                         (PRECISION=medium: products in bfloat16 on a CPU with AMX)
+#                         (PRECISION=medium: products in bfloat16 on a CPU with AMX or AVX512-BF16)
 #   make gradescope       the autograder zip to upload to Gradescope (docs/instructors.md)
 #
 # Missing Debian packages are installed with apt-get when run as root; otherwise the
@@ -188,7 +188,8 @@ bench-compare: configure
 # trains lesson q7's GPT with nanoGPT's laptop settings on tiny Shakespeare (tools/gpt/) and
 # ends with `gpt: val loss L after N iterations in S s`. GPT_DIR=lessons trains your own
 # model instead of the solution's; GPT_ARGS=--baby trains nanoGPT's baby GPT (for a GPU).
-# PRECISION=medium lets the matrix products run in bfloat16 on a CPU with AMX (ember/precision.h).
+# PRECISION=medium lets the matrix products run in bfloat16 on a CPU with AMX or AVX512-BF16
+# (ember/precision.h).
 # make gpt-compare then runs bench/gpt.py, the same training in PyTorch, on the same machine
 # (with PRECISION=medium: under torch.autocast in bfloat16, on 2 threads, its fastest here).
 GPT_DIR ?= $(if $(wildcard solutions/q7_gpt),solutions,lessons)

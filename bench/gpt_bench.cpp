@@ -8,7 +8,8 @@
 // clip_grad_norm_ to 1.0, the AdamW step. One measurement is 20 steps (iterations 200..219
 // of a 2000-iteration schedule), reported per step; median of BENCH_REPS after BENCH_WARMUP,
 // as the script. The "bf16" workload is the same step under float32_matmul_precision("medium")
-// (bfloat16 products on a CPU with AMX, float32 elsewhere), as bench/gpt.py --precision medium.
+// (bfloat16 products on a CPU with AMX or AVX512-BF16, float32 elsewhere), as
+// bench/gpt.py --precision medium.
 #include <memory>
 #include <string>
 

@@ -15,8 +15,8 @@
 // L is the mean loss of 200 random validation batches (nanoGPT's estimate_loss), S the time of
 // the training loop alone. Options: --iters N, --device cpu|cuda, --seed N, --sample N
 // (characters to generate, 0 for none), --precision highest|high|medium (float32 matrix products,
-// as torch.set_float32_matmul_precision; "medium" lets a CPU with AMX multiply in bfloat16, see
-// ember/precision.h; the default is "highest"), --baby (nanoGPT's "baby GPT" for a GPU: 6 layers,
+// as torch.set_float32_matmul_precision; "medium" lets a CPU with AMX or AVX512-BF16 multiply
+// in bfloat16, see ember/precision.h; the default is "highest"), --baby (nanoGPT's "baby GPT" for a GPU: 6 layers,
 // 6 heads, 384 channels, context 256, batch 64, dropout 0.2, 5000 iterations; the issue's
 // target on one GPU is a val loss <= 1.48 within 5 minutes). bench/gpt.py is the default run
 // in PyTorch.
