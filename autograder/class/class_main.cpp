@@ -477,6 +477,8 @@ struct Sandboxing {
 // also the room it is unpacked in). Lesson files are at most 1 MiB each.
 constexpr unsigned long long kMaxUnpackedBytes = 128ULL << 20;
 constexpr size_t kMaxZipEntries = 10000;
+// The most of cmake's output that is read: a longer listing is refused, never read in part.
+constexpr size_t kMaxListingBytes = 4 << 20;
 
 // Runs cmake -E tar (a zip is the student's: its parser runs confined, like the compiler
 // does). Returns cmake's exit status (-1: could not start, -2: too slow) and its output.
@@ -505,7 +507,7 @@ int run_tar(const Sandboxing& box, const std::vector<std::string>& args, const f
     // Unpacked into the sandbox's private /tmp, a memory file system of kMaxUnpackedBytes, and
     // only then copied out: a zip whose entries lie about their sizes runs out of room there,
     // not on the grader's disk.
-    c.tmp_bytes = kMaxUnpackedBytes;
+    c.tmp_bytes = kMaxUnpackedBytes + kMaxZipEntries * 4096;  // and a block for each entry's inode
     std::vector<std::string> shell = {"/bin/sh", "-c",
                                       "mkdir /tmp/unpacked && cd /tmp/unpacked && \"$@\" && cp -R . \"$0\"",
                                       cwd.string()};
@@ -531,7 +533,7 @@ int run_tar(const Sandboxing& box, const std::vector<std::string>& args, const f
     }
     ::usleep(10000);
   }
-  output = read_file(log_path, 1 << 20);
+  output = read_file(log_path, kMaxListingBytes + 1);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
@@ -554,10 +556,21 @@ std::string unpack_zip(const Sandboxing& box, const fs::path& zip, const fs::pat
   if (box.user && ::chown(dest.c_str(), box.user->uid, box.user->gid) != 0) {
     return fmt::format("cannot give the scratch folder to {}", box.user->name);
   }
+  // A zip starts with a file's header, or with the end record when it is empty. (cmake -E tar
+  // reads tar files too, whose listing has owner names that may hold spaces.)
+  {
+    std::string magic = read_file(zip, 4);
+    if (magic != std::string("PK\x03\x04", 4) && magic != std::string("PK\x05\x06", 4)) {
+      return "it is not a zip file";
+    }
+  }
   std::string names, long_list;
   int rc = run_tar(box, {"tf"}, zip, dest, names);
   if (rc == 0) rc = run_tar(box, {"tvf"}, zip, dest, long_list);
   if (rc != 0) return "it does not unpack: " + first_lines(rc == -2 ? names : names + long_list, 2);
+  if (names.size() > kMaxListingBytes || long_list.size() > kMaxListingBytes) {
+    return fmt::format("its listing is longer than {} MiB", kMaxListingBytes >> 20);
+  }
   const std::vector<std::string> name_lines = split_lines(names), long_lines = split_lines(long_list);
   size_t entries = 0;
   for (size_t i = 0; i < name_lines.size(); ++i) {
@@ -585,7 +598,9 @@ std::string unpack_zip(const Sandboxing& box, const fs::path& zip, const fs::pat
     bytes += std::min(size, kMaxUnpackedBytes + 1);  // each term at most 2^27 + 1: no overflow
   }
   if (long_lines.size() != name_lines.size()) return "its listing is inconsistent (a file name with a line break?)";
-  if (entries > kMaxZipEntries) return fmt::format("it holds {} entries (at most {} are unpacked)", entries, kMaxZipEntries);
+  if (entries > kMaxZipEntries) {
+    return fmt::format("it holds {} entries (at most {} are unpacked)", entries, kMaxZipEntries);
+  }
   if (bytes > kMaxUnpackedBytes) {
     return fmt::format("it would unpack to more than {} MiB (the lesson files need far less)", kMaxUnpackedBytes >> 20);
   }

@@ -51,7 +51,9 @@ cp "$REPO/solutions/q0_shapes/tensor_shapes.hpp" "$REPO/solutions/q1_perceptron/
 jose_stem="José_Núñez-$(printf '%s' 'José Núñez' | sha256sum | cut -c1-8)"
 mkdir -p "$S/$jose_stem"
 cp -R "$S/alice/." "$S/$jose_stem/"
-echo 'not a zip' >"$S/dave.zip"
+printf 'PK\003\004 and then not a zip' >"$S/dave.zip"  # a zip's first bytes, then garbage
+# hank.zip: a tar file named .zip (cmake -E tar would read it): refused as not a zip.
+(cd "$tmp" && cmake -E tar cf "$S/hank.zip" perceptron.hpp) || fail "cannot make hank.zip"
 # gus.zip: the solutions and 129 MiB of zeros (a zip of a few hundred KiB): refused before
 # it is unpacked.
 cp "$REPO/solutions/q1_perceptron/perceptron.hpp" "$tmp/"
@@ -89,15 +91,16 @@ expect_row "José Núñez" "4,6,10,10,graded,"
 expect_row "$jose_stem" "4,6,10,10,graded,"
 expect_row dave ",,0,,bad zip,"
 expect_row gus ",,0,,bad zip,"
+expect_row hank ",,0,,bad zip,"
 expect_row erin ",,0,,duplicate name,"
 expect_row empty ",,0,,no lesson files,"
-[ "$(wc -l <"$WORK/out/gradebook.csv")" = 11 ] || fail "the gradebook should have a header and 10 rows"
+[ "$(wc -l <"$WORK/out/gradebook.csv")" = 12 ] || fail "the gradebook should have a header and 11 rows"
 grep -q 'notes.txt: skipped, not a folder or a .zip' "$WORK/run1.log" || fail "notes.txt was not reported"
 grep -q 'the folder is empty' "$WORK/out/gradebook.csv" || fail "no reason for the empty folder"
 grep -q 'erin and erin.zip both belong to erin' "$WORK/out/gradebook.csv" || fail "no reason for the duplicate"
 grep -q 'dave.zip: it does not unpack' "$WORK/out/gradebook.csv" || fail "no reason for the bad zip"
 grep -q 'gus.zip: it would unpack to more than 128 MiB' "$WORK/out/gradebook.csv" || fail "no reason for the zip bomb"
-[ -z "$(find "$WORK/out" -name zeros.bin)" ] || fail "the zip bomb was unpacked"
+grep -q 'hank.zip: it is not a zip file' "$WORK/out/gradebook.csv" || fail "no reason for the tar file"
 head -n 1 "$WORK/out/reports/alice.txt" | grep -q '^Files graded' || fail "alice's report lacks the files graded"
 grep -q '^Protection: sandbox' "$WORK/out/reports/alice.txt" || fail "alice's report lacks the protection line"
 grep -q 'q0_shapes/tensor_shapes.hpp *<- tensor_shapes.hpp' "$WORK/out/reports/"José*.txt ||
@@ -121,10 +124,10 @@ grep -q 'dave.zip: it does not unpack' "$page" || fail "the class page lacks the
 
 # 3. Nothing changed: every single-entry submission is skipped. Then carol fixes q0.
 grade --submissions "$S" --out "$WORK/out" >"$WORK/run2.log" 2>&1 || fail "the re-run exited with $?"
-grep -q 'graded 1, skipped 9 unchanged' "$WORK/run2.log" || fail "the re-run did not skip the 9 unchanged: $(tail -n 1 "$WORK/run2.log")"
+grep -q 'graded 1, skipped 10 unchanged' "$WORK/run2.log" || fail "the re-run did not skip the 10 unchanged: $(tail -n 1 "$WORK/run2.log")"
 cp "$REPO/solutions/q0_shapes/tensor_shapes.hpp" "$S/carol/q0_shapes/"
 grade --submissions "$S" --out "$WORK/out" >"$WORK/run3.log" 2>&1 || fail "the third run exited with $?"
-grep -q 'graded 2, skipped 8 unchanged' "$WORK/run3.log" || fail "carol's change was not regraded: $(tail -n 1 "$WORK/run3.log")"
+grep -q 'graded 2, skipped 9 unchanged' "$WORK/run3.log" || fail "carol's change was not regraded: $(tail -n 1 "$WORK/run3.log")"
 expect_row carol "4,6,10,10,graded,"
 
 # 4. Two shards, one after the other, merged: the same rows as the whole class.

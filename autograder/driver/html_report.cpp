@@ -120,7 +120,9 @@ void render_section(std::string& out, const QuestionResult& question, const Html
                      score_class(question.earned, question.max), question.earned, question.max);
   if (style.timings) out += fmt::format(" <span class=\"time\">{:.1f} s</span>", question.seconds);
   out += "</h2>\n";
-  for (const std::string& note : question.notes) out += "<p class=\"note\">Note: " + html_escape(note) + "</p>\n";
+  for (const std::string& note : question.notes) {
+    out += "<p class=\"note\">Note: " + html_escape(show_controls(note)) + "</p>\n";  // as the text report
+  }
   out += "<ol class=\"checks\">\n";
   for (const CheckResult& check : question.checks) {
     out += fmt::format(

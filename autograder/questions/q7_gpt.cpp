@@ -162,7 +162,9 @@ std::vector<int64_t> validation_starts(int64_t first, int64_t count, int64_t blo
   const std::vector<int64_t> order = ember::randperm_indices(slots);
   ember::set_generator_state(saved);
   std::vector<int64_t> starts;
-  for (int64_t i = first; i < first + count && i < slots; ++i) starts.push_back(order[static_cast<size_t>(i)] * (block_size + 1));
+  for (int64_t i = first; i < first + count && i < slots; ++i) {
+    starts.push_back(order[static_cast<size_t>(i)] * (block_size + 1));
+  }
   return starts;
 }
 
@@ -178,9 +180,11 @@ double validation_loss(RemoteModel& gpt, const std::vector<int64_t>& starts, int
   gpt.eval();
   double total = 0.0;
   int64_t scored = 0;
-  for (size_t first = 0; first < starts.size(); first += static_cast<size_t>(kValBatchSize)) {
+  const size_t per_batch = static_cast<size_t>(kValBatchSize);
+  for (size_t first = 0; first < starts.size(); first += per_batch) {
+    const size_t last_window = std::min(starts.size(), first + per_batch);
     const std::vector<int64_t> chunk(starts.begin() + static_cast<std::ptrdiff_t>(first),
-                                     starts.begin() + static_cast<std::ptrdiff_t>(std::min(starts.size(), first + static_cast<size_t>(kValBatchSize))));
+                                     starts.begin() + static_cast<std::ptrdiff_t>(last_window));
     const ember::data::Batch batch = shakespeare().val().batch_at(chunk, block_size);  // x, label (B, T)
     const int64_t B = batch.x.size(0);
     for (int64_t length = 1; length <= block_size; ++length) {
@@ -626,7 +630,7 @@ GRADED_TEST(q7, validation_loss, 4) {
   const bool reads_ahead = moved > 1e-4;
   if (reads_ahead) {
     ember::grading::diagnose("the trained model reads later characters: in training it learned to copy the answer "
-                             "it could see, and scored on text it has not seen yet it cannot. Make the attention "
+                             "it could see, which it cannot do on text it has not seen yet. Make the attention "
                              "causal first",
                              kNote, "Why one forward pass trains T predictions");
   }

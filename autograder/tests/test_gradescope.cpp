@@ -191,16 +191,20 @@ TEST(Gradescope, CollectCopiesNothingFromOutsideTheSubmission) {
   write_file(forged / "q0_shapes" / "keep.txt", "\n");
   fs::create_directories(submission / "links");
   fs::create_symlink(secret / "regression.hpp", submission / "links" / "regression.hpp");
+  // A link inside a real lesson folder: the folder is graded, the link is not.
+  write_file(submission / "q6_attention" / "notes.txt", "\n");
+  fs::create_symlink(secret / "regression.hpp", submission / "q6_attention" / "attention.hpp");
   fs::create_directory_symlink(secret / "q0_shapes", submission / "q0_shapes");
   const Outcome outcome = run_shell(env_for(root, kRepo) + " bash " +
                                         quote(kScripts + "/run_autograder") + " --collect-only",
                                     dir);
   ASSERT_EQ(outcome.status, 0) << outcome.out << outcome.err;
-  for (const char* relative :
-       {"q1_perceptron/perceptron.hpp", "q2_regression/regression.hpp", "q0_shapes/tensor_shapes.hpp"}) {
+  for (const char* relative : {"q1_perceptron/perceptron.hpp", "q2_regression/regression.hpp",
+                               "q0_shapes/tensor_shapes.hpp", "q6_attention/attention.hpp"}) {
     EXPECT_EQ(read_text(student / relative), read_text(kRepo + "/lessons/" + relative)) << relative;
   }
   EXPECT_EQ(outcome.out.find("secret"), std::string::npos) << outcome.out;
+  EXPECT_CONTAINS(outcome.out, "q6_attention/attention.hpp         <- (not in the submission: the unchanged stub)");
 }
 
 TEST(Gradescope, ProblemsBeforeGradingStillWriteResults) {

@@ -515,7 +515,8 @@ void gemm_with(const GemmKernel& ker, int max_threads, bool trans_a, bool trans_
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  // float32_matmul_precision("medium") on a CPU with AMX: the bfloat16 path (gemm_bf16.h).
+  // float32_matmul_precision("medium") on a CPU with AMX or AVX512-BF16: the bfloat16 path
+  // (gemm_bf16.h).
   if (alpha != 0.0f && use_bf16_gemm(M, N, K)) {  // (it asks for M, N >= 16 and K >= 32)
     detail::check_arguments(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
     gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -23,8 +23,8 @@ namespace ember::cpu {
 // op(A) is (M x K): element (i,k) is A[i*lda + k], or A[k*lda + i] when trans_a.
 // op(B) is (K x N): element (k,j) is B[k*ldb + j], or B[j*ldb + k] when trans_b.
 // C is (M x N) with element (i,j) at C[i*ldc + j]. beta == 0 means C is not read (may hold NaN).
-// Under set_float32_matmul_precision("medium") on a CPU with AMX, a large enough product is
-// handed to gemm_bf16 (gemm_bf16.h), which rounds the operands to bfloat16.
+// Under set_float32_matmul_precision("medium") on a CPU with AMX or AVX512-BF16, a large enough
+// product is handed to gemm_bf16 (gemm_bf16.h), which rounds the operands to bfloat16.
 // Throws ember::Error for negative sizes, null pointers or leading dimensions smaller than the
 // rows they must hold.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,

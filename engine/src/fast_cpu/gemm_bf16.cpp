@@ -83,6 +83,8 @@
 
 namespace ember::cpu {
 
+const char* bf16_unit_name(Bf16Unit unit) { return unit == Bf16Unit::Amx ? "AMX" : "AVX512-BF16"; }
+
 float round_to_bf16(float x) {
   uint32_t u;
   std::memcpy(&u, &x, sizeof u);
@@ -116,6 +118,12 @@ int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
 // AVX-512 (F, BW, VL) with AVX512-BF16, and the OS saves the AVX-512 registers (XCR0 bits 5-7,
 // with SSE and AVX state, bits 1-2) on a switch. Every CPU with AMX has this too.
+uint64_t xcr0() {  // which register state the OS saves (only after OSXSAVE is checked)
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
 bool detect_avx512_bf16() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0) return false;
@@ -123,11 +131,8 @@ bool detect_avx512_bf16() {
   const bool avx512bw = (ebx >> 30) & 1u, avx512f = (ebx >> 16) & 1u, avx512vl = (ebx >> 31) & 1u;
   if (!(avx512f && avx512bw && avx512vl)) return false;
   if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || ((eax >> 5) & 1u) == 0) return false;
-  unsigned lo = 0, hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
   const uint64_t needed = (7u << 5) | 6u;
-  return (xcr0 & needed) == needed;
+  return (xcr0() & needed) == needed;
 }
 
 bool detect_amx() {
@@ -137,11 +142,8 @@ bool detect_amx() {
   const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
   if (!(amx_bf16 && amx_tile)) return false;
   // The OS must also save the tile state (XCR0 bits 17, 18) on a switch.
-  unsigned lo = 0, hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
   const uint64_t needed = 3u << 17;
-  if ((xcr0 & needed) != needed) return false;
+  if ((xcr0() & needed) != needed) return false;
   // Linux gives the (8 KiB) tile data state only to a process that asks for it first.
   constexpr long kArchReqXcompPerm = 0x1023;
   constexpr long kXfeatureXtiledata = 18;
@@ -389,13 +391,15 @@ EMBER_TARGET_BF16 void dot_rows(const uint16_t* a, int64_t Kp, const uint16_t* b
   __m512 c[ROWS][COLS];
   for (int r = 0; r < ROWS; ++r) {
     for (int v = 0; v < COLS; ++v) {
-      c[r][v] = accumulate ? _mm512_loadu_ps(out + r * out_stride + v * kTile) : _mm512_setzero_ps();
+      float* row = out + r * out_stride + v * kTile;
+      c[r][v] = accumulate ? _mm512_loadu_ps(row) : _mm512_setzero_ps();
     }
   }
   for (int64_t q = 0; q < Kp / 2; ++q) {
     __m512bh panel_row[COLS];
     for (int v = 0; v < COLS; ++v) {
-      panel_row[v] = reinterpret_cast<__m512bh>(_mm512_load_si512(b + v * Kp * kTile + q * 2 * kTile));
+      const uint16_t* row = b + v * Kp * kTile + q * 2 * kTile;  // row q of panel v
+      panel_row[v] = reinterpret_cast<__m512bh>(_mm512_load_si512(row));
     }
     for (int r = 0; r < ROWS; ++r) {
       uint32_t pair;  // op(A)(r, 2q) and op(A)(r, 2q + 1)
@@ -452,15 +456,16 @@ bool bf16_unit_available(Bf16Unit unit) {
   return unit == Bf16Unit::Amx ? amx : dot_products;
 }
 
+namespace {
 Bf16Unit best_bf16_unit() {
   return bf16_unit_available(Bf16Unit::Amx) ? Bf16Unit::Amx : Bf16Unit::DotProducts;
 }
+}  // namespace
 
 bool bf16_gemm_available() { return bf16_unit_available(Bf16Unit::DotProducts); }
 
 const char* bf16_gemm_name() {
-  if (!bf16_gemm_available()) return "none";
-  return best_bf16_unit() == Bf16Unit::Amx ? "AMX" : "AVX512-BF16";
+  return bf16_gemm_available() ? bf16_unit_name(best_bf16_unit()) : "none";
 }
 
 bool use_bf16_gemm(int64_t M, int64_t N, int64_t K) {
@@ -477,10 +482,10 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 }
 
 void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
-                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                    float* C, int64_t ldc) {
+                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float beta, float* C, int64_t ldc) {
   check(bf16_unit_available(unit), "gemm_bf16: this CPU cannot multiply with {}",
-        unit == Bf16Unit::Amx ? "AMX" : "AVX512-BF16");
+        bf16_unit_name(unit));
   const bool amx = unit == Bf16Unit::Amx;
   const auto block = amx ? &run_block : &dot_block;
   const Problem shape{trans_a, trans_b, M, N, K, A, lda, B, ldb,

@@ -24,6 +24,9 @@ enum class Bf16Unit {
   DotProducts,  // AVX512-BF16's VDPBF16PS (every CPU with AMX has it too)
 };
 
+// "AMX" or "AVX512-BF16".
+const char* bf16_unit_name(Bf16Unit unit);
+
 // True when this CPU has the unit, the operating system saves its registers, and (for AMX) it
 // gave this process leave to use them (Linux asks each process to request it). Checked once;
 // false on any other CPU or system.

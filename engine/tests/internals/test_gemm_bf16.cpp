@@ -45,7 +45,6 @@ std::vector<Bf16Unit> available_units() {
   }
   return units;
 }
-const char* unit_name(Bf16Unit unit) { return unit == Bf16Unit::Amx ? "AMX" : "AVX512-BF16"; }
 
 #define SKIP_WITHOUT_BF16()                                                                     \
   if (!bf16_gemm_available()) {                                                                 \
@@ -91,7 +90,7 @@ void check_case(Bf16Unit unit, const Case& c, std::mt19937& rng) {
       ASSERT_NEAR(C[i * ldc + j], expected, tolerance)
           << "C(" << i << ", " << j << ") of M=" << c.M << " N=" << c.N << " K=" << c.K
           << " trans_a=" << c.trans_a << " trans_b=" << c.trans_b << " pad=" << c.pad << " on "
-          << unit_name(unit);
+          << bf16_unit_name(unit);
     }
   }
   // Nothing outside C was written: not between its rows (the padding of ldc), not before it,
@@ -155,11 +154,12 @@ TEST(MatmulPrecision, HardwareRoundsAsRoundToBf16) {
   }
   for (Bf16Unit unit : available_units()) {
     std::vector<float> C(16 * 16);
-    gemm_bf16_with(unit, true, false, 16, 16, 1, 1.0f, a.data(), 16, b.data(), 16, 0.0f, C.data(), 16);
+    gemm_bf16_with(unit, true, false, 16, 16, 1, 1.0f, a.data(), 16, b.data(), 16, 0.0f, C.data(),
+                   16);
     for (int i = 0; i < 16; ++i) {
       for (int j = 0; j < 16; ++j) {
         EXPECT_EQ(C[i * 16 + j], round_to_bf16(a[i]) * round_to_bf16(b[j]))
-            << "i=" << i << " j=" << j << " on " << unit_name(unit);
+            << "i=" << i << " j=" << j << " on " << bf16_unit_name(unit);
       }
     }
   }
@@ -198,10 +198,12 @@ TEST(MatmulPrecision, Bf16ProductIsTheSameForAnyThreadCount) {
   for (Bf16Unit unit : available_units()) {
     std::vector<float> one(M * N), two(M * N);
     set_num_threads(1);
-    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(), N);
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(),
+                   N);
     set_num_threads(2);
-    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, two.data(), N);
-    EXPECT_EQ(one, two) << unit_name(unit);
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, two.data(),
+                   N);
+    EXPECT_EQ(one, two) << bf16_unit_name(unit);
   }
   set_num_threads(saved);
 }
@@ -220,7 +222,9 @@ TEST(MatmulPrecision, Bf16UnitsAgreeAndAMissingUnitIsRefused) {
   if (bf16_unit_available(Bf16Unit::Amx)) {
     gemm_bf16_with(Bf16Unit::Amx, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f,
                    amx.data(), N);
-    for (int64_t e = 0; e < M * N; ++e) ASSERT_NEAR(amx[e], dot[e], 1e-4f * (1.0f + std::fabs(dot[e]))) << e;
+    for (int64_t e = 0; e < M * N; ++e) {
+      ASSERT_NEAR(amx[e], dot[e], 1e-4f * (1.0f + std::fabs(dot[e]))) << e;
+    }
     EXPECT_STREQ(bf16_gemm_name(), "AMX");
   } else {
     EXPECT_STREQ(bf16_gemm_name(), "AVX512-BF16");
@@ -243,13 +247,15 @@ TEST(MatmulPrecision, Bf16BetaZeroIgnoresNaNInCAndInputNaNPropagates) {
   for (Bf16Unit unit : available_units()) {
     std::vector<float> C(M * N, std::numeric_limits<float>::quiet_NaN());
     gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(), N);
-    for (float x : C) ASSERT_FALSE(std::isnan(x)) << unit_name(unit);
+    for (float x : C) ASSERT_FALSE(std::isnan(x)) << bf16_unit_name(unit);
     std::vector<float> A_nan = A;
     A_nan[5 * K + 7] = std::numeric_limits<float>::quiet_NaN();  // row 5 of A
-    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A_nan.data(), K, B.data(), N, 0.0f, C.data(), N);
+    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A_nan.data(), K, B.data(), N, 0.0f, C.data(),
+                   N);
     for (int64_t i = 0; i < M; ++i) {
       for (int64_t j = 0; j < N; ++j) {
-        EXPECT_EQ(std::isnan(C[i * N + j]), i == 5) << i << ", " << j << " on " << unit_name(unit);
+        EXPECT_EQ(std::isnan(C[i * N + j]), i == 5)
+            << i << ", " << j << " on " << bf16_unit_name(unit);
       }
     }
   }
@@ -284,7 +290,8 @@ float max_difference(const Tensor& a, const Tensor& b) {
 
 TEST(MatmulPrecision, MatmulAndItsGradientsStayCloseUnderMedium) {
   // On any CPU and backend: under "medium" a product and its gradients agree with float32 to
-  // bfloat16's precision (exactly on a CPU with neither bfloat16 unit, or on the reference backend).
+  // bfloat16's precision (exactly on a CPU with neither bfloat16 unit, or on the reference
+  // backend).
   manual_seed(0);
   Tensor x = randn({64, 128});
   Tensor w = randn({128, 96});
