@@ -3,7 +3,8 @@
 // Two lines per size: "matmul" goes through ember::matmul (checks, output allocation,
 // autograd bookkeeping) like torch.matmul; "cpu::gemm" calls the raw kernel on buffers
 // allocated once, so the difference between the two is the op's overhead. Then the products of
-// one step of a GPT block (q7), in float32 and under precision "medium" (bfloat16 on AMX or AVX512-BF16).
+// one step of a GPT block (q7), in float32 and under precision "medium" (bfloat16 on AMX or
+// AVX512-BF16).
 #include <string>
 #include <vector>
 
@@ -54,7 +55,8 @@ Measurement measure_raw_gemm(int64_t n) {
 // The eleven products of one transformer block's training step in q7's GPT (B*T = 768 tokens,
 // 128 channels), as cpu::gemm sees them: four forward (x W^T), three input gradients (dY W;
 // the fourth, attention's projection, has the shape of the forward one) and four weight
-// gradients (dY^T X). Under precision "medium" on a CPU with AMX or AVX512-BF16 they run in bfloat16.
+// gradients (dY^T X). Under precision "medium" on a CPU with AMX or AVX512-BF16 they run in
+// bfloat16.
 Measurement measure_gpt_block_products(const char* precision) {
   struct Product {
     bool trans_a, trans_b;

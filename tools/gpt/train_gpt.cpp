@@ -16,9 +16,9 @@
 // the training loop alone. Options: --iters N, --device cpu|cuda, --seed N, --sample N
 // (characters to generate, 0 for none), --precision highest|high|medium (float32 matrix products,
 // as torch.set_float32_matmul_precision; "medium" lets a CPU with AMX or AVX512-BF16 multiply
-// in bfloat16, see ember/precision.h; the default is "highest"), --baby (nanoGPT's "baby GPT" for a GPU: 6 layers,
-// 6 heads, 384 channels, context 256, batch 64, dropout 0.2, 5000 iterations; the issue's
-// target on one GPU is a val loss <= 1.48 within 5 minutes). bench/gpt.py is the default run
+// in bfloat16, see ember/precision.h; the default is "highest"), --baby (nanoGPT's "baby GPT"
+// for a GPU: 6 layers, 6 heads, 384 channels, context 256, batch 64, dropout 0.2, 5000
+// iterations; the target on one GPU is a val loss <= 1.48 within 5 minutes). bench/gpt.py is the default run
 // in PyTorch.
 #include <chrono>
 #include <cstdio>
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
                "matrix products in {}\n",
                parameters, config.n_layer, config.n_head, config.n_embd, config.block_size,
                training.batch_size, iters, where.str(),
-               bf16 ? fmt::format("bfloat16 (precision \"medium\", {})", cpu_bf16_matmul_unit()) : "float32");
+               bf16 ? fmt::format("bfloat16 (precision \"medium\", {})", cpu_bf16_matmul_unit())
+                    : "float32");
     std::fflush(stdout);  // before the progress lines, which go to stderr
 
     const auto start = std::chrono::steady_clock::now();
