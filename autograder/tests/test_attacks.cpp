@@ -187,6 +187,12 @@ TEST(Attacks, AModelThatReadsTheAnswerAheadScoresNothingForIt) {
   EXPECT_CONTAINS(g.report, "validation loss 4.1744");
 }
 
+TEST(Attacks, ANaNWeightDecayIsWrong) {
+  const Graded g = check_attack(attack("nan_weight_decay"), "q7", 0, 11);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q7.weight_decay_on_matrices_only (0/1)");
+  EXPECT_CONTAINS(g.report, "decay nan, should be 0.125");
+}
+
 TEST(Attacks, TheStudentCodeCanWriteNothingOfOurs) {
   const Graded g = check_attack(attack("write_anywhere"), "q1", 0, 6);
   if (!sandboxed(g)) GTEST_SKIP() << "no sandbox and no user of its own: student code writes what the grader may";
