@@ -116,23 +116,12 @@ constexpr int64_t kBlock = 32;  // rows and columns of the block of C one step c
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
-// AVX-512 (F, BW, VL) with AVX512-BF16, and the OS saves the AVX-512 registers (XCR0 bits 5-7,
-// with SSE and AVX state, bits 1-2) on a switch. Every CPU with AMX has this too.
-uint64_t xcr0() {  // which register state the OS saves (only after OSXSAVE is checked)
-  unsigned lo = 0, hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (static_cast<uint64_t>(hi) << 32) | lo;
-}
-
+// AVX-512 (F, BW, VL) with AVX512-BF16. __builtin_cpu_supports also checks that the OS saves
+// the AVX-512 registers on a switch (as gemm.cpp's kernel choice relies on). Every CPU with AMX
+// has this too.
 bool detect_avx512_bf16() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0) return false;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool avx512bw = (ebx >> 30) & 1u, avx512f = (ebx >> 16) & 1u, avx512vl = (ebx >> 31) & 1u;
-  if (!(avx512f && avx512bw && avx512vl)) return false;
-  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || ((eax >> 5) & 1u) == 0) return false;
-  const uint64_t needed = (7u << 5) | 6u;
-  return (xcr0() & needed) == needed;
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
 }
 
 bool detect_amx() {
@@ -141,9 +130,13 @@ bool detect_amx() {
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
   const bool amx_bf16 = (edx >> 22) & 1u, amx_tile = (edx >> 24) & 1u;
   if (!(amx_bf16 && amx_tile)) return false;
-  // The OS must also save the tile state (XCR0 bits 17, 18) on a switch.
+  // The OS must also save the tile state (XCR0 bits 17, 18) on a switch (XGETBV is safe: AVX-512
+  // being usable means the OS enabled XSAVE).
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  const uint64_t xcr0 = (static_cast<uint64_t>(hi) << 32) | lo;
   const uint64_t needed = 3u << 17;
-  if ((xcr0() & needed) != needed) return false;
+  if ((xcr0 & needed) != needed) return false;
   // Linux gives the (8 KiB) tile data state only to a process that asks for it first.
   constexpr long kArchReqXcompPerm = 0x1023;
   constexpr long kXfeatureXtiledata = 18;
