@@ -22,8 +22,9 @@
 // The student's modules live in the runner (runners/q7_gpt.cpp), in the sandbox. This checker
 // computes every loss it grades itself, from the logits the model returns. train gets the
 // training text (the first 90% of tiny Shakespeare) and the vocabulary only; of the validation
-// text (the last 10%) the runner only ever sees the windows being scored, as prefixes that end
-// before the character scored (validation_loss), and train never sees any of it. Devices (make grade DEVICE=cuda): the runner moves
+// text (the last 10%) train never sees any; the runner gets the scored windows as prefixes that
+// end before the character scored (validation_loss), and two whole windows for the causality
+// probe once scoring is done. Devices (make grade DEVICE=cuda): the runner moves
 // the models, their inputs and the training text there.
 #include <algorithm>
 #include <chrono>
