@@ -294,19 +294,42 @@ std::string make_stem(const std::string& raw, const std::string& shown) {
   return stem;
 }
 
+std::string lower_ascii(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 // The stem itself if no earlier student (in name order) has it, else one made unique: a folder
 // may be named like another student's stem ("John_Smith-ef61a579" beside "John Smith"), and two
 // students must never share a report. Compared in lower case, as on a case-insensitive disk.
 std::string unique_stem(const std::string& stem, const std::string& raw, std::set<std::string>& taken) {
-  auto lower = [](std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-  };
   std::string candidate = stem;
-  for (int n = 1; !taken.insert(lower(candidate)).second; ++n) {
+  for (int n = 1; !taken.insert(lower_ascii(candidate)).second; ++n) {
     candidate = fmt::format("{}-{}{}", stem, sha256_hex(raw).substr(0, 16), n > 1 ? fmt::format("-{}", n) : "");
   }
   return candidate;
+}
+
+// Whether an earlier run could have given `old` to the student named `raw` (whose own stem is
+// `own`): the plain stem, or unique_stem's long form of it.
+bool could_be_stem_of(const std::string& old, const std::string& own, const std::string& raw) {
+  return old == own || old.rfind(fmt::format("{}-{}", own, sha256_hex(raw).substr(0, 16)), 0) == 0;
+}
+
+std::optional<StudentRecord> load_record(const fs::path& path);
+
+// The stems of an earlier run into the same output folder, by the student's shown name (from
+// records/<stem>.record).
+std::map<std::string, std::vector<std::string>> earlier_stems(const fs::path& records) {
+  std::map<std::string, std::vector<std::string>> stems;
+  std::error_code error;
+  for (fs::directory_iterator it(records, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().extension() != ".record") continue;
+    if (auto r = load_record(it->path()); r && it->path().stem().string() == r->stem) {
+      stems[r->student].push_back(r->stem);
+    }
+  }
+  return stems;
 }
 
 struct Roster {
@@ -342,12 +365,30 @@ Roster read_roster(const Options& o) {
     s.entries.push_back(entry);
   }
   if (error) throw std::runtime_error(fmt::format("cannot list {}: {}", o.submissions, error.message()));
-  int index = 0;
+  // Stems: first every student keeps the one an earlier run into this folder gave them, so that
+  // a newcomer whose name collides with theirs ("Alice" beside "alice") never moves their reports
+  // (leaving the old files behind, and regrading them); then the others, in name order. Not for
+  // shards: each sees only its own folder's records, and two shards must give every student the
+  // same stem (a merge puts all the reports in one folder), so there the stems depend on the
+  // roster alone.
+  const auto earlier = o.shards == 1 ? earlier_stems(fs::path(o.out) / "records")
+                                     : std::map<std::string, std::vector<std::string>>{};
   std::set<std::string> stems;
   for (auto& [raw, s] : by_name) {
-    std::sort(s.entries.begin(), s.entries.end());
     s.name = display_name(raw);
-    s.stem = unique_stem(make_stem(raw, s.name), raw, stems);
+    const auto found = earlier.find(s.name);
+    if (found == earlier.end()) continue;
+    for (const std::string& old : found->second) {
+      if (could_be_stem_of(old, make_stem(raw, s.name), raw) && stems.insert(lower_ascii(old)).second) {
+        s.stem = old;
+        break;
+      }
+    }
+  }
+  int index = 0;
+  for (auto& [raw, s] : by_name) {
+    std::sort(s.entries.begin(), s.entries.end());
+    if (s.stem.empty()) s.stem = unique_stem(make_stem(raw, s.name), raw, stems);
     s.shard = index++ % o.shards + 1;
     roster.students.push_back(std::move(s));
   }

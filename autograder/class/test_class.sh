@@ -147,6 +147,17 @@ rc=$?
 rc=$?
 [ "$rc" = 3 ] && grep -q 'missing' "$WORK/missing.log" || fail "a merge without shard 2 did not report the missing students (exit $rc)"
 
+# 5. A newcomer, "Alice", whose name differs from alice's only in case and sorts before it: alice
+# keeps her reports and her record (not regraded), the newcomer gets a stem of her own.
+cp -R "$S/alice" "$S/Alice"
+grade --submissions "$S" --out "$WORK/out" >"$WORK/run4.log" 2>&1 || fail "the fourth run exited with $?"
+grep -q 'graded 2, skipped 10 unchanged' "$WORK/run4.log" ||
+  fail "alice was regraded when Alice came: $(tail -n 1 "$WORK/run4.log")"
+ls "$WORK/out/reports" | grep -q '^alice-' && fail "alice's reports moved: $(ls "$WORK/out/reports")"
+ls "$WORK/out/records" | grep -q '^alice-' && fail "alice's record moved: $(ls "$WORK/out/records")"
+ls "$WORK/out/reports" | grep -q '^Alice-[0-9a-f]\{16\}\.txt$' || fail "Alice has no report of her own: $(ls "$WORK/out/reports")"
+expect_row Alice "4,6,10,10,graded,"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed"
   exit 1
