@@ -485,52 +485,66 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
                       round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
   const int64_t blocks_m = (shape.Mp + kBlock - 1) / kBlock, blocks_n = (shape.Np + kBlock - 1) / kBlock;
 
-  // How the threads share the work: each takes a band of block rows of C (and then needs all
-  // of op(B)) or of block columns (and needs all of op(A)), whichever makes the operand every
-  // thread packs for itself the smaller. Each thread packs what it reads into its own buffers:
-  // nothing crosses between cores' caches, and there is a single fork-join.
+  // How the threads share the work: each takes a band of block rows of C (and then reads all of
+  // op(B)) or of block columns (and reads all of op(A)), whichever makes the shared operand the
+  // smaller.
   const bool split_rows = shape.Mp > shape.Np;
+  const int64_t bands = split_rows ? blocks_m : blocks_n;
   const double flops = 2.0 * static_cast<double>(shape.Mp) * static_cast<double>(shape.Np) * static_cast<double>(shape.Kp);
   // Inside a pool task (attention's per-head products, a batch of matmuls) a parallel_for runs
-  // inline, so more parts would only pack the shared operand again: one part there.
+  // inline: one part there.
   const int64_t threads = in_parallel_region() ? 1 : num_threads();
   const int64_t parts = std::max<int64_t>(
-      1, std::min({threads, split_rows ? blocks_m : blocks_n,
-                   static_cast<int64_t>(flops / kMinFlopsPerThread)}));
+      1, std::min({threads, bands, static_cast<int64_t>(flops / kMinFlopsPerThread)}));
 
-  auto run_part = [&](int64_t first, int64_t last) {
-    for (int64_t part = first; part < last; ++part) {
-      Problem p = shape;
-      p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);  // this thread's buffers
-      p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
-      const int64_t bands = split_rows ? blocks_m : blocks_n;
-      const int64_t lo = bands * part / parts * kBlock, hi = bands * (part + 1) / parts * kBlock;
-      const int64_t i_lo = split_rows ? lo : 0, i_hi = split_rows ? std::min(hi, p.Mp) : p.Mp;
-      const int64_t j_lo = split_rows ? 0 : lo, j_hi = split_rows ? p.Np : std::min(hi, p.Np);
-      pack_a(p, i_lo, i_hi);
-      pack_b(p, j_lo, j_hi);
-
-      // The blocks, column band by column band, so that a panel of B is reused from cache.
-      if (amx) configure_tiles();
-      alignas(64) float out[kBlock * kBlock];
-      for (int64_t j0 = j_lo; j0 < j_hi; j0 += kBlock) {
-        for (int64_t i0 = i_lo; i0 < i_hi; i0 += kBlock) {
-          const bool two_rows = i0 + kTile < i_hi, two_cols = j0 + kTile < j_hi;
-          const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
-          if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
-            // The common case: the tiles load and store C themselves.
-            block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
-          } else {
-            block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
-            write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
-          }
+  // The blocks of C in bands [first, last), column band by column band, so that a panel of B is
+  // reused from cache.
+  auto compute = [&](const Problem& p, int64_t first, int64_t last) {
+    const int64_t lo = first * kBlock, hi = last * kBlock;
+    const int64_t i_lo = split_rows ? lo : 0, i_hi = split_rows ? std::min(hi, p.Mp) : p.Mp;
+    const int64_t j_lo = split_rows ? 0 : lo, j_hi = split_rows ? p.Np : std::min(hi, p.Np);
+    if (amx) configure_tiles();
+    alignas(64) float out[kBlock * kBlock];
+    for (int64_t j0 = j_lo; j0 < j_hi; j0 += kBlock) {
+      for (int64_t i0 = i_lo; i0 < i_hi; i0 += kBlock) {
+        const bool two_rows = i0 + kTile < i_hi, two_cols = j0 + kTile < j_hi;
+        const bool inside = i0 + (two_rows ? 2 : 1) * kTile <= M && j0 + (two_cols ? 2 : 1) * kTile <= N;
+        if (inside && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
+          // The common case: the tiles load and store C themselves.
+          block(two_rows, two_cols, p, i0, j0, C + i0 * ldc + j0, ldc, beta == 1.0f);
+        } else {
+          block(two_rows, two_cols, p, i0, j0, out, kBlock, false);
+          write_back(out, i0, j0, M, N, alpha, beta, C, ldc);
         }
       }
-      if (amx) release_tiles();
     }
+    if (amx) release_tiles();
+  };
+
+  Problem p = shape;
+  p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);  // this thread's buffers
+  p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
+  if (parts == 1) {
+    pack_a(p, 0, p.Mp);
+    pack_b(p, 0, p.Np);
+    compute(p, 0, bands);
+    return;
+  }
+  // On several threads, two jobs: the threads pack both operands once, into the caller's buffers,
+  // 16 rows of op(A) or 16 columns of op(B) at a time; then they share out the bands of C. (Each
+  // thread packing the shared operand for itself, in one job, cost more than the second job's
+  // start: on two threads that operand is a third of all the packing.) The pool hands each thread
+  // the same part of the range in both jobs (thread_pool.cpp), so the rows of op(A) a thread
+  // packed are, for the most part, the ones it then multiplies, from its own cache.
+  const int64_t a_slices = p.Mp / kTile, b_slices = p.Np / kTile;
+  auto pack = [&](int64_t first, int64_t last) {
+    if (first < a_slices) pack_a(p, first * kTile, std::min(last, a_slices) * kTile);
+    if (last > a_slices) pack_b(p, (std::max(first, a_slices) - a_slices) * kTile, (last - a_slices) * kTile);
   };
   // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
-  parallel_for(0, parts, 1, std::ref(run_part));
+  parallel_for(0, a_slices + b_slices, 1, std::ref(pack));
+  auto multiply = [&](int64_t first, int64_t last) { compute(p, first, last); };
+  parallel_for(0, bands, 1, std::ref(multiply));
 }
 
 #else  // no bfloat16 code on this platform

@@ -192,18 +192,30 @@ TEST(MatmulPrecision, Bf16ProductMatchesTheReferenceOverShapesAndTransposes) {
 TEST(MatmulPrecision, Bf16ProductIsTheSameForAnyThreadCount) {
   SKIP_WITHOUT_BF16();
   std::mt19937 rng(11);
-  const int64_t M = 300, N = 200, K = 260;
-  const std::vector<float> A = random_matrix(M, K, K, rng), B = random_matrix(K, N, N, rng);
   const int saved = num_threads();
-  for (Bf16Unit unit : available_units()) {
-    std::vector<float> one(M * N), two(M * N);
-    set_num_threads(1);
-    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(),
-                   N);
-    set_num_threads(2);
-    gemm_bf16_with(unit, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, two.data(),
-                   N);
-    EXPECT_EQ(one, two) << bf16_unit_name(unit);
+  // The threads share out block rows (M > N) or block columns (N > M), with edges in both.
+  struct Size { int64_t M, N, K; };
+  for (const Size& size : {Size{300, 200, 260}, Size{150, 330, 100}}) {
+    const auto [M, N, K] = size;
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+        const std::vector<float> A = random_matrix(ta ? K : M, ta ? M : K, lda, rng);
+        const std::vector<float> B = random_matrix(tb ? N : K, tb ? K : N, ldb, rng);
+        for (Bf16Unit unit : available_units()) {
+          std::vector<float> one(M * N);
+          set_num_threads(1);
+          gemm_bf16_with(unit, ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, one.data(), N);
+          for (int threads : {2, 3}) {
+            std::vector<float> many(M * N);
+            set_num_threads(threads);
+            gemm_bf16_with(unit, ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, many.data(), N);
+            EXPECT_EQ(one, many) << bf16_unit_name(unit) << " " << M << "x" << N << "x" << K << " ta=" << ta
+                                 << " tb=" << tb << " on " << threads << " threads";
+          }
+        }
+      }
+    }
   }
   set_num_threads(saved);
 }
