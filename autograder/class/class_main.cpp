@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -844,6 +845,35 @@ void write_outputs(const fs::path& out, const std::vector<StudentRecord>& record
   write_file_atomically(out / "class.html", render_class_page(page));
 }
 
+// The grading seed when none is given: drawn at random on the first run and kept in
+// OUT/grading_seed (readable by its owner only) for the runs after it. Student code sees what a
+// check draws from it, and could find a seed small enough to guess (0, 8731) by trying seeds.
+// Shards must share one, so they need it given.
+std::string kept_seed(const fs::path& out, int shards) {
+  if (shards > 1) {
+    throw UsageError("the shards of a class must use the same grading seed: give one (--seed N, or make grade-class "
+                     "SEED=N), a random number below 2^63 (od -An -N8 -tu8 /dev/urandom gives one; keep its first 18 "
+                     "digits)");
+  }
+  const fs::path path = out / "grading_seed";
+  std::string seed = read_file(path);
+  while (!seed.empty() && std::isspace(static_cast<unsigned char>(seed.back()))) seed.pop_back();
+  if (!seed.empty()) {
+    if (seed.size() > 19 || seed.find_first_not_of("0123456789") != std::string::npos) {
+      throw UsageError(fmt::format("{} should hold the grading seed, a whole number; remove it to draw a new one",
+                                   path.string()));
+    }
+    return seed;
+  }
+  std::random_device device;
+  const uint64_t drawn = (static_cast<uint64_t>(device()) << 32 | device()) >> 1;  // below 2^63
+  seed = std::to_string(drawn);
+  write_file_atomically(path, seed + "\n");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  say(fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string()));
+  return seed;
+}
+
 int grade_class(const Options& o) {
   Context ctx;
   ctx.options = o;
@@ -852,7 +882,9 @@ int grade_class(const Options& o) {
   ctx.options.submissions = fs::absolute(o.submissions).lexically_normal().string();
   ctx.options.source = fs::absolute(o.source).lexically_normal().string();
   for (const QuestionSpec& q : o.questions) ctx.question_ids.push_back(q.id);
-  for (const QuestionSpec& q : o.questions) ctx.driver_timeout += q.timeout_seconds + 70 + 1200;
+  // Per question: compiling the student's code, running it, and a margin for starting up.
+  const double compile_seconds = GradeOptions{}.compile_timeout_seconds;
+  for (const QuestionSpec& q : o.questions) ctx.driver_timeout += q.timeout_seconds + 70 + compile_seconds;
   if (ctx.options.source.empty() || !fs::is_regular_file(fs::path(ctx.options.source) / "autograder/gradescope/run_autograder")) {
     throw UsageError(fmt::format("--source {} is not the course source (no autograder/gradescope/run_autograder)",
                                  ctx.options.source));
@@ -874,6 +906,7 @@ int grade_class(const Options& o) {
   fs::create_directories(ctx.out / "reports");
   fs::create_directories(ctx.out / "records");
   fs::create_directories(ctx.out / "work");
+  if (ctx.options.seed.empty()) ctx.options.seed = kept_seed(ctx.out, o.shards);
   ctx.setup = setup_sha(ctx.options, ctx.exe_dir);
 
   ctx.box.user = ember::sandbox::student_user_if_root();

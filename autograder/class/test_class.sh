@@ -130,9 +130,19 @@ grade --submissions "$S" --out "$WORK/out" >"$WORK/run3.log" 2>&1 || fail "the t
 grep -q 'graded 2, skipped 9 unchanged' "$WORK/run3.log" || fail "carol's change was not regraded: $(tail -n 1 "$WORK/run3.log")"
 expect_row carol "4,6,10,10,graded,"
 
-# 4. Two shards, one after the other, merged: the same rows as the whole class.
-grade --submissions "$S" --out "$WORK/shard1" --shard 1/2 >"$WORK/shard1.log" 2>&1 || fail "shard 1 exited with $?"
-grade --submissions "$S" --out "$WORK/shard2" --shard 2/2 >"$WORK/shard2.log" 2>&1 || fail "shard 2 exited with $?"
+# The runs above were given no seed: the first drew one and kept it, for its owner's eyes only.
+[ -f "$WORK/out/grading_seed" ] || fail "no grading_seed was kept in the output folder"
+[ "$(stat -c %a "$WORK/out/grading_seed")" = 600 ] || fail "grading_seed is readable by others"
+grep -q 'drew one at random' "$WORK/run1.log" && fail "the second run drew another seed"
+seed=$(cat "$WORK/out/grading_seed")
+
+# 4. Two shards, one after the other, merged: the same rows as the whole class. Shards need
+# the seed given (each would draw its own).
+grade --submissions "$S" --out "$WORK/shard0" --shard 1/2 >"$WORK/shard0.log" 2>&1 &&
+  fail "a shard without a seed was graded"
+grep -q 'must use the same grading seed' "$WORK/shard0.log" || fail "no reason for refusing a shard without a seed"
+grade --submissions "$S" --out "$WORK/shard1" --shard 1/2 --seed "$seed" >"$WORK/shard1.log" 2>&1 || fail "shard 1 exited with $?"
+grade --submissions "$S" --out "$WORK/shard2" --shard 2/2 --seed "$seed" >"$WORK/shard2.log" 2>&1 || fail "shard 2 exited with $?"
 "$CLASS" --merge --out "$WORK/merged" "$WORK/shard1" "$WORK/shard2" >"$WORK/merge.log" 2>&1 || fail "the merge exited with $?"
 strip() { cut -d, -f1-7 "$1" | sort; }  # student, q0, q1, total, max, status, protection
 diff <(strip "$WORK/out/gradebook.csv") <(strip "$WORK/merged/gradebook.csv") >/dev/null ||

@@ -384,7 +384,7 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
   c.level = options.level;
   c.user = options.user;
   c.limits.address_space_bytes = 4ULL << 30;  // the compiler: #include "/dev/zero" must not eat the machine
-  c.limits.cpu_seconds = static_cast<unsigned long long>(options.build_timeout_seconds) + 5;
+  c.limits.cpu_seconds = static_cast<unsigned long long>(options.compile_timeout_seconds) + 5;
   c.limits.file_bytes = 512ULL << 20;
   c.limits.processes = options.user ? 256 : 0;
   c.tmp_bytes = 1ULL << 30;
@@ -407,12 +407,12 @@ std::string compile_runner(const QuestionSpec& question, const GradeOptions& opt
     const pid_t got = ::waitpid(pid, &status, WNOHANG);
     if (got == pid) break;
     if (interrupted() ||
-        std::chrono::duration<double>(Clock::now() - start).count() > options.build_timeout_seconds) {
+        std::chrono::duration<double>(Clock::now() - start).count() > options.compile_timeout_seconds) {
       sandbox::kill_and_reap(pid);
       sandbox::kill_all_children();
       return interrupted() ? std::string("interrupted")
                            : fmt::format("compiling the code for {} took longer than {} s", question.id,
-                                         format_seconds(options.build_timeout_seconds));
+                                         format_seconds(options.compile_timeout_seconds));
     }
     ::usleep(10000);
   }

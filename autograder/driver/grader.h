@@ -33,6 +33,9 @@ struct GradeOptions {
   std::string cmake = "cmake";
   int jobs = 0;  // cmake --build --parallel N; 0: leave it to CMake
   double build_timeout_seconds = 1200;
+  // Compiling one question's runner (the student's code): a few seconds honestly, but a header
+  // can make the compiler evaluate constexpr loops for hours.
+  double compile_timeout_seconds = 300;
   std::string exe_dir;   // where grade_qN lives
   std::string work_dir;  // logs and results files
   double timeout_scale = 1.0;

@@ -55,7 +55,9 @@ Options:
                          {build_dir} in CMD are replaced by shell-quoted values
   --cmake PROGRAM        the cmake program (default: cmake, found in PATH)
   --jobs N               parallel build jobs (default: the number of CPUs)
-  --build-timeout S      time budget of one build in seconds (default: 1200)
+  --build-timeout S      time budget of one build of a checker in seconds (default: 1200)
+  --compile-timeout S    time budget of compiling one question's student code in
+                         seconds (default: 300)
   --timeout-scale X      multiply every question's time budget by X, e.g. for sanitizer
                          builds (default: env EMBER_GRADE_TIMEOUT_SCALE, else 1)
   --seed N               EMBER_SEED for the questions (default: inherited, else 0)
@@ -213,6 +215,8 @@ CliOptions parse_command_line(int argc, char** argv) {
       jobs_given = true;
     } else if (arg == "--build-timeout") {
       options.grade.build_timeout_seconds = parse_number(value(), "--build-timeout", false);
+    } else if (arg == "--compile-timeout") {
+      options.grade.compile_timeout_seconds = parse_number(value(), "--compile-timeout", false);
     } else if (arg == "--timeout-scale") {
       scale_text = value();
     } else if (arg == "--seed") {

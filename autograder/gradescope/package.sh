@@ -44,16 +44,22 @@ tar -C "$repo" -cf - \
 cp -p "$here/setup.sh" "$here/run_autograder" "$stage/"
 chmod 755 "$stage/setup.sh" "$stage/run_autograder"
 # The grading seed (make gradescope SEED=N): the checkers draw their inputs from it, and no
-# student sees it (the zip is the instructor's; the runner never gets the seed).
-extra=()
-if [ -n "${EMBER_GRADING_SEED:-}" ]; then
-  case $EMBER_GRADING_SEED in
-    *[!0-9]*) echo "package.sh: the seed must be a whole number, got '$EMBER_GRADING_SEED'" >&2; exit 2 ;;
-  esac
-  printf '%s\n' "$EMBER_GRADING_SEED" >"$stage/grading_seed"
-  chmod 600 "$stage/grading_seed"
-  extra=(grading_seed)
+# student sees it (the zip is the instructor's; the runner never gets the seed). Without one, a
+# random seed: a small one could be found by trying seeds until one draws the inputs a check
+# sends (checker_seed in grading.h). (The first 18 digits of a random 64-bit number: below 2^63,
+# and about 2^59 possibilities.)
+seed=${EMBER_GRADING_SEED:-}
+if [ -z "$seed" ]; then
+  seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')
+  seed=${seed:0:18}
+  echo "package.sh: no SEED given: drew a random grading seed (it is in the zip only)"
 fi
+case $seed in
+  ''|*[!0-9]*) echo "package.sh: the seed must be a whole number, got '$seed'" >&2; exit 2 ;;
+esac
+printf '%s\n' "$seed" >"$stage/grading_seed"
+chmod 600 "$stage/grading_seed"
+extra=(grading_seed)
 
 if [ -n "$(find "$stage" -name solutions -print -quit)" ]; then
   echo "package.sh: refusing to ship a solutions folder" >&2

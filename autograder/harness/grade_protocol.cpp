@@ -205,6 +205,20 @@ std::string bad_device_message(std::string_view value) {
   return message;
 }
 
+// The UTF-8 of a character that changes how the text around it reads without showing itself:
+// the bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069: a
+// right-to-left override makes "exe.txt" of "txt.exe") and the line and paragraph separators
+// (U+2028, U+2029), which some viewers break lines at. Its length in bytes, or 0.
+static size_t invisible_control_at(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
+  if (byte(i) == 0xd8 && byte(i + 1) == 0x9c) return 2;  // U+061C
+  if (byte(i) != 0xe2) return 0;
+  const unsigned second = byte(i + 1), third = byte(i + 2);
+  if (second == 0x80 && (third == 0x8e || third == 0x8f || (third >= 0xa8 && third <= 0xae))) return 3;
+  if (second == 0x81 && third >= 0xa6 && third <= 0xa9) return 3;
+  return 0;
+}
+
 std::string show_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -216,6 +230,9 @@ std::string show_controls(std::string_view text) {
       out += fmt::format("\\x{:02x}", c);
     } else if (c1) {
       out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else if (const size_t length = invisible_control_at(text, i); length > 0) {
+      for (size_t k = 0; k < length; ++k) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i + k]));
+      i += length - 1;
     } else {
       out += static_cast<char>(c);
     }

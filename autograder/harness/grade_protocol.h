@@ -81,7 +81,9 @@ std::string bad_device_message(std::string_view value);
 
 // Text from student code made safe to show on a terminal: C0 control characters other than
 // newline and tab (ESC, carriage return, ...), DEL and the C1 controls (as UTF-8) shown as
-// \xNN. One function for every place that shows such text: reports, logs, progress.
+// \xNN, and so are the bytes of the invisible Unicode characters that change how text reads
+// (bidirectional overrides and isolates, line and paragraph separators). One function for every
+// place that shows such text: reports, logs, progress.
 std::string show_controls(std::string_view text);
 
 // Turns a GoogleTest failure text into what a student needs to read, e.g.

@@ -54,8 +54,16 @@ void grade_note(fmt::format_string<Args...> format, Args&&... args) {
   add_note(fmt::format(format, std::forward<Args>(args)...));
 }
 
-// The seed every test starts from (EMBER_SEED / --seed).
+// The grading seed (EMBER_SEED / --seed). Checks do not seed from it directly: see checker_seed.
 std::uint64_t grading_seed();
+
+// A seed for the checker's own draws, from the grading seed and `purpose` (each test starts from
+// checker_seed("<question>.<check>")): the first 63 bits of SHA-256 of both. The runner sees
+// what the checker draws, and it links the engine: were the checker seeded with the grading seed
+// itself, the runner could try seeds until one drew the same first input, and then foresee every
+// other draw (it took half a second). Through a one-way hash it would have to try grading seeds
+// instead, which a random 63-bit seed puts out of reach (make gradescope draws one).
+std::uint64_t checker_seed(const std::string& purpose);
 
 // Checks the named files of the datasets folder (course::dataset_path) against the SHA-256
 // sums listed in its SHA256SUMS before a check reads them: a changed or damaged file throws,

@@ -5,11 +5,14 @@
 //   multi_head_attention_matches_reference    2  the same for MultiHeadAttention
 //   layer_norm_matches_reference              1  LayerNorm against mean / biased variance
 //
-// Every reference here is computed with plain loops in double precision from the weights
-// of the student's own layers, after the test has set them to fresh random values: the
-// reference shares no code path with the student's (no engine matmul, softmax or
-// masked_fill), and a layer the student forgot to use changes the reference but not
-// their output.
+// Every reference here is computed with plain loops in double precision from fresh random
+// weights that this checker makes and sets into the student's layers: the reference shares no
+// code path with the student's (no engine matmul, softmax or masked_fill), and a layer the
+// student forgot to use changes the reference but not their output. The reference is computed
+// from the numbers sent, never from what the runner reports back: a runner may report one thing
+// and use another, or report shapes chosen to make the reference trivial (an out_proj of no
+// columns made every reference 0) or to make these loops read or write past their vectors. So
+// each layer must first report the shape the lesson gives it.
 //
 // How the attention weights are observed without an accessor: with v_layer set to the
 // identity (weight = I, bias = 0) the output is weights @ input, and when the first T
@@ -51,9 +54,12 @@ int64_t random_int(int64_t low, int64_t high) {
   return static_cast<int64_t>(ember::randint(low, high + 1, {1}).item());
 }
 
-// Sets a parameter of a layer in the runner to fresh random values (normal, times scale).
-void randomize(RemoteModel& model, const std::string& name, const Shape& shape, float scale) {
-  model.set_parameter(name, ember::randn(shape) * scale);
+// Sets a parameter of a layer in the runner to fresh random values (normal, times scale), and
+// returns them.
+Tensor randomize(RemoteModel& model, const std::string& name, const Shape& shape, float scale) {
+  Tensor values = ember::randn(shape) * scale;
+  model.set_parameter(name, values);
+  return values;
 }
 
 // The parameters of a model, by name.
@@ -63,33 +69,11 @@ std::map<std::string, Tensor> parameters_of(RemoteModel& model) {
   return out;
 }
 
-// Sets the Linear layer `layer` (its "<layer>.weight" and, if it has one, "<layer>.bias").
-void randomize_linear(RemoteModel& model, const std::map<std::string, Tensor>& params, const std::string& layer,
-                      float scale) {
-  const auto weight = params.find(layer + ".weight");
-  if (weight == params.end()) throw std::runtime_error("the model has no parameter " + layer + ".weight");
-  randomize(model, layer + ".weight", weight->second.shape(), scale);
-  if (const auto bias = params.find(layer + ".bias"); bias != params.end()) {
-    randomize(model, layer + ".bias", bias->second.shape(), scale);
-  }
-}
-
-// A Linear layer's numbers, read out for the loops below.
+// A Linear layer's numbers, for the loops below.
 struct LinearValues {
   int64_t in = 0, out = 0;
   std::vector<float> weight;  // (out, in)
   std::vector<float> bias;    // (out,) or empty
-  // From the parameters "<layer>.weight" (out, in) and "<layer>.bias" (out,), if any.
-  LinearValues(const std::map<std::string, Tensor>& params, const std::string& layer) {
-    const auto w = params.find(layer + ".weight");
-    if (w == params.end() || w->second.dim() != 2) {
-      throw std::runtime_error("the model has no (out, in) parameter " + layer + ".weight");
-    }
-    in = w->second.size(1);
-    out = w->second.size(0);
-    weight = w->second.to_vector();
-    if (const auto b = params.find(layer + ".bias"); b != params.end()) bias = b->second.to_vector();
-  }
   // x (rows, in) row-major -> (rows, out)
   std::vector<double> apply(const std::vector<double>& x, int64_t rows) const {
     std::vector<double> y(static_cast<size_t>(rows * out));
@@ -105,6 +89,44 @@ struct LinearValues {
     return y;
   }
 };
+
+// Checks that the runner's layer `layer` reports the shape of Linear(in, out): weight (out, in),
+// and a bias (out,) exactly when `has_bias`.
+void check_linear_shape(const std::map<std::string, Tensor>& params, const std::string& layer, int64_t in,
+                        int64_t out, bool has_bias) {
+  const std::string linear = fmt::format("Linear({}, {}{})", in, out, has_bias ? "" : ", bias=false");
+  const auto weight = params.find(layer + ".weight");
+  if (weight == params.end()) {
+    throw std::runtime_error(fmt::format("the model has no parameter {}.weight (it should be a {})", layer, linear));
+  }
+  const Shape weight_shape{out, in}, bias_shape{out};
+  if (weight->second.shape() != weight_shape) {
+    throw std::runtime_error(fmt::format("{}.weight has shape {}; a {} has {}", layer,
+                                         ember::shape_str(weight->second.shape()), linear,
+                                         ember::shape_str(weight_shape)));
+  }
+  const auto bias = params.find(layer + ".bias");
+  if ((bias != params.end()) != has_bias) {
+    throw std::runtime_error(fmt::format("{} {} a bias; it should be a {}", layer, has_bias ? "has no" : "has", linear));
+  }
+  if (has_bias && bias->second.shape() != bias_shape) {
+    throw std::runtime_error(fmt::format("{}.bias has shape {}; a {} has {}", layer,
+                                         ember::shape_str(bias->second.shape()), linear,
+                                         ember::shape_str(bias_shape)));
+  }
+}
+
+// Checks the layer's shape, sets it to fresh random numbers, and returns those.
+LinearValues set_linear(RemoteModel& model, const std::map<std::string, Tensor>& params, const std::string& layer,
+                        int64_t in, int64_t out, bool has_bias, float scale) {
+  check_linear_shape(params, layer, in, out, has_bias);
+  LinearValues values;
+  values.in = in;
+  values.out = out;
+  values.weight = randomize(model, layer + ".weight", {out, in}, scale).to_vector();
+  if (has_bias) values.bias = randomize(model, layer + ".bias", {out}, scale).to_vector();
+  return values;
+}
 
 std::vector<double> to_doubles(const Tensor& t) {
   const std::vector<float> values = t.contiguous().to_vector();
@@ -162,10 +184,13 @@ void reference_head(const std::vector<double>& q, const std::vector<double>& k,
 }
 
 // The single-head reference: (B, T, C) input -> (B, T, C).
-std::vector<double> reference_attention(const std::map<std::string, Tensor>& params, const Tensor& input,
+struct AttentionLayers {
+  LinearValues q, k, v;
+};
+std::vector<double> reference_attention(const AttentionLayers& layers, const Tensor& input,
                                         const Variant& variant = {}) {
   const int64_t B = input.size(0), T = input.size(1), C = input.size(2);
-  const LinearValues wq(params, "q_layer"), wk(params, "k_layer"), wv(params, "v_layer");
+  const LinearValues &wq = layers.q, &wk = layers.k, &wv = layers.v;
   const std::vector<double> x = to_doubles(input);
   std::vector<double> result(static_cast<size_t>(B * T * C), 0.0);
   for (int64_t b = 0; b < B; ++b) {
@@ -180,10 +205,13 @@ std::vector<double> reference_attention(const std::map<std::string, Tensor>& par
 
 // The multi-head reference: (B, T, d_in) -> (B, T, d_out), heads of d_out / num_heads
 // consecutive channels each.
-std::vector<double> reference_multi_head(const std::map<std::string, Tensor>& params, const Tensor& input,
+struct MultiHeadLayers {
+  LinearValues query, key, value, out_proj;
+};
+std::vector<double> reference_multi_head(const MultiHeadLayers& layers, const Tensor& input,
                                          int64_t num_heads, const Variant& variant = {}) {
   const int64_t B = input.size(0), T = input.size(1), d_in = input.size(2);
-  const LinearValues wq(params, "W_query"), wk(params, "W_key"), wv(params, "W_value"), wo(params, "out_proj");
+  const LinearValues &wq = layers.query, &wk = layers.key, &wv = layers.value, &wo = layers.out_proj;
   const int64_t d_out = wq.out, head_dim = d_out / num_heads;
   const std::vector<double> x = to_doubles(input);
   std::vector<double> result(static_cast<size_t>(B * T * d_out), 0.0);
@@ -346,9 +374,14 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
     const int64_t C = T + random_int(1, 6);  // room for T one-hot position channels
     RemoteModel attention("Attention", C, T + random_int(0, 4));
     const auto params = parameters_of(attention);
-    randomize_linear(attention, params, "q_layer", 0.5f);
-    randomize_linear(attention, params, "k_layer", 0.5f);
-    attention.set_parameter("v_layer.weight", ember::eye(C));  // V = input, so output = weights @ input
+    AttentionLayers layers{set_linear(attention, params, "q_layer", C, C, true, 0.5f),
+                           set_linear(attention, params, "k_layer", C, C, true, 0.5f), {}};
+    // V = input, so output = weights @ input.
+    check_linear_shape(params, "v_layer", C, C, true);
+    layers.v.in = layers.v.out = C;
+    layers.v.weight = ember::eye(C).to_vector();
+    layers.v.bias.assign(static_cast<size_t>(C), 0.0f);
+    attention.set_parameter("v_layer.weight", ember::eye(C));
     attention.set_parameter("v_layer.bias", ember::zeros({C}));
     // Channels 0..T-1 of position s hold e_s; the other channels are random.
     Tensor positions = ember::eye(T).unsqueeze(0).expand({B, T, T});                  // (B, T, T)
@@ -388,6 +421,19 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
             case_name(B, T, C), t, row_sum);
       }
     }
+    // Weights that are 0 on the future and sum to 1 could still be made up (every position
+    // looking only at the first, say): they must also be the softmax of the masked scores Q K^T,
+    // scaled right or in one of the ways attention_matches_reference names (this check is for
+    // the mask and the softmax).
+    bool from_scores = false;
+    for (const Variant& variant : {Variant{}, Variant{false, Variant::None, false}, Variant{false, Variant::Width, false},
+                                   Variant{true, Variant::SqrtWidth, false}}) {
+      from_scores = from_scores || all_close(values, reference_attention(layers, input, variant));
+    }
+    GRADE_ASSERT(from_scores) << fmt::format(
+        "({}) the weights are 0 on the future and every row sums to 1, but they are not "
+        "softmax(mask(Q K^T / sqrt(C))) of the layers' Q and K (set to random values)",
+        case_name(B, T, C));
     last_T = T;
     last_weights.assign(static_cast<size_t>(T * T), 0.0);
     for (int64_t t = 0; t < T; ++t) {
@@ -396,7 +442,8 @@ GRADED_TEST(q6, attention_weights_causal_and_normalised, 1) {
       }
     }
   }
-  grade_note("for T = 2, 4, 16: weights on future positions are 0 and every row sums to 1");
+  grade_note("for T = 2, 4, 16: weights on future positions are 0, every row sums to 1, and the weights are the "
+             "softmax of the scores");
 
   // A picture of the weights just checked, when EMBER_PICTURES_DIR asks for one.
   const std::string problem = ember::course::svg::draw_picture("q6", "attention_weights", [&] {
@@ -418,15 +465,15 @@ GRADED_TEST(q6, attention_matches_reference, 1) {
   for (int64_t T : kSequenceLengths) {
     const int64_t B = random_int(1, 4), C = random_int(2, 12);
     RemoteModel attention("Attention", C, T + random_int(0, 4));
-    for (const char* layer : {"q_layer", "k_layer", "v_layer"}) {
-      randomize_linear(attention, parameters_of(attention), layer, 0.5f);
-    }
-    Tensor input = ember::randn({B, T, C});
     const auto params = parameters_of(attention);
-    const std::vector<double> expected = reference_attention(params, input);
+    const AttentionLayers layers{set_linear(attention, params, "q_layer", C, C, true, 0.5f),
+                                 set_linear(attention, params, "k_layer", C, C, true, 0.5f),
+                                 set_linear(attention, params, "v_layer", C, C, true, 0.5f)};
+    Tensor input = ember::randn({B, T, C});
+    const std::vector<double> expected = reference_attention(layers, input);
     const Tensor out = attention.call("forward", input);
     if (!expect_close(out, {B, T, C}, expected, "Attention (" + case_name(B, T, C) + ")", &largest)) {
-      diagnose_attention(out, [&](const Variant& v) { return reference_attention(params, input, v); });
+      diagnose_attention(out, [&](const Variant& v) { return reference_attention(layers, input, v); });
       grade_note("Attention differs from softmax(mask(Q K^T / sqrt(C))) V for {}",
                  case_name(B, T, C));
       return;
@@ -461,16 +508,17 @@ GRADED_TEST(q6, multi_head_attention_matches_reference, 2) {
             << name << ": W_query, W_key and W_value must be set (and registered under those names)";
         GRADE_ASSERT((params.count(std::string(layer) + ".bias") == 1) == (qkv_bias))
             << name << ": W_query, W_key and W_value have a bias exactly when qkv_bias is true";
-        randomize_linear(attention, params, layer, 0.5f);
       }
       GRADE_ASSERT(params.count("out_proj.weight")) << name << ": out_proj must be set (and registered)";
-      randomize_linear(attention, params, "out_proj", 0.5f);
+      const MultiHeadLayers layers{set_linear(attention, params, "W_query", d_in, d_out, qkv_bias, 0.5f),
+                                   set_linear(attention, params, "W_key", d_in, d_out, qkv_bias, 0.5f),
+                                   set_linear(attention, params, "W_value", d_in, d_out, qkv_bias, 0.5f),
+                                   set_linear(attention, params, "out_proj", d_out, d_out, true, 0.5f)};
       Tensor input = ember::randn({B, T, d_in});
-      const auto randomized = parameters_of(attention);
-      const std::vector<double> expected = reference_multi_head(randomized, input, num_heads);
+      const std::vector<double> expected = reference_multi_head(layers, input, num_heads);
       const Tensor out = attention.call("forward", input);
       if (!expect_close(out, {B, T, d_out}, expected, name, &largest)) {
-        diagnose_attention(out, [&](const Variant& v) { return reference_multi_head(randomized, input, num_heads, v); });
+        diagnose_attention(out, [&](const Variant& v) { return reference_multi_head(layers, input, num_heads, v); });
         grade_note("{} differs from the reference", name);
         return;
       }
@@ -515,24 +563,21 @@ GRADED_TEST(q6, layer_norm_matches_reference, 1) {
         << "LayerNorm(" << d << "): gamma and beta must both have shape (" << d << ",)";
     for (float g : parameters.at("gamma").to_vector()) GRADE_ASSERT((g) == (1.0f)) << "gamma must start as ones";
     for (float b : parameters.at("beta").to_vector()) GRADE_ASSERT((b) == (0.0f)) << "beta must start as zeros";
-    randomize(norm, "gamma", d_shape, 1.0f);
-    randomize(norm, "beta", d_shape, 1.0f);
-    const auto randomized = parameters_of(norm);
+    const Tensor gamma = randomize(norm, "gamma", d_shape, 1.0f);
+    const Tensor beta = randomize(norm, "beta", d_shape, 1.0f);
     Tensor input = ember::randn(c.shape) * 3.0f + 2.0f;  // far from mean 0, variance 1
-    const std::vector<double> expected =
-        reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), static_cast<double>(c.eps));
+    const std::vector<double> expected = reference_layer_norm(input, gamma, beta, static_cast<double>(c.eps));
     const std::string name = "LayerNorm(" + std::to_string(d) + ", eps=" + std::to_string(c.eps) +
                              ") on " + ember::shape_str(c.shape);
     const Tensor out = norm.call("forward", input);
     if (!expect_close(out, c.shape, expected, name, &largest)) {
       const double eps = static_cast<double>(c.eps);
       const std::vector<float> values = out.defined() ? out.contiguous().to_vector() : std::vector<float>();
-      if (all_close(values, reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), eps, true))) {
+      if (all_close(values, reference_layer_norm(input, gamma, beta, eps, true))) {
         ember::grading::diagnose("the variance divides by d - 1 (unbiased); layer norm uses the biased variance, "
                                  "dividing by d, as PyTorch does",
                                  "q6_attention.md", "Part 3: Layer normalisation");
-      } else if (all_close(values, reference_layer_norm(input, randomized.at("gamma"), randomized.at("beta"), eps,
-                                                        false, true))) {
+      } else if (all_close(values, reference_layer_norm(input, gamma, beta, eps, false, true))) {
         ember::grading::diagnose("eps is added outside the square root: (x - mean) / sqrt(var + eps)",
                                  "q6_attention.md", "Part 3: Layer normalisation");
       }

@@ -159,7 +159,7 @@ Tensor logits_of(RemoteModel& gpt, const Tensor& idx, int64_t vocab, const std::
 // runner is given holds another window's answers (validation_loss says why that matters).
 std::vector<int64_t> validation_starts(int64_t first, int64_t count, int64_t block_size) {
   const ember::GeneratorState saved = ember::generator_state();
-  ember::manual_seed(ember::grading::grading_seed() * 7919 + 17);
+  ember::manual_seed(ember::grading::checker_seed("q7 validation slots"));
   const int64_t slots = shakespeare().val().size() / (block_size + 1);
   const std::vector<int64_t> order = ember::randperm_indices(slots);
   ember::set_generator_state(saved);
@@ -232,6 +232,20 @@ Tensor change_position(const Tensor& idx, int64_t s, int64_t vocab) {
   return ember::from_vector(values, idx.shape());
 }
 
+// What is missing for `gpt` to count as a model ("" when nothing): a stand-in that registers no
+// weights and returns zeros has every shape right, and its loss is the cross entropy of uniform
+// logits, ln 65, so the checks of shapes, of the loss and of the untrained loss ask this first.
+std::string not_a_model(RemoteModel& gpt, const Tensor& logits) {
+  bool has_matrix = false;
+  for (const auto& [name, p] : gpt.named_parameters()) has_matrix = has_matrix || p.dim() >= 2;
+  if (!has_matrix) return "GPT registers no weight matrices (register_module / register_parameter)";
+  // Small random weights give logits that differ a little from each other; all equal means forward
+  // ignores the weights.
+  const double spread = static_cast<double>((logits.max() - logits.min()).item());
+  if (!(spread > 1e-7)) return "GPT's logits are all the same number: forward does not use the weights";
+  return "";
+}
+
 // Whether calling a student's constructor throws an ember::Error (its message) or not ("").
 std::string construction_error(const std::string& model, const Config& c) {
   try {
@@ -279,6 +293,8 @@ GRADED_TEST(q7, shapes_at_every_stage, 1) {
         << "GPT::forward on idx (2, " << T << ") returned " << shape_or_undefined(logits) << "; expected "
         << shape_str(expected) << " (one row of " << kVocab << " scores per position)";
   }
+  const std::string missing = not_a_model(gpt, logits_of(gpt, random_ids(2, c.block_size), kVocab, "GPT"));
+  GRADE_ASSERT(missing.empty()) << missing;
   // Too long a sequence, and heads that do not divide n_embd, are errors.
   std::string too_long;
   try {
@@ -387,6 +403,8 @@ GRADED_TEST(q7, loss_is_cross_entropy, 1) {
       << shape_or_undefined(loss);
   const double value = loss.item();
   const Tensor logits = logits_of(gpt, idx, kVocab, "GPT");
+  const std::string missing = not_a_model(gpt, logits);
+  GRADE_ASSERT(missing.empty()) << missing;
   const double expected = mean_cross_entropy(logits, targets);
   grade_note("loss {:.5f}; the mean cross entropy of forward(idx) over ({}, {}) against the targets: {:.5f}", value,
              B * T, kVocab, expected);
@@ -411,6 +429,8 @@ GRADED_TEST(q7, loss_is_cross_entropy, 1) {
 
 GRADED_TEST(q7, untrained_loss_near_ln_65, 1) {
   RemoteModel gpt = make("GPT", kTrainedConfig);
+  const std::string missing = not_a_model(gpt, logits_of(gpt, random_ids(2, kTrainedConfig.block_size), kVocab, "GPT"));
+  GRADE_ASSERT(missing.empty()) << missing;
   const double loss = validation_loss(
       gpt, validation_starts(kValWindows, kUntrainedWindows, kTrainedConfig.block_size), kTrainedConfig.block_size);
   const double ln_vocab = std::log(static_cast<double>(kVocab));
@@ -616,7 +636,7 @@ GRADED_TEST(q7, validation_loss, 4) {
   double moved = 0.0;
   {
     const ember::GeneratorState saved = ember::generator_state();
-    ember::manual_seed(ember::grading::grading_seed() + 101);
+    ember::manual_seed(ember::grading::checker_seed("q7 causality probe after training"));
     const int64_t T = kTrainedConfig.block_size;
     const Tensor window = data.val().random_batch(2, T).x;
     Tensor changed = window.clone();

@@ -193,6 +193,23 @@ TEST(Attacks, ANaNWeightDecayIsWrong) {
   EXPECT_CONTAINS(g.report, "decay nan, should be 0.125");
 }
 
+TEST(Attacks, ShapesTheRunnerMakesUpAreRefused) {
+  const Graded g = check_attack(attack("runner_chosen_shapes"), "q6", 1, 6);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q6.multi_head_attention_matches_reference (0/2)");
+  EXPECT_CONTAINS(g.report, "out_proj.weight has shape (");
+}
+
+TEST(Attacks, AConstantConvolveHasTheWrongGradient) {
+  const Graded g = check_attack(attack("constant_convolve"), "q5", 0, 4);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q5.convolve_weight_gradient (0/1)");
+  EXPECT_CONTAINS(g.report, "but the definition gives");
+}
+
+TEST(Attacks, AGPTWithoutWeightsEarnsNothing) {
+  const Graded g = check_attack(attack("empty_gpt"), "q7", 0, 11);
+  EXPECT_CONTAINS(g.report, "GPT registers no weight matrices");
+}
+
 TEST(Attacks, TheStudentCodeCanWriteNothingOfOurs) {
   const Graded g = check_attack(attack("write_anywhere"), "q1", 0, 6);
   if (!sandboxed(g)) GTEST_SKIP() << "no sandbox and no user of its own: student code writes what the grader may";

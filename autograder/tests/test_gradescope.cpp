@@ -88,6 +88,9 @@ TEST(Gradescope, ZipHasTheSourceButNotTheSolutions) {
     EXPECT_NE(entry.rfind("build/", 0), 0u) << "the zip ships " << entry;
     EXPECT_NE(entry.rfind("autograder/tests", 0), 0u) << "the zip ships " << entry;
   }
+  // Made without SEED=, the zip still has a grading seed of its own: a random one.
+  EXPECT_EQ(entries.count("grading_seed"), 1u) << "a zip made without SEED= has no grading_seed";
+  EXPECT_CONTAINS(made.out, "drew a random grading seed");
   // Every question's grader source is there.
   for (const fs::directory_entry& lesson : fs::directory_iterator(kRepo + "/lessons")) {
     const std::string name = lesson.path().filename().string();
@@ -232,7 +235,9 @@ TEST(Gradescope, GradesASubmission) {
   const fs::path root = work / "autograder";
   const std::string zip = (work / "ember-autograder.zip").string();
   fs::create_directories(work);
-  const Outcome made = run_shell("bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
+  // A fixed seed, so that this test grades the same inputs every run (without one the zip gets
+  // a random seed).
+  const Outcome made = run_shell("EMBER_GRADING_SEED=0 bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
   ASSERT_EQ(made.status, 0) << made.out << made.err;
 
   // Gradescope's layout: the zip in source/, run_autograder copied to the top. build/ is

@@ -51,6 +51,20 @@ TEST(Report, NotesShowControlCharacters) {
   EXPECT_EQ(text.find('\033'), std::string::npos) << text;
 }
 
+// A right-to-left override would show "q1_perceptron/gnp.exe" as "q1_perceptron/exe.png"; a
+// line separator breaks the line in some viewers. Their bytes are shown instead; other
+// non-ASCII text (José) is kept as it is.
+TEST(Report, NotesShowInvisibleUnicodeControls) {
+  QuestionResult q = sample_question();
+  q.notes.push_back("José: q1_perceptron/\u202egnp.exe\u2028\u2066x\u2069");
+  const std::string text = render_question(q, {false, false});
+  EXPECT_NE(text.find("*** Note: José: q1_perceptron/\\xe2\\x80\\xaegnp.exe\\xe2\\x80\\xa8\\xe2\\x81\\xa6x"
+                      "\\xe2\\x81\\xa9\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("\u202e"), std::string::npos) << text;
+}
+
 TEST(Report, TimingsAndColour) {
   const std::string text = render_question(sample_question(), {true, true});
   EXPECT_NE(text.find("*** \033[32mPASS\033[0m: q3.gradients"), std::string::npos) << text;

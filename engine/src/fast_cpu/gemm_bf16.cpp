@@ -15,8 +15,8 @@
 //
 // Packing
 // -------
-// Each call converts the operands to bfloat16 into the layouts above (each thread the part it
-// multiplies: see gemm_bf16 at the end):
+// Each call converts the operands to bfloat16 into the layouts above, once (on several threads
+// each packs a share of both, into the calling thread's buffers: see gemm_bf16_with at the end):
 //   a_pack: Mp x Kp, row-major (Mp = M rounded up to 16, Kp = K rounded up to 32);
 //   b_pack: Np / 16 panels of 16 columns; panel q holds Kp / 2 rows of 32 values, row p being
 //           op(B)(2p, n), op(B)(2p+1, n) for n = 16q ... 16q+15.
@@ -534,8 +534,8 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
   // 16 rows of op(A) or 16 columns of op(B) at a time; then they share out the bands of C. (Each
   // thread packing the shared operand for itself, in one job, cost more than the second job's
   // start: on two threads that operand is a third of all the packing.) The pool hands each thread
-  // the same part of the range in both jobs (thread_pool.cpp), so the rows of op(A) a thread
-  // packed are, for the most part, the ones it then multiplies, from its own cache.
+  // its part of a range from the same end in both jobs (thread_pool.cpp), so many of the rows of
+  // op(A) a thread packed are ones it then multiplies, from its own cache.
   const int64_t a_slices = p.Mp / kTile, b_slices = p.Np / kTile;
   auto pack = [&](int64_t first, int64_t last) {
     if (first < a_slices) pack_a(p, first * kTile, std::min(last, a_slices) * kTile);
