@@ -400,6 +400,16 @@ int run(int argc, char** argv) {
     options.grade.level = ember::sandbox::detect_level(options.grade.user, &why_not);
     protection = "Protection: " + ember::sandbox::describe(options.grade.level, options.grade.user);
     if (!why_not.empty()) protection += " [" + why_not + "]";
+    // Without the sandbox, as root, student code runs as another user, who may still read what
+    // everyone may: the reference solutions of this checkout, if they are here and open.
+    const fs::path solutions = fs::path(EMBER_GRADE_SOURCE_DIR) / "solutions";
+    std::error_code error;
+    const fs::perms perms = fs::status(solutions, error).permissions();
+    if (options.grade.level == ember::sandbox::Level::Limits && options.grade.user && !error &&
+        fs::is_directory(solutions, error) && (perms & fs::perms::others_exec) != fs::perms::none) {
+      protection += fmt::format(" [warning: {} is open to every user, the student's code too: chmod -R o-rwx it]",
+                                solutions.string());
+    }
     try {
       // The student's side: a folder the student user may read (but not write, except the
       // runner's own output folder), apart from our private work folder.

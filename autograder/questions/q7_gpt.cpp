@@ -17,7 +17,8 @@
 //   validation_loss                   4  a small GPT trained by train_gpt reaches a loss of at most
 //                                        kValLossThreshold on windows of the validation text, each
 //                                        character predicted from the ones before it alone (the
-//                                        model is sent prefixes: it never sees an answer first)
+//                                        model is sent prefixes: it never sees an answer first),
+//                                        and not below kImplausibleValLoss (a copy of the text)
 //
 // The student's modules live in the runner (runners/q7_gpt.cpp), in the sandbox. This checker
 // computes every loss it grades itself, from the logits the model returns. train gets the
@@ -99,6 +100,11 @@ struct TrainSettings {
 };
 const TrainSettings kTrainSettings;
 constexpr double kValLossThreshold = 2.25;
+// Below this no model of kTrainedConfig's size (0.1 M parameters) learns tiny Shakespeare in the
+// question's time: nanoGPT's "baby GPT", 10 M parameters trained for 5,000 steps, reaches 1.47.
+// A lower loss says the predictions come from a copy of the (public) validation text, not from
+// what the model learned (docs/security.md, "A model that knows the held-out text").
+constexpr double kImplausibleValLoss = 1.3;
 // The validation windows: kValWindows windows of kTrainedConfig.block_size for the trained model
 // (the first slots of validation_starts), the next kUntrainedWindows for the untrained one; sent
 // kValBatchSize at a time.
@@ -686,6 +692,10 @@ GRADED_TEST(q7, validation_loss, 4) {
       "validation loss {:.4f} is above the threshold {} (an untrained model has ln(65) = 4.17; predicting each "
       "character from the one before it alone gives about 2.48)",
       loss, kValLossThreshold);
+  GRADE_EXPECT(loss >= kImplausibleValLoss) << fmt::format(
+      "validation loss {:.4f} is below {}, less than a model of this size can learn in this time (nanoGPT's model "
+      "of 10 M parameters reaches 1.47 after 5,000 steps): the predictions do not come from what the model learned",
+      loss, kImplausibleValLoss);
 
   // A sample of what the trained model writes, from a newline (nanoGPT's sample.py start).
   std::string sample;

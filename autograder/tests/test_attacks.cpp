@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -210,6 +211,26 @@ TEST(Attacks, AGPTWithoutWeightsEarnsNothing) {
   EXPECT_CONTAINS(g.report, "GPT registers no weight matrices");
 }
 
+TEST(Attacks, AModelThatKnowsTheValidationTextIsRefused) {
+  // The attack carries the validation text, tiny Shakespeare's last 10%, written in here.
+  const std::string text = read_text(fs::path(REPO_ROOT) / "datasets" / "tinyshakespeare" / "input.txt");
+  ASSERT_EQ(text.size(), 1115394u);
+  const std::string validation = text.substr(text.size() * 9 / 10);
+  std::string source = read_text(attack("knows_the_text") / "q7_gpt" / "gpt.hpp");
+  const size_t marker = source.find("@VALIDATION_TEXT@");
+  ASSERT_NE(marker, std::string::npos);
+  source.replace(marker, std::string("@VALIDATION_TEXT@").size(), validation);
+  TempDir dir;
+  fs::create_directories(dir.path() / "submission" / "q7_gpt");
+  {
+    std::ofstream out(dir.path() / "submission" / "q7_gpt" / "gpt.hpp", std::ios::binary);
+    out << source;
+  }
+  const Graded g = check_attack(dir.path() / "submission", "q7", 0, 11);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q7.validation_loss (0/4)");
+  EXPECT_CONTAINS(g.report, "less than a model of this size can learn in this time");
+}
+
 TEST(Attacks, TheStudentCodeCanWriteNothingOfOurs) {
   const Graded g = check_attack(attack("write_anywhere"), "q1", 0, 6);
   if (!sandboxed(g)) GTEST_SKIP() << "no sandbox and no user of its own: student code writes what the grader may";
@@ -279,6 +300,12 @@ TEST(Attacks, WithoutBubblewrapTheVerdictStillBelongsToTheChecker) {
         dir);
     EXPECT_EQ(limited.status, 0) << limited.out;
     EXPECT_CONTAINS(limited.out, "Protection: limits only");
+    // As root the student's code runs as another user, who may read what everyone may: the
+    // report says so when this checkout's solutions are open.
+    struct stat solutions {};
+    if (::geteuid() == 0 && ::stat(SOLUTIONS_DIR, &solutions) == 0 && (solutions.st_mode & S_IXOTH) != 0) {
+      EXPECT_CONTAINS(limited.out, "solutions is open to every user, the student's code too");
+    }
     EXPECT_CONTAINS(limited.out, "Total: 0/6");
     const Json results = parse_json(read_text(dir / "limited.json"));
     EXPECT_EQ(results.at("score").number, 0);
