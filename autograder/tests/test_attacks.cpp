@@ -243,6 +243,12 @@ TEST(Attacks, ACompilerThatEatsMemoryIsStopped) {
   EXPECT_LT(g.seconds, 300);
 }
 
+TEST(Attacks, ACompileThatRunsForMinutesIsStoppedAtItsBudget) {
+  const Graded g = check_attack(attack("slow_compile"), "q1", 0, 6, "--compile-timeout 10");
+  EXPECT_CONTAINS(g.report, "compiling the code for q1 took longer than 10 s");
+  EXPECT_LT(g.seconds, 60) << "the compile was not stopped at its budget";
+}
+
 TEST(Attacks, TerminalEscapesAreShownNotObeyed) {
   const Graded g = check_attack(attack("terminal_escapes"), "q1", 0, 6);
   EXPECT_EQ(g.out.find('\x1b'), std::string::npos) << "an escape sequence reached the terminal";
