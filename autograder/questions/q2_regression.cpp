@@ -54,7 +54,10 @@ double mean_squared_error(RemoteModel& model, const Tensor& x, const std::vector
 
 // Why a trained model misses the threshold, from what it predicts on x.
 void diagnose_fit(RemoteModel& model, const Tensor& x, const std::vector<float>& y) {
-  const std::vector<float> p = model.call("forward", x).to_vector();
+  // A second forward: its answer is checked again (one per point) before it is read against y.
+  const Tensor out = model.call("forward", x);
+  if (!out.defined() || out.numel() != static_cast<int64_t>(y.size())) return;
+  const std::vector<float> p = out.contiguous().to_vector();
   bool finite = true, negative_target = false, negative_prediction = false;
   double mean = 0, spread = 0;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -121,6 +124,9 @@ std::string fit_picture(RemoteModel& model, const RegressionDataset& dataset, do
                        .unsqueeze(1);  // (400,) -> (400, 1)
   const std::vector<float> predictions = model.call("forward", x).to_vector();
   const std::vector<float> xs = x.to_vector();
+  if (predictions.size() != xs.size()) {
+    throw std::runtime_error(fmt::format("forward gave {} values for {} points", predictions.size(), xs.size()));
+  }
   const std::vector<float> sines = sin_of(xs);
   svg::Chart chart;
   chart.title = fmt::format("sin(x) and the trained model (mean squared error {:.4f})", loss);
