@@ -373,8 +373,8 @@ int main(int argc, char** argv) {
       std::printf(
           "\nGrading harness options:\n"
           "  --results-file=PATH  append one line per check to PATH (env EMBER_GRADE_RESULTS)\n"
-          "  --seed=N             seed the engine with N before every test (env EMBER_SEED, "
-          "default 0)\n"
+          "  --seed=N             the grading seed: each test seeds the engine from N and its own name\n"
+          "                       (env EMBER_SEED, default 0)\n"
           "  --plan               write the checks and their points, and run nothing\n"
           "Environment: EMBER_DEVICE=cpu|cuda|cuda:N  the device the checks run on (default "
           "cpu)\n");
