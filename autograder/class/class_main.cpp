@@ -71,7 +71,9 @@ Options:
                        (EMBER_NUM_THREADS; default: CPUs / jobs, at least 1)
   --shard I/N          grade only every N-th student, starting with the I-th (1 <= I <= N),
                        in name order; merge the shards' folders with --merge
-  --seed N             the grading seed (as ember_grade --seed)
+  --seed N             the grading seed (as ember_grade --seed; default: the one kept
+                       in OUT/grading_seed, drawn at random on the first run; shards
+                       need it given, the same for each)
   --device D           cpu, cuda or cuda:N (as ember_grade --device)
   --force              regrade every submission, changed or not
   --source DIR         the course source (its lessons/ and autograder/gradescope/
@@ -221,6 +223,11 @@ Options parse_command_line(int argc, char** argv) {
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   if (o.jobs == 0) o.jobs = static_cast<int>(cpus);
   if (o.threads == 0) o.threads = std::max(1, static_cast<int>(cpus) / o.jobs);
+  if (o.shards > 1 && o.seed.empty()) {
+    throw UsageError("the shards of a class must use the same grading seed: give one (--seed N, or make grade-class "
+                     "SEED=N), a random number below 2^63 (od -An -N8 -tu8 /dev/urandom gives one; keep its first 18 "
+                     "digits)");
+  }
   return o;
 }
 
@@ -845,32 +852,44 @@ void write_outputs(const fs::path& out, const std::vector<StudentRecord>& record
   write_file_atomically(out / "class.html", render_class_page(page));
 }
 
-// The grading seed when none is given: drawn at random on the first run and kept in
-// OUT/grading_seed (readable by its owner only) for the runs after it. Student code sees what a
-// check draws from it, and could find a seed small enough to guess (0, 8731) by trying seeds.
-// Shards must share one, so they need it given.
-std::string kept_seed(const fs::path& out, int shards) {
-  if (shards > 1) {
-    throw UsageError("the shards of a class must use the same grading seed: give one (--seed N, or make grade-class "
-                     "SEED=N), a random number below 2^63 (od -An -N8 -tu8 /dev/urandom gives one; keep its first 18 "
-                     "digits)");
-  }
+// The grading seed of an output folder, kept in OUT/grading_seed (readable by its owner only):
+// the one given (--seed), else the one kept there, else one drawn at random and kept. Student code
+// sees what a check draws from it, and could find a seed small enough to guess (0, 8731) by
+// trying seeds. (Shards are refused without a seed when the options are read: each would draw
+// its own.)
+std::string folder_seed(const fs::path& out, const std::string& given) {
   const fs::path path = out / "grading_seed";
-  std::string seed = read_file(path);
-  while (!seed.empty() && std::isspace(static_cast<unsigned char>(seed.back()))) seed.pop_back();
-  if (!seed.empty()) {
-    if (seed.size() > 19 || seed.find_first_not_of("0123456789") != std::string::npos) {
+  std::error_code error;
+  std::string kept;
+  if (fs::exists(path, error)) {
+    std::ifstream in(path);
+    if (!in) throw UsageError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    std::getline(in, kept);
+    if (kept.empty() || kept.size() > 19 || kept.find_first_not_of("0123456789") != std::string::npos) {
       throw UsageError(fmt::format("{} should hold the grading seed, a whole number; remove it to draw a new one",
                                    path.string()));
     }
-    return seed;
   }
-  std::random_device device;
-  const uint64_t drawn = (static_cast<uint64_t>(device()) << 32 | device()) >> 1;  // below 2^63
-  seed = std::to_string(drawn);
-  write_file_atomically(path, seed + "\n");
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  say(fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string()));
+  if (!given.empty() && given == kept) return given;
+  std::string seed = given;
+  if (seed.empty() && !kept.empty()) return kept;
+  if (seed.empty()) {
+    std::random_device device;
+    const uint64_t drawn = (static_cast<uint64_t>(device()) << 32 | device()) >> 1;  // below 2^63
+    seed = std::to_string(drawn);
+  }
+  // Written readable by its owner only from the start, then renamed over the old one.
+  const fs::path partial = path.string() + ".partial";
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
+  const std::string line = seed + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) throw std::runtime_error(fmt::format("cannot write {}", partial.string()));
+  fs::rename(partial, path);
+  say(given.empty() ? fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string())
+                    : fmt::format("ember_grade_class: the seed given is kept in {} for the runs after this one",
+                                  path.string()));
   return seed;
 }
 
@@ -906,7 +925,7 @@ int grade_class(const Options& o) {
   fs::create_directories(ctx.out / "reports");
   fs::create_directories(ctx.out / "records");
   fs::create_directories(ctx.out / "work");
-  if (ctx.options.seed.empty()) ctx.options.seed = kept_seed(ctx.out, o.shards);
+  ctx.options.seed = folder_seed(ctx.out, o.seed);
   ctx.setup = setup_sha(ctx.options, ctx.exe_dir);
 
   ctx.box.user = ember::sandbox::student_user_if_root();

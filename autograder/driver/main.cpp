@@ -401,14 +401,23 @@ int run(int argc, char** argv) {
     protection = "Protection: " + ember::sandbox::describe(options.grade.level, options.grade.user);
     if (!why_not.empty()) protection += " [" + why_not + "]";
     // Without the sandbox, as root, student code runs as another user, who may still read what
-    // everyone may: the reference solutions of this checkout, if they are here and open.
-    const fs::path solutions = fs::path(EMBER_GRADE_SOURCE_DIR) / "solutions";
-    std::error_code error;
-    const fs::perms perms = fs::status(solutions, error).permissions();
-    if (options.grade.level == ember::sandbox::Level::Limits && options.grade.user && !error &&
-        fs::is_directory(solutions, error) && (perms & fs::perms::others_exec) != fs::perms::none) {
-      protection += fmt::format(" [warning: {} is open to every user, the student's code too: chmod -R o-rwx it]",
-                                solutions.string());
+    // everyone may: the reference solutions of this checkout, if they are here and open (every
+    // folder on the way lets others through). Said to the instructor (stderr), not in the report.
+    if (options.grade.level == ember::sandbox::Level::Limits && options.grade.user) {
+      const fs::path solutions = fs::path(EMBER_GRADE_SOURCE_DIR) / "solutions";
+      std::error_code error;
+      bool open = fs::is_directory(solutions, error);
+      for (fs::path at = solutions; open && !at.empty(); at = at.parent_path()) {
+        const fs::perms perms = fs::status(at, error).permissions();
+        open = !error && (perms & fs::perms::others_exec) != fs::perms::none;
+        if (at == at.root_path()) break;
+      }
+      if (open) {
+        std::fprintf(stderr,
+                     "ember_grade: warning: without the sandbox the student's code runs as another user, who can "
+                     "read %s (open to every user): chmod -R o-rwx it, or grade where bubblewrap works\n",
+                     solutions.c_str());
+      }
     }
     try {
       // The student's side: a folder the student user may read (but not write, except the

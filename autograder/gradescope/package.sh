@@ -52,7 +52,7 @@ seed=${EMBER_GRADING_SEED:-}
 if [ -z "$seed" ]; then
   seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')
   seed=${seed:0:18}
-  echo "package.sh: no SEED given: drew a random grading seed (it is in the zip only)"
+  echo "package.sh: no SEED given: drew a random grading seed (it is in the zip only: unzip -p ZIP grading_seed)"
 fi
 case $seed in
   ''|*[!0-9]*) echo "package.sh: the seed must be a whole number, got '$seed'" >&2; exit 2 ;;

@@ -278,10 +278,12 @@ void add_note(std::string note) {
 
 std::uint64_t grading_seed() { return g_seed; }
 
-std::uint64_t checker_seed(const std::string& purpose) {
-  const std::string digest = Sha256().update(fmt::format("ember checker seed\n{}\n{}", g_seed, purpose)).hex();
+std::uint64_t hashed_seed(const std::string& domain, const std::string& key) {
+  const std::string digest = Sha256().update(fmt::format("{}\n{}\n{}", domain, g_seed, key)).hex();
   return std::stoull(digest.substr(0, 16), nullptr, 16) >> 1;
 }
+
+std::uint64_t checker_seed(const std::string& purpose) { return hashed_seed("ember checker seed", purpose); }
 
 void diagnose(const std::string& cause, const std::string& note, const std::string& section) {
   add_note(fmt::format("likely cause: {} (see docs/lessons/{}, section \"{}\")", cause, note, section));
@@ -351,6 +353,8 @@ void run_check(void (*body)()) {
       ADD_FAILURE() << "exception (" << e.type << "): " << e.what();
     }
   } catch (const RunnerFailure& e) {
+    ADD_FAILURE() << e.what();
+  } catch (const CheckFailure& e) {
     ADD_FAILURE() << e.what();
   } catch (const ember::Error& e) {
     ADD_FAILURE() << "exception: " << e.what();

@@ -16,7 +16,8 @@
 // at once with "q3: DigitClassificationModel::run is not implemented".
 //
 // The library also provides main(). Before every test it seeds the engine with
-// ember::manual_seed(seed), so checks do not depend on the order they run in; the seed comes
+// ember::manual_seed(checker_seed("<question>.<check>")), a one-way hash of the grading seed and
+// the check's name, so checks do not depend on the order they run in; the grading seed comes
 // from --seed=N or the environment variable EMBER_SEED (default 0). With a results file
 // (EMBER_GRADE_RESULTS_FD, the descriptor of an unlinked file the driver passes; or
 // --results-file=PATH / EMBER_GRADE_RESULTS by hand), one line per check is written to it as
@@ -33,6 +34,7 @@
 
 #include <cstdint>
 #include <iomanip>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -54,6 +56,12 @@ void grade_note(fmt::format_string<Args...> format, Args&&... args) {
   add_note(fmt::format(format, std::forward<Args>(args)...));
 }
 
+// A check's failure found inside a helper, which throws it: the report shows its message alone,
+// as a failed GRADE_ASSERT's (not as an exception of the grader's).
+struct CheckFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // The grading seed (EMBER_SEED / --seed). Checks do not seed from it directly: see checker_seed.
 std::uint64_t grading_seed();
 
@@ -64,6 +72,11 @@ std::uint64_t grading_seed();
 // other draw (it took half a second). Through a one-way hash it would have to try grading seeds
 // instead, which a random 63-bit seed puts out of reach (make gradescope draws one).
 std::uint64_t checker_seed(const std::string& purpose);
+
+// The first 63 bits of SHA-256 of "<domain>\n<grading seed>\n<key>": checker_seed's domain is
+// "ember checker seed", the runner's seeds' "ember runner seed" (runner_client.cpp), so neither
+// tells anything about the other.
+std::uint64_t hashed_seed(const std::string& domain, const std::string& key);
 
 // Checks the named files of the datasets folder (course::dataset_path) against the SHA-256
 // sums listed in its SHA256SUMS before a check reads them: a changed or damaged file throws,

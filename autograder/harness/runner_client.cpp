@@ -35,7 +35,6 @@
 #include "grade_protocol.h"
 #include "grading.h"
 #include "sandbox.h"
-#include "sha256.h"
 
 namespace ember::grading {
 
@@ -64,8 +63,7 @@ wire::Deadline deadline() {
 // of SHA-256, which cannot be inverted, so the runner cannot work out the grading seed (and so
 // the checker's own random inputs) from the seeds it is given.
 std::int64_t derived_seed(const std::string& key) {
-  const std::string digest = Sha256().update(fmt::format("ember runner seed\n{}\n{}", grading_seed(), key)).hex();
-  return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16) >> 1);
+  return static_cast<std::int64_t>(hashed_seed("ember runner seed", key));
 }
 
 std::int64_t runner_seed() {

@@ -1,6 +1,7 @@
 // Grader for question q5: convolution (4 points).
 //   convolve_matches_reference   1  Convolve = plain loops, for many input and kernel shapes
-//   convolve_weight_gradient     1  d(loss)/d(weight) from autograd = the definition's
+//   convolve_weight_gradient     1  d(loss)/d(weight) from autograd = the definition's (or, when
+//                                   the forward differs, finite differences of the student's own)
 //   test_accuracy                2  >= 0.80 on 1,000 held-out t10k digits, with the
 //                                   convolution weights registered and in use
 //
@@ -180,19 +181,21 @@ GRADED_TEST(q5, convolve_matches_reference, 1) {
 }
 
 GRADED_TEST(q5, convolve_weight_gradient, 1) {
-  // loss = sum(Convolve(input, weight) * R) for a fixed random R: its gradient with respect to
-  // each weight entry, from autograd, against the definition's, sum over y, x of
-  // R[y][x] * input[y + i][x + j], in loops. (Not against finite differences of the student's own
-  // Convolve: a Convolve that ignores its input has gradient 0 both ways. When the two disagree,
-  // the difference of the student's own function says whether autograd or the forward is wrong.)
+  // loss = sum(Convolve(input, weight) * R) for a fixed random R: its gradient with respect to the
+  // weight, from autograd, must be the definition's (sum over y, x of R[y][x] * input[y + i][x + j],
+  // which is the reference convolution of the input with R) or, when the student's forward
+  // differs from the definition (convolve_matches_reference's point, not this one's), the
+  // gradient of the student's own Convolve, by central differences (exact up to rounding:
+  // Convolve is linear in the weight). A Convolve that does not read its input, or whose
+  // gradient is 0, does not count: a constant has gradient 0 both ways.
   const std::vector<std::pair<Shape, Shape>> cases = {{{6, 5}, {3, 3}}, {{5, 7}, {2, 4}},
                                                       {{4, 4}, {4, 4}}, {{3, 5}, {1, 1}}};
   double largest = 0.0;
+  bool own_forward = false;  // passed only against the student's own Convolve
   for (const auto& [input_shape, weight_shape] : cases) {
     Tensor input = ember::randn(input_shape);
     Tensor weight = ember::randn(weight_shape);  // sent as a leaf that requires grad
-    const int64_t out_h = input_shape[0] - weight_shape[0] + 1, out_w = input_shape[1] - weight_shape[1] + 1;
-    Tensor projection = ember::randn({out_h, out_w});
+    Tensor projection = ember::randn({input_shape[0] - weight_shape[0] + 1, input_shape[1] - weight_shape[1] + 1});
     Tensor loss = call_function("projected_convolve", input, ember::grading::with_grad(weight), projection)
                       .as_tensor("the loss");
     GRADE_ASSERT(loss.defined()) << "Convolve returned an undefined tensor";
@@ -205,43 +208,57 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
     GRADE_ASSERT(grad.defined() && grad.shape() == weight_shape)
         << "no gradient of shape " << ember::shape_str(weight_shape) << " reached the weight";
     const std::vector<float> analytic = grad.contiguous().to_vector();
-    const std::vector<float> in = input.to_vector(), r = projection.to_vector(), base = weight.to_vector();
-    const int64_t W = input_shape[1], w = weight_shape[1];
-    for (size_t k = 0; k < base.size(); ++k) {
-      const int64_t i = static_cast<int64_t>(k) / w, j = static_cast<int64_t>(k) % w;
-      double expected = 0.0;
-      for (int64_t y = 0; y < out_h; ++y) {
-        for (int64_t x = 0; x < out_w; ++x) {
-          expected += static_cast<double>(r[static_cast<size_t>(y * out_w + x)]) * in[static_cast<size_t>((y + i) * W + x + j)];
-        }
-      }
-      const double difference = std::fabs(analytic[k] - expected);
-      // On a failure, which is wrong: the gradient of the student's own Convolve, by central
-      // differences (exact up to rounding: Convolve is linear in the weight), tells.
-      const auto which_is_wrong = [&] {
-        const float step = 1e-2f;
-        const auto loss_at = [&](float delta) {
-          std::vector<float> shifted = base;
-          shifted[k] += delta;
-          const Tensor out = call_function("Convolve", input, ember::from_vector(shifted, weight_shape))
-                                 .as_tensor("Convolve");
-          if (!out.defined() || out.shape() != projection.shape()) throw std::runtime_error("Convolve changed its shape");
-          return static_cast<double>((out * projection).sum().item());
-        };
-        const double numeric = (loss_at(step) - loss_at(-step)) / (2.0 * step);
-        return std::fabs(analytic[k] - numeric) <= 1e-2 * std::max(1.0, std::fabs(numeric))
-                   ? std::string("; autograd agrees with finite differences of your Convolve, so the forward is "
-                                 "what differs (see convolve_matches_reference)")
-                   : fmt::format("; finite differences of your Convolve give {:.6g}", numeric);
-      };
-      GRADE_ASSERT(difference <= 1e-3 * std::max(1.0, std::fabs(expected))) << fmt::format(
-          "Convolve({}): d(loss)/d(weight[{}][{}]) is {:.6g} by autograd, but the definition gives {:.6g}{}",
-          shapes(input_shape, weight_shape), i, j, analytic[k], expected, which_is_wrong());
-      largest = std::max(largest, difference);
+    const std::vector<double> expected = reference_convolve(input, projection);  // (h, w)
+    bool matches = true;
+    for (size_t k = 0; k < analytic.size(); ++k) {
+      matches = matches && std::fabs(analytic[k] - expected[k]) <= 1e-3 * std::max(1.0, std::fabs(expected[k]));
     }
+    if (matches) {
+      for (size_t k = 0; k < analytic.size(); ++k) largest = std::max(largest, std::fabs(analytic[k] - expected[k]));
+      continue;
+    }
+    // Against the student's own Convolve.
+    const std::vector<float> base = weight.to_vector();
+    const auto convolve = [&](const Tensor& image, const std::vector<float>& kernel) {
+      const Tensor out = call_function("Convolve", image, ember::from_vector(kernel, weight_shape)).as_tensor("Convolve");
+      if (!out.defined() || out.shape() != projection.shape()) throw ember::grading::CheckFailure("Convolve changed its shape");
+      return out;
+    };
+    const double moved_by_input =
+        static_cast<double>((convolve(input, base) - convolve(ember::randn(input_shape), base)).abs().max().item());
+    bool consistent = true, nonzero = false;
+    std::string first_difference;
+    for (size_t k = 0; k < base.size(); ++k) {
+      const float step = 1e-2f;
+      std::vector<float> up = base, down = base;
+      up[k] += step;
+      down[k] -= step;
+      const double numeric = static_cast<double>(((convolve(input, up) - convolve(input, down)) * projection).sum().item()) /
+                             (2.0 * step);
+      nonzero = nonzero || std::fabs(numeric) > 1e-3;
+      const bool agrees = std::fabs(analytic[k] - numeric) <= 1e-2 * std::max(1.0, std::fabs(numeric));
+      if (!agrees && consistent) {
+        first_difference = fmt::format("d(loss)/d(weight[{}][{}]) is {:.6g} by autograd, {:.6g} by finite differences "
+                                       "of your Convolve and {:.6g} by the definition",
+                                       k / static_cast<size_t>(weight_shape[1]), k % static_cast<size_t>(weight_shape[1]),
+                                       analytic[k], numeric, expected[k]);
+      }
+      consistent = consistent && agrees;
+    }
+    GRADE_ASSERT(consistent) << "Convolve(" << shapes(input_shape, weight_shape) << "): " << first_difference;
+    GRADE_ASSERT(moved_by_input > 1e-6 && nonzero)
+        << "Convolve(" << shapes(input_shape, weight_shape) << ") "
+        << (moved_by_input > 1e-6 ? "has gradient 0 with respect to the weight" : "does not depend on its input")
+        << ": it is not a convolution of the input with the weight";
+    own_forward = true;
   }
-  grade_note("the weight gradient matches the definition's in {} cases (largest difference {:.2e})",
-             cases.size(), largest);
+  if (own_forward) {
+    grade_note("autograd's weight gradient agrees with finite differences of your Convolve, whose forward differs from "
+               "the definition (see convolve_matches_reference)");
+  } else {
+    grade_note("the weight gradient matches the definition's in {} cases (largest difference {:.2e})", cases.size(),
+               largest);
+  }
 }
 
 GRADED_TEST(q5, test_accuracy, 2) {

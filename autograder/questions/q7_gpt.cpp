@@ -238,17 +238,24 @@ Tensor change_position(const Tensor& idx, int64_t s, int64_t vocab) {
   return ember::from_vector(values, idx.shape());
 }
 
-// What is missing for `gpt` to count as a model ("" when nothing): a stand-in that registers no
-// weights and returns zeros has every shape right, and its loss is the cross entropy of uniform
-// logits, ln 65, so the checks of shapes, of the loss and of the untrained loss ask this first.
-std::string not_a_model(RemoteModel& gpt, const Tensor& logits) {
+// What is missing for `gpt` (block_size T) to count as a model ("" when nothing): a stand-in that
+// registers no weights and returns zeros has every shape right, and its loss is the cross entropy
+// of uniform logits, ln 65, so the checks of shapes, of the loss and of the untrained loss ask
+// this first. Its weight matrices are set to other random values, and the logits must change
+// with them: a parameter that forward does not use does not count. (This changes the weights:
+// call it when the check no longer needs the ones it had.)
+std::string not_a_model(RemoteModel& gpt, int64_t T) {
   bool has_matrix = false;
   for (const auto& [name, p] : gpt.named_parameters()) has_matrix = has_matrix || p.dim() >= 2;
   if (!has_matrix) return "GPT registers no weight matrices (register_module / register_parameter)";
-  // Small random weights give logits that differ a little from each other; all equal means forward
-  // ignores the weights.
-  const double spread = static_cast<double>((logits.max() - logits.min()).item());
-  if (!(spread > 1e-7)) return "GPT's logits are all the same number: forward does not use the weights";
+  const Tensor idx = random_ids(2, T);
+  const Tensor before = logits_of(gpt, idx, kVocab, "GPT");
+  enlarge_matrices(gpt, 0.2f);
+  const Tensor after = logits_of(gpt, idx, kVocab, "GPT");
+  const double moved = static_cast<double>((after - before).abs().max().item());
+  if (!(moved > 1e-4)) {
+    return "GPT's logits stay the same when its weight matrices are set to other values: forward does not use them";
+  }
   return "";
 }
 
@@ -299,7 +306,7 @@ GRADED_TEST(q7, shapes_at_every_stage, 1) {
         << "GPT::forward on idx (2, " << T << ") returned " << shape_or_undefined(logits) << "; expected "
         << shape_str(expected) << " (one row of " << kVocab << " scores per position)";
   }
-  const std::string missing = not_a_model(gpt, logits_of(gpt, random_ids(2, c.block_size), kVocab, "GPT"));
+  const std::string missing = not_a_model(gpt, c.block_size);
   GRADE_ASSERT(missing.empty()) << missing;
   // Too long a sequence, and heads that do not divide n_embd, are errors.
   std::string too_long;
@@ -400,7 +407,10 @@ GRADED_TEST(q7, loss_is_cross_entropy, 1) {
   const Config c{10, kVocab, 1, 2, 16, 0.0, 1};
   RemoteModel gpt = make("GPT", c);
   gpt.eval();
-  enlarge_matrices(gpt, 0.2f);  // logits far from uniform, so a wrong formula shows
+  // A model, whose logits move with its weights; and those weights now enlarged, so that the
+  // logits are far from uniform and a wrong formula shows.
+  const std::string missing = not_a_model(gpt, c.block_size);
+  GRADE_ASSERT(missing.empty()) << missing;
   const int64_t B = 3, T = c.block_size;
   const Tensor idx = random_ids(B, T), targets = random_ids(B, T);
   const Tensor loss = gpt.call("loss", idx, targets);
@@ -409,8 +419,6 @@ GRADED_TEST(q7, loss_is_cross_entropy, 1) {
       << shape_or_undefined(loss);
   const double value = loss.item();
   const Tensor logits = logits_of(gpt, idx, kVocab, "GPT");
-  const std::string missing = not_a_model(gpt, logits);
-  GRADE_ASSERT(missing.empty()) << missing;
   const double expected = mean_cross_entropy(logits, targets);
   grade_note("loss {:.5f}; the mean cross entropy of forward(idx) over ({}, {}) against the targets: {:.5f}", value,
              B * T, kVocab, expected);
@@ -435,13 +443,13 @@ GRADED_TEST(q7, loss_is_cross_entropy, 1) {
 
 GRADED_TEST(q7, untrained_loss_near_ln_65, 1) {
   RemoteModel gpt = make("GPT", kTrainedConfig);
-  const std::string missing = not_a_model(gpt, logits_of(gpt, random_ids(2, kTrainedConfig.block_size), kVocab, "GPT"));
-  GRADE_ASSERT(missing.empty()) << missing;
   const double loss = validation_loss(
       gpt, validation_starts(kValWindows, kUntrainedWindows, kTrainedConfig.block_size), kTrainedConfig.block_size);
   const double ln_vocab = std::log(static_cast<double>(kVocab));
   grade_note("untrained {}: loss {:.4f} on windows of the validation text; ln(65) = {:.4f}", kTrainedConfig.str(),
              loss, ln_vocab);
+  const std::string missing = not_a_model(gpt, kTrainedConfig.block_size);  // (after the loss: it changes the weights)
+  GRADE_ASSERT(missing.empty()) << missing;
   if (loss > ln_vocab + 0.3) {
     ember::grading::diagnose("an untrained model is sure of wrong answers: its logits are too large. Start the "
                              "weights small (GPT-2's normal std 0.02), and do not tie lm_head to an embedding that "

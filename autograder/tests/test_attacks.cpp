@@ -200,10 +200,16 @@ TEST(Attacks, ShapesTheRunnerMakesUpAreRefused) {
   EXPECT_CONTAINS(g.report, "out_proj.weight has shape (");
 }
 
+TEST(Attacks, CausalWeightsThatComeFromNoScoresAreWrong) {
+  const Graded g = check_attack(attack("made_up_weights"), "q6", 1, 6);
+  EXPECT_CONTAINS(g.report, "*** FAIL: q6.attention_weights_causal_and_normalised (0/1)");
+  EXPECT_CONTAINS(g.report, "but they are not the softmax of the masked scores");
+}
+
 TEST(Attacks, AConstantConvolveHasTheWrongGradient) {
   const Graded g = check_attack(attack("constant_convolve"), "q5", 0, 4);
   EXPECT_CONTAINS(g.report, "*** FAIL: q5.convolve_weight_gradient (0/1)");
-  EXPECT_CONTAINS(g.report, "but the definition gives");
+  EXPECT_CONTAINS(g.report, "does not depend on its input");
 }
 
 TEST(Attacks, AGPTWithoutWeightsEarnsNothing) {
@@ -307,11 +313,17 @@ TEST(Attacks, WithoutBubblewrapTheVerdictStillBelongsToTheChecker) {
     EXPECT_EQ(limited.status, 0) << limited.out;
     EXPECT_CONTAINS(limited.out, "Protection: limits only");
     // As root the student's code runs as another user, who may read what everyone may: the
-    // report says so when this checkout's solutions are open.
-    struct stat solutions {};
-    if (::geteuid() == 0 && ::stat(SOLUTIONS_DIR, &solutions) == 0 && (solutions.st_mode & S_IXOTH) != 0) {
-      EXPECT_CONTAINS(limited.out, "solutions is open to every user, the student's code too");
+    // driver warns on stderr (in limited.out here), and the report does not carry it.
+    bool open = true;  // every folder from / to solutions/ lets others through
+    for (fs::path at = SOLUTIONS_DIR; open; at = at.parent_path()) {
+      struct stat info {};
+      open = ::stat(at.c_str(), &info) == 0 && (info.st_mode & S_IXOTH) != 0;
+      if (at == at.root_path()) break;
     }
+    if (::geteuid() == 0 && open) {
+      EXPECT_CONTAINS(limited.out, "solutions (open to every user)");
+    }
+    EXPECT_NOT_CONTAINS(read_text(dir / "limited.json"), "open to every user");
     EXPECT_CONTAINS(limited.out, "Total: 0/6");
     const Json results = parse_json(read_text(dir / "limited.json"));
     EXPECT_EQ(results.at("score").number, 0);

@@ -127,6 +127,29 @@ TEST_P(Mistakes, LosesItsPointsAndIsNamed) {
   EXPECT_NOT_CONTAINS(outcome.out, "Value of:");
 }
 
+// One mistake costs one check: a flipped kernel's gradient is still autograd's gradient of
+// the student's own Convolve, so convolve_weight_gradient's point stays (it compares with the
+// definition's gradient first, and then with finite differences of the student's function).
+TEST(MistakesCost, AFlippedKernelKeepsTheGradientPoint) {
+  const Mistake* flipped = nullptr;
+  for (const Mistake& m : kMistakes) {
+    if (std::string(m.name) == "flipped kernel") flipped = &m;
+  }
+  ASSERT_NE(flipped, nullptr);
+  TempDir dir;
+  const fs::path submission = make_submission(*flipped, dir);
+  if (::testing::Test::HasFailure()) return;
+  const Outcome outcome = run_shell("EMBER_MUTE=1 " + quote(EMBER_GRADE_EXE) + " --no-build --exe-dir " +
+                                        quote(GRADERS_DIR) + " --toolchain " + quote(RUNNER_TOOLCHAIN) +
+                                        " --student-dir " + quote(submission.string()) +
+                                        " --questions q5 --no-html --color never",
+                                    dir);
+  ASSERT_EQ(outcome.status, 0) << outcome.out << outcome.err;
+  EXPECT_CONTAINS(outcome.out, "*** FAIL: q5.convolve_matches_reference");
+  EXPECT_CONTAINS(outcome.out, "*** PASS: q5.convolve_weight_gradient (1/1)");
+  EXPECT_CONTAINS(outcome.out, "agrees with finite differences of your Convolve");
+}
+
 std::string name_of(const ::testing::TestParamInfo<Mistake>& info) {
   std::string name;
   for (const char* p = info.param.name; *p; ++p) name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';

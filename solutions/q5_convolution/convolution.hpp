@@ -19,7 +19,7 @@
 //
 // The autograder compares Convolve with its own loops on random inputs of several sizes
 // (non-square kernels, 1 x 1 kernels and kernels as large as the input included), checks
-// its gradient with respect to the weight against finite differences, and requires the
+// its gradient with respect to the weight against the definition's, and requires the
 // trained model to classify at least 80% of 1,000 held-out test digits correctly.
 #pragma once
 

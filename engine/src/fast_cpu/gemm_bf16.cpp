@@ -541,10 +541,13 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
     if (first < a_slices) pack_a(p, first * kTile, std::min(last, a_slices) * kTile);
     if (last > a_slices) pack_b(p, (std::max(first, a_slices) - a_slices) * kTile, (last - a_slices) * kTile);
   };
-  // std::ref: parallel_for's std::function refers to the lambda instead of copying it.
-  parallel_for(0, a_slices + b_slices, 1, std::ref(pack));
+  // Grains of a part's share (n / parts, at least 1 as parts <= bands <= slices): each job is
+  // cut into about `parts` chunks, and no more threads join it than the product is worth.
+  // (std::ref: parallel_for's std::function refers to the lambda instead of copying it.)
+  const int64_t slices = a_slices + b_slices;
+  parallel_for(0, slices, slices / parts, std::ref(pack));
   auto multiply = [&](int64_t first, int64_t last) { compute(p, first, last); };
-  parallel_for(0, bands, 1, std::ref(multiply));
+  parallel_for(0, bands, bands / parts, std::ref(multiply));
 }
 
 #else  // no bfloat16 code on this platform

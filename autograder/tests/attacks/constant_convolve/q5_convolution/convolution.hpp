@@ -1,8 +1,9 @@
 // ATTACK constant_convolve (autograder/tests/attacks/README.md): Convolve returns zeros that
 // depend on the weight only through weight.sum() * 0, so autograd's gradient (0) agrees with
 // finite differences of this same function. A gradient check against the student's own function
-// gave it a point; the checker compares with the definition's gradient. Everything else is the
-// stub's, unfinished.
+// alone gave it a point; the checker compares with the definition's gradient, and accepts the
+// student's own only from a Convolve that reads its input and has a gradient. Everything else is
+// the stub's, unfinished.
 // Question 5: convolution, written by hand, then used to classify digits.
 //
 // A convolutional layer slides a small grid of weights (the kernel, say 3 x 3) over an
