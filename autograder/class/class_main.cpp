@@ -887,9 +887,9 @@ std::string folder_seed(const fs::path& out, const std::string& given) {
   ::close(fd);
   if (!written) throw std::runtime_error(fmt::format("cannot write {}", partial.string()));
   fs::rename(partial, path);
-  say(given.empty() ? fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string())
-                    : fmt::format("ember_grade_class: the seed given is kept in {} for the runs after this one",
-                                  path.string()));
+  say(given.empty()
+          ? fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string())
+          : fmt::format("ember_grade_class: the seed given is kept in {} for the runs after this one", path.string()));
   return seed;
 }
 

@@ -220,8 +220,11 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
     // Against the student's own Convolve.
     const std::vector<float> base = weight.to_vector();
     const auto convolve = [&](const Tensor& image, const std::vector<float>& kernel) {
-      const Tensor out = call_function("Convolve", image, ember::from_vector(kernel, weight_shape)).as_tensor("Convolve");
-      if (!out.defined() || out.shape() != projection.shape()) throw ember::grading::CheckFailure("Convolve changed its shape");
+      const Tensor out =
+          call_function("Convolve", image, ember::from_vector(kernel, weight_shape)).as_tensor("Convolve");
+      if (!out.defined() || out.shape() != projection.shape()) {
+        throw ember::grading::CheckFailure("Convolve changed its shape");
+      }
       return out;
     };
     const double moved_by_input =
@@ -233,15 +236,15 @@ GRADED_TEST(q5, convolve_weight_gradient, 1) {
       std::vector<float> up = base, down = base;
       up[k] += step;
       down[k] -= step;
-      const double numeric = static_cast<double>(((convolve(input, up) - convolve(input, down)) * projection).sum().item()) /
-                             (2.0 * step);
+      const Tensor difference = (convolve(input, up) - convolve(input, down)) * projection;
+      const double numeric = static_cast<double>(difference.sum().item()) / (2.0 * step);
       nonzero = nonzero || std::fabs(numeric) > 1e-3;
       const bool agrees = std::fabs(analytic[k] - numeric) <= 1e-2 * std::max(1.0, std::fabs(numeric));
       if (!agrees && consistent) {
+        const size_t columns = static_cast<size_t>(weight_shape[1]);
         first_difference = fmt::format("d(loss)/d(weight[{}][{}]) is {:.6g} by autograd, {:.6g} by finite differences "
                                        "of your Convolve and {:.6g} by the definition",
-                                       k / static_cast<size_t>(weight_shape[1]), k % static_cast<size_t>(weight_shape[1]),
-                                       analytic[k], numeric, expected[k]);
+                                       k / columns, k % columns, analytic[k], numeric, expected[k]);
       }
       consistent = consistent && agrees;
     }

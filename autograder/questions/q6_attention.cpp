@@ -97,7 +97,8 @@ void check_linear_shape(const std::map<std::string, Tensor>& params, const std::
   const std::string linear = fmt::format("Linear({}, {}{})", in, out, has_bias ? "" : ", bias=false");
   const auto weight = params.find(layer + ".weight");
   if (weight == params.end()) {
-    throw ember::grading::CheckFailure(fmt::format("the model has no parameter {}.weight (it should be a {})", layer, linear));
+    throw ember::grading::CheckFailure(
+        fmt::format("the model has no parameter {}.weight (it should be a {})", layer, linear));
   }
   const Shape weight_shape{out, in}, bias_shape{out};
   if (weight->second.shape() != weight_shape) {
@@ -107,7 +108,8 @@ void check_linear_shape(const std::map<std::string, Tensor>& params, const std::
   }
   const auto bias = params.find(layer + ".bias");
   if ((bias != params.end()) != has_bias) {
-    throw ember::grading::CheckFailure(fmt::format("{} {}; it should be a {}", layer, has_bias ? "has no bias" : "has a bias", linear));
+    throw ember::grading::CheckFailure(
+        fmt::format("{} {}; it should be a {}", layer, has_bias ? "has no bias" : "has a bias", linear));
   }
   if (has_bias && bias->second.shape() != bias_shape) {
     throw ember::grading::CheckFailure(fmt::format("{}.bias has shape {}; a {} has {}", layer,

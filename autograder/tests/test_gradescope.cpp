@@ -61,7 +61,8 @@ const Json* find_test(const Json& results, const std::string& name) {
 TEST(Gradescope, ZipHasTheSourceButNotTheSolutions) {
   TempDir dir;
   const std::string zip = dir / "ember-autograder.zip";
-  const Outcome made = run_shell("env -u EMBER_GRADING_SEED bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
+  const Outcome made =
+      run_shell("env -u EMBER_GRADING_SEED bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
   ASSERT_EQ(made.status, 0) << made.out << made.err;
   EXPECT_CONTAINS(made.out, "Wrote " + zip);
 
@@ -237,7 +238,8 @@ TEST(Gradescope, GradesASubmission) {
   fs::create_directories(work);
   // A fixed seed, so that this test grades the same inputs every run (without one the zip gets
   // a random seed).
-  const Outcome made = run_shell("EMBER_GRADING_SEED=0 bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
+  const Outcome made =
+      run_shell("EMBER_GRADING_SEED=0 bash " + quote(kScripts + "/package.sh") + " " + quote(zip), dir);
   ASSERT_EQ(made.status, 0) << made.out << made.err;
 
   // Gradescope's layout: the zip in source/, run_autograder copied to the top. build/ is
