@@ -865,7 +865,7 @@ std::string folder_seed(const fs::path& out, const std::string& given) {
     std::ifstream in(path);
     if (!in) throw UsageError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
     std::getline(in, kept);
-    if (kept.empty() || kept.size() > 19 || kept.find_first_not_of("0123456789") != std::string::npos) {
+    if (kept.empty() || kept.size() > 20 || kept.find_first_not_of("0123456789") != std::string::npos) {
       throw UsageError(fmt::format("{} should hold the grading seed, a whole number; remove it to draw a new one",
                                    path.string()));
     }
