@@ -1042,6 +1042,21 @@ int merge(const Options& o) {
   std::set<std::string> roster;
   std::vector<std::string> overlaps, notes;
   std::vector<std::string> question_ids;
+  // The shards must have drawn their inputs from one seed (each keeps it in grading_seed).
+  std::string seed, seed_from;
+  for (const std::string& input : o.merge_inputs) {
+    std::string kept = read_file(fs::absolute(input) / "grading_seed", 64);
+    while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back()))) kept.pop_back();
+    if (kept.empty()) continue;  // a shard graded before seeds were kept
+    if (seed.empty()) {
+      seed = kept;
+      seed_from = input;
+    } else if (kept != seed) {
+      throw UsageError(fmt::format("{} and {} were graded with different seeds (their grading_seed files differ): "
+                                   "grade every shard with the same SEED",
+                                   seed_from, input));
+    }
+  }
   for (const std::string& input : o.merge_inputs) {
     const fs::path dir = fs::absolute(input).lexically_normal();
     const std::string gradebook = read_file(dir / "gradebook.csv");

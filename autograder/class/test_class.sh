@@ -153,6 +153,13 @@ grep -q 'failed by' "$WORK/merged/class.html" || fail "the merged class page lac
 rc=$?
 [ "$rc" = 1 ] && grep -q 'graded by more than one shard' "$WORK/overlap.log" || fail "an overlapping merge was not refused (exit $rc)"
 [ -e "$WORK/merged2/gradebook.csv" ] && fail "a refused merge wrote a gradebook"
+# A shard graded with another seed is not merged.
+grade --submissions "$S" --out "$WORK/shard2b" --shard 2/2 --seed 12345 >"$WORK/shard2b.log" 2>&1 || fail "shard 2b exited with $?"
+"$CLASS" --merge --out "$WORK/merged4" "$WORK/shard1" "$WORK/shard2b" >"$WORK/seeds.log" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q 'were graded with different seeds' "$WORK/seeds.log" ||
+  fail "shards of two seeds were merged (exit $rc): $(cat "$WORK/seeds.log")"
+[ -e "$WORK/merged4/gradebook.csv" ] && fail "a refused merge wrote a gradebook"
 "$CLASS" --merge --out "$WORK/merged3" "$WORK/shard1" >"$WORK/missing.log" 2>&1
 rc=$?
 [ "$rc" = 3 ] && grep -q 'missing' "$WORK/missing.log" || fail "a merge without shard 2 did not report the missing students (exit $rc)"
