@@ -141,8 +141,10 @@ seed=$(cat "$WORK/out/grading_seed")
 grade --submissions "$S" --out "$WORK/shard0" --shard 1/2 >"$WORK/shard0.log" 2>&1 &&
   fail "a shard without a seed was graded"
 grep -q 'must use the same grading seed' "$WORK/shard0.log" || fail "no reason for refusing a shard without a seed"
-grade --submissions "$S" --out "$WORK/shard1" --shard 1/2 --seed "$seed" >"$WORK/shard1.log" 2>&1 || fail "shard 1 exited with $?"
-grade --submissions "$S" --out "$WORK/shard2" --shard 2/2 --seed "$seed" >"$WORK/shard2.log" 2>&1 || fail "shard 2 exited with $?"
+grade --submissions "$S" --out "$WORK/shard1" --shard 1/2 --seed "$seed" >"$WORK/shard1.log" 2>&1 ||
+  fail "shard 1 exited with $?"
+grade --submissions "$S" --out "$WORK/shard2" --shard 2/2 --seed "$seed" >"$WORK/shard2.log" 2>&1 ||
+  fail "shard 2 exited with $?"
 "$CLASS" --merge --out "$WORK/merged" "$WORK/shard1" "$WORK/shard2" >"$WORK/merge.log" 2>&1 || fail "the merge exited with $?"
 strip() { cut -d, -f1-7 "$1" | sort; }  # student, q0, q1, total, max, status, protection
 diff <(strip "$WORK/out/gradebook.csv") <(strip "$WORK/merged/gradebook.csv") >/dev/null ||
@@ -154,7 +156,8 @@ rc=$?
 [ "$rc" = 1 ] && grep -q 'graded by more than one shard' "$WORK/overlap.log" || fail "an overlapping merge was not refused (exit $rc)"
 [ -e "$WORK/merged2/gradebook.csv" ] && fail "a refused merge wrote a gradebook"
 # A shard graded with another seed is not merged.
-grade --submissions "$S" --out "$WORK/shard2b" --shard 2/2 --seed 12345 >"$WORK/shard2b.log" 2>&1 || fail "shard 2b exited with $?"
+grade --submissions "$S" --out "$WORK/shard2b" --shard 2/2 --seed 12345 >"$WORK/shard2b.log" 2>&1 ||
+  fail "shard 2b exited with $?"
 "$CLASS" --merge --out "$WORK/merged4" "$WORK/shard1" "$WORK/shard2b" >"$WORK/seeds.log" 2>&1
 rc=$?
 [ "$rc" = 2 ] && grep -q 'were graded with different seeds' "$WORK/seeds.log" ||
@@ -172,7 +175,8 @@ grep -q 'graded 2, skipped 10 unchanged' "$WORK/run4.log" ||
   fail "alice was regraded when Alice came: $(tail -n 1 "$WORK/run4.log")"
 ls "$WORK/out/reports" | grep -q '^alice-' && fail "alice's reports moved: $(ls "$WORK/out/reports")"
 ls "$WORK/out/records" | grep -q '^alice-' && fail "alice's record moved: $(ls "$WORK/out/records")"
-ls "$WORK/out/reports" | grep -q '^Alice-[0-9a-f]\{16\}\.txt$' || fail "Alice has no report of her own: $(ls "$WORK/out/reports")"
+ls "$WORK/out/reports" | grep -q '^Alice-[0-9a-f]\{16\}\.txt$' ||
+  fail "Alice has no report of her own: $(ls "$WORK/out/reports")"
 expect_row Alice "4,6,10,10,graded,"
 
 if [ "$failures" -gt 0 ]; then
