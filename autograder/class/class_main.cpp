@@ -244,10 +244,12 @@ std::string read_file(const fs::path& path, size_t limit = 64 << 20) {
 
 // Written under a temporary name, then renamed: a reader (or a re-run after an interruption)
 // sees the old file or the new one, never half of one.
-void write_file_atomically(const fs::path& path, const std::string& text) {
+// owner_only: the file is readable by its owner only from before anything is written to it.
+void write_file_atomically(const fs::path& path, const std::string& text, bool owner_only = false) {
   const fs::path partial = path.string() + ".partial";
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (owner_only) fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write);
     out << text;
     out.close();
     if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
@@ -878,15 +880,7 @@ std::string folder_seed(const fs::path& out, const std::string& given) {
     const uint64_t drawn = (static_cast<uint64_t>(device()) << 32 | device()) >> 1;  // below 2^63
     seed = std::to_string(drawn);
   }
-  // Written readable by its owner only from the start, then renamed over the old one.
-  const fs::path partial = path.string() + ".partial";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", partial.string(), std::strerror(errno)));
-  const std::string line = seed + "\n";
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!written) throw std::runtime_error(fmt::format("cannot write {}", partial.string()));
-  fs::rename(partial, path);
+  write_file_atomically(path, seed + "\n", /*owner_only=*/true);
   say(given.empty()
           ? fmt::format("ember_grade_class: no seed given: drew one at random and kept it in {}", path.string())
           : fmt::format("ember_grade_class: the seed given is kept in {} for the runs after this one", path.string()));
@@ -1045,9 +1039,9 @@ int merge(const Options& o) {
   // The shards must have drawn their inputs from one seed (each keeps it in grading_seed).
   std::string seed, seed_from;
   for (const std::string& input : o.merge_inputs) {
-    std::string kept = read_file(fs::absolute(input) / "grading_seed", 64);
-    while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back()))) kept.pop_back();
-    if (kept.empty()) continue;  // a shard graded before seeds were kept
+    std::string kept;
+    std::ifstream in(fs::absolute(input) / "grading_seed");
+    if (!std::getline(in, kept) || kept.empty()) continue;  // a shard graded before seeds were kept
     if (seed.empty()) {
       seed = kept;
       seed_from = input;

@@ -70,7 +70,7 @@ std::uint64_t grading_seed();
 // what the checker draws, and it links the engine: were the checker seeded with the grading seed
 // itself, the runner could try seeds until one drew the same first input, and then foresee every
 // other draw (it took half a second). Through a one-way hash it would have to try grading seeds
-// instead, which a random 63-bit seed puts out of reach (make gradescope draws one).
+// instead, which a random seed of 60 bits or more puts out of reach (make gradescope draws one).
 std::uint64_t checker_seed(const std::string& purpose);
 
 // The first 63 bits of SHA-256 of "<domain>\n<grading seed>\n<key>": checker_seed's domain is

@@ -481,16 +481,18 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
         bf16_unit_name(unit));
   const bool amx = unit == Bf16Unit::Amx;
   const auto block = amx ? &run_block : &dot_block;
-  const Problem shape{trans_a, trans_b, M, N, K, A, lda, B, ldb,
-                      round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth), nullptr, nullptr};
-  const int64_t blocks_m = (shape.Mp + kBlock - 1) / kBlock, blocks_n = (shape.Np + kBlock - 1) / kBlock;
+  Problem p{trans_a, trans_b, M, N, K, A, lda, B, ldb, round_up(M, kTile), round_up(N, kTile), round_up(K, kDepth),
+            nullptr, nullptr};
+  p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);  // this thread's buffers
+  p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
+  const int64_t blocks_m = (p.Mp + kBlock - 1) / kBlock, blocks_n = (p.Np + kBlock - 1) / kBlock;
 
   // How the threads share the work: each takes a band of block rows of C (and then reads all of
   // op(B)) or of block columns (and reads all of op(A)), whichever makes the shared operand the
   // smaller.
-  const bool split_rows = shape.Mp > shape.Np;
+  const bool split_rows = p.Mp > p.Np;
   const int64_t bands = split_rows ? blocks_m : blocks_n;
-  const double flops = 2.0 * static_cast<double>(shape.Mp) * static_cast<double>(shape.Np) * static_cast<double>(shape.Kp);
+  const double flops = 2.0 * static_cast<double>(p.Mp) * static_cast<double>(p.Np) * static_cast<double>(p.Kp);
   // Inside a pool task (attention's per-head products, a batch of matmuls) a parallel_for runs
   // inline: one part there.
   const int64_t threads = in_parallel_region() ? 1 : num_threads();
@@ -499,7 +501,7 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
 
   // The blocks of C in bands [first, last), column band by column band, so that a panel of B is
   // reused from cache.
-  auto compute = [&](const Problem& p, int64_t first, int64_t last) {
+  auto compute = [&](int64_t first, int64_t last) {
     const int64_t lo = first * kBlock, hi = last * kBlock;
     const int64_t i_lo = split_rows ? lo : 0, i_hi = split_rows ? std::min(hi, p.Mp) : p.Mp;
     const int64_t j_lo = split_rows ? 0 : lo, j_hi = split_rows ? p.Np : std::min(hi, p.Np);
@@ -521,13 +523,10 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
     if (amx) release_tiles();
   };
 
-  Problem p = shape;
-  p.a_pack = t_a_pack.reserve(p.Mp * p.Kp);  // this thread's buffers
-  p.b_pack = t_b_pack.reserve(p.Np * p.Kp);
   if (parts == 1) {
     pack_a(p, 0, p.Mp);
     pack_b(p, 0, p.Np);
-    compute(p, 0, bands);
+    compute(0, bands);
     return;
   }
   // On several threads, two jobs: the threads pack both operands once, into the caller's buffers,
@@ -546,8 +545,7 @@ void gemm_bf16_with(Bf16Unit unit, bool trans_a, bool trans_b, int64_t M, int64_
   // (std::ref: parallel_for's std::function refers to the lambda instead of copying it.)
   const int64_t slices = a_slices + b_slices;
   parallel_for(0, slices, slices / parts, std::ref(pack));
-  auto multiply = [&](int64_t first, int64_t last) { compute(p, first, last); };
-  parallel_for(0, bands, bands / parts, std::ref(multiply));
+  parallel_for(0, bands, bands / parts, std::ref(compute));
 }
 
 #else  // no bfloat16 code on this platform
